@@ -1,0 +1,45 @@
+"""Paths and names shared by every stage; nothing else lives here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Repository root when installed editable from a checkout (``pip install -e .``).
+PROJECT_ROOT = PACKAGE_DIR.parent.parent
+DEFAULT_CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
+DEFAULT_OUT_DIR = PROJECT_ROOT / "outputs"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+
+STAGES = ("ingest", "topics", "review")
+STAGE_NOTEBOOKS = {
+    "ingest": "01_ingest.ipynb",
+    "topics": "02_topics.ipynb",
+    "review": "03_review.ipynb",
+}
+
+
+def data_dir(out_dir: str | os.PathLike) -> Path:
+    """Tables and JSON written by the stages: ``DIR/data``."""
+    return Path(out_dir) / "data"
+
+
+def figures_dir(out_dir: str | os.PathLike) -> Path:
+    """Figures (PNG, SVG, HTML): ``DIR/figures``."""
+    return Path(out_dir) / "figures"
+
+
+def models_dir(out_dir: str | os.PathLike) -> Path:
+    """Fitted topic model and embedding cache: ``DIR/models``."""
+    return Path(out_dir) / "models"
+
+
+def report_dir(out_dir: str | os.PathLike) -> Path:
+    """The review report (HTML, PDF, Markdown): ``DIR/report``."""
+    return Path(out_dir) / "report"
+
+
+def manifest_path(out_dir: str | os.PathLike) -> Path:
+    """The run manifest: ``DIR/manifest.json``."""
+    return Path(out_dir) / "manifest.json"

@@ -1,0 +1,135 @@
+"""The one place that writes stage outputs: tables, JSON and figures, atomically.
+
+Every writer goes through a temporary file in the target folder and then
+``os.replace``, so an interrupted run never leaves a half-written file that
+looks complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from litreview import config
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it into place on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write UTF-8 text atomically and return the path."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write bytes atomically and return the path."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as indented, key-sorted JSON (stable bytes for stable input)."""
+    text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=_json_default)
+    return write_text(path, text + "\n")
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file written by :func:`write_json`."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "item"):  # numpy scalars
+        return obj.item()
+    if hasattr(obj, "tolist"):  # numpy arrays
+        return obj.tolist()
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    raise TypeError(f"cannot write {type(obj).__name__} as JSON")
+
+
+def save_table(df: pd.DataFrame, out_dir: str | os.PathLike, name: str) -> Path:
+    """Save ``df`` as ``DIR/data/<name>.parquet`` (no index) and return the path."""
+    path = config.data_dir(out_dir) / f"{name}.parquet"
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False)
+    return path
+
+
+def load_table(out_dir: str | os.PathLike, name: str) -> pd.DataFrame:
+    """Load ``DIR/data/<name>.parquet``, saying which stage to run if it is missing."""
+    path = config.data_dir(out_dir) / f"{name}.parquet"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: run the stage that writes it first "
+            f"(`litreview run --out {out_dir}`)."
+        )
+    return pd.read_parquet(path)
+
+
+def save_figure(
+    fig: Any,
+    out_dir: str | os.PathLike,
+    name: str,
+    *,
+    formats: tuple[str, ...] = ("png", "svg"),
+    dpi: int = 150,
+) -> list[Path]:
+    """Save a figure as ``DIR/figures/<name>.<fmt>`` for each format; return the paths.
+
+    A matplotlib Figure is written as PNG and SVG (SVG with a fixed hash salt and
+    no date, so identical figures give identical bytes). A plotly Figure is written
+    as a standalone HTML file with plotly.js inlined, so it opens offline.
+    """
+    folder = config.figures_dir(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    if _is_plotly(fig):
+        path = folder / f"{name}.html"
+        html = fig.to_html(include_plotlyjs=True, full_html=True)
+        write_text(path, html)
+        return [path]
+    import matplotlib as mpl
+
+    for fmt in formats:
+        path = folder / f"{name}.{fmt}"
+        with atomic_path(path) as tmp, mpl.rc_context({"svg.hashsalt": "litreview"}):
+            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", metadata=_metadata(fmt))
+        paths.append(path)
+    return paths
+
+
+def _metadata(fmt: str) -> dict[str, Any]:
+    if fmt == "svg":
+        return {"Date": None}
+    if fmt == "pdf":
+        return {"CreationDate": None}
+    return {}
+
+
+def _is_plotly(fig: Any) -> bool:
+    return type(fig).__module__.startswith("plotly")
