@@ -102,3 +102,13 @@ def read_manifest(out_dir: str | os.PathLike) -> dict[str, Any]:
     """Read ``DIR/manifest.json`` (empty dict if no stage has run)."""
     path = config.manifest_path(out_dir)
     return read_json(path) if path.exists() else {}
+
+
+def add_timings(out_dir: str | os.PathLike, stage: str, timings: dict[str, float]) -> Path:
+    """Merge extra step timings (e.g. figures drawn in the notebook) into a stage's record."""
+    path = config.manifest_path(out_dir)
+    manifest: dict[str, Any] = read_json(path) if path.exists() else {}
+    record = manifest.setdefault("stages", {}).setdefault(stage, {})
+    record.setdefault("timings_s", {}).update({k: round(v, 3) for k, v in timings.items()})
+    write_json(path, manifest)
+    return path
