@@ -1,0 +1,70 @@
+"""Figures of the review stage."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+_QUADRANT_CORNERS = {
+    # quadrant: (x, y, ha, va) in axes coordinates
+    "motor": (0.98, 0.98, "right", "top"),
+    "niche": (0.02, 0.98, "left", "top"),
+    "emerging": (0.02, 0.02, "left", "bottom"),
+    "basic": (0.98, 0.02, "right", "bottom"),
+}
+_QUADRANT_LABELS = {
+    "motor": "Motor themes",
+    "niche": "Niche themes",
+    "emerging": "Emerging or\ndeclining themes",
+    "basic": "Basic and\ntransversal themes",
+}
+_QUADRANT_COLOURS = {
+    "motor": "#3b6ea5", "niche": "#6a9a58", "emerging": "#b8863b", "basic": "#9a5a7a",
+}
+
+
+def plot_strategic_diagram(strategic: pd.DataFrame, ax: Any = None) -> Any:
+    """Draw themes on centrality × density: bubbles sized by papers, median lines.
+
+    ``strategic`` is :attr:`litreview.review.CrossTheme.strategic` (columns
+    ``name, size, centrality, density, quadrant``). Returns the Figure.
+    """
+    from litreview.plots import figure_and_axes
+
+    fig, ax = figure_and_axes(ax, (7.5, 6.0))
+    ax.set_xlabel("Centrality (links to other themes)")
+    ax.set_ylabel("Density (internal cohesion)")
+    ax.set_title("Strategic diagram", loc="left", fontsize=11)
+    for spine in ("top", "right"):
+        ax.spines[spine].set_visible(False)
+    if strategic.empty:
+        ax.text(0.5, 0.5, "No themes", ha="center", va="center", transform=ax.transAxes)
+        return fig
+
+    x = strategic["centrality"].to_numpy(float)
+    y = strategic["density"].to_numpy(float)
+    sizes = strategic["size"].to_numpy(float)
+    area = 80 + 1400 * np.sqrt(sizes / max(sizes.max(), 1))
+    colours = [_QUADRANT_COLOURS.get(q, "#777777") for q in strategic["quadrant"]]
+    ax.scatter(x, y, s=area, c=colours, alpha=0.35, edgecolors=colours, linewidths=1.2)
+    ax.axvline(float(np.median(x)), color="#999999", linestyle="--", linewidth=0.8)
+    ax.axhline(float(np.median(y)), color="#999999", linestyle="--", linewidth=0.8)
+    _pad_limits(ax, x, y)
+    for xi, yi, name in zip(x, y, strategic["name"], strict=True):
+        label = textwrap.fill(str(name), 22)
+        ax.annotate(label, (xi, yi), ha="center", va="center", fontsize=8, color="#222222")
+    for quadrant, (qx, qy, ha, va) in _QUADRANT_CORNERS.items():
+        ax.text(qx, qy, _QUADRANT_LABELS[quadrant], transform=ax.transAxes, ha=ha, va=va,
+                fontsize=9, style="italic", color=_QUADRANT_COLOURS[quadrant], alpha=0.9)
+    return fig
+
+
+def _pad_limits(ax: Any, x: np.ndarray, y: np.ndarray) -> None:
+    """Leave room around the bubbles and for the quadrant names in the corners."""
+    for values, setter in ((x, ax.set_xlim), (y, ax.set_ylim)):
+        low, high = float(values.min()), float(values.max())
+        span = high - low or max(abs(high), 1.0)
+        setter(low - 0.3 * span, high + 0.3 * span)

@@ -1,0 +1,289 @@
+"""Turn a Review into a self-contained HTML page, a PDF and a Markdown file.
+
+All corpus text reaches HTML through jinja2's autoescaping; only our own CSS
+and JS (shipped in ``static/``) are marked safe.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from litreview import config, io
+from litreview.review import QUADRANTS, Review, format_percent
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+REPORT_NAME = "review"
+#: The PDF lists at most this many papers in its paper table and outlier list.
+PDF_PAPER_LIMIT = 300
+
+#: Figures the report shows, in the order they may appear, with their captions.
+FIGURE_CAPTIONS = {
+    "topics_map": "Document map: each point is a paper, coloured by theme.",
+    "topics_sizes": "Papers per theme.",
+    "topics_similarity": "Similarity between themes, as computed by the topics stage.",
+    "topics_hierarchy": "Theme hierarchy: themes that merge lower in the tree are closer.",
+    "review_strategic_diagram": (
+        "Strategic diagram: centrality (links to other themes) against density "
+        "(internal cohesion); bubble area grows with the number of papers."
+    ),
+}
+_STRATEGIC_FIGURE = "review_strategic_diagram"
+
+
+def render_html(review: Review, out_dir: str | os.PathLike) -> str:
+    """Render the interactive, self-contained HTML report and return it."""
+    return _render_html(review, out_dir, print_mode=False)
+
+
+def render_print_html(review: Review, out_dir: str | os.PathLike) -> str:
+    """Render the print variant (static figures, no scripts) that the PDF is made from."""
+    return _render_html(review, out_dir, print_mode=True)
+
+
+def render_markdown(review: Review, out_dir: str | os.PathLike) -> str:
+    """Render the write-up as plain Markdown with ``[KEY]`` citations."""
+    folder = config.figures_dir(out_dir)
+    figures = {
+        name: f"../figures/{name}.png"
+        for name in FIGURE_CAPTIONS
+        if (folder / f"{name}.png").exists()
+    }
+    return _markdown_env().get_template("review.md").render(
+        review=review, figures=figures, captions=FIGURE_CAPTIONS, quadrants=QUADRANTS,
+        **_shared_context(review),
+    )
+
+
+def write_report(
+    review: Review,
+    out_dir: str | os.PathLike,
+    formats: Iterable[str] = ("html", "pdf", "md"),
+) -> list[Path]:
+    """Write ``DIR/report/review.{html,pdf,md}`` atomically and return the paths."""
+    folder = config.report_dir(out_dir)
+    written: list[Path] = []
+    for fmt in formats:
+        path = folder / f"{REPORT_NAME}.{fmt}"
+        if fmt == "html":
+            io.write_text(path, render_html(review, out_dir))
+        elif fmt == "md":
+            io.write_text(path, render_markdown(review, out_dir))
+        elif fmt == "pdf":
+            from weasyprint import HTML
+
+            html = render_print_html(review, out_dir)
+            with io.atomic_path(path) as tmp:
+                HTML(string=html, base_url=os.fspath(folder)).write_pdf(tmp)
+        else:
+            raise ValueError(f"unknown report format {fmt!r}: use 'html', 'pdf' or 'md'")
+        written.append(path)
+    return written
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _render_html(review: Review, out_dir: str | os.PathLike, *, print_mode: bool) -> str:
+    figures = _figures(review, out_dir)
+    papers = review.papers
+    outliers = review.outliers
+    context = {
+        "review": review,
+        "print_mode": print_mode,
+        "figures": figures,
+        "captions": FIGURE_CAPTIONS,
+        "quadrants": QUADRANTS,
+        "css": Markup(_static("review.css") + _static("pdf.css" if print_mode else "screen.css")),
+        "js": Markup(_static("review.js")),
+        "map_html": None if print_mode else _interactive_map(out_dir),
+        "paper_data": None if print_mode else _paper_data(review),
+        "print_papers": papers.sort_values(["topic", "title"]).head(PDF_PAPER_LIMIT)
+        if print_mode else None,
+        "print_outliers": outliers.head(PDF_PAPER_LIMIT) if print_mode else outliers,
+        "pdf_limit": PDF_PAPER_LIMIT,
+        **_shared_context(review),
+    }
+    return _html_env().get_template("review.html").render(**context)
+
+
+def _shared_context(review: Review) -> dict[str, Any]:
+    cited = {ref.key for ref in review.references}
+    return {
+        "cited": cited,
+        "theme_names": {t.topic: t.name for t in review.themes},
+        "stage_rows": {
+            stage: _flatten(record.get("parameters") or {})
+            for stage, record in review.methods.stages.items()
+        },
+        "stage_inputs": {
+            stage: record.get("inputs") or {} for stage, record in review.methods.stages.items()
+        },
+        "stage_timings": {
+            stage: record.get("timings_s") or {} for stage, record in review.methods.stages.items()
+        },
+        "metric_rows": _metric_rows(review.methods.metrics),
+    }
+
+
+@functools.cache
+def _html_env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    _add_filters(env)
+    return env
+
+
+@functools.cache
+def _markdown_env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    _add_filters(env)
+    env.filters["md"] = markdown_escape
+    return env
+
+
+def _add_filters(env: jinja2.Environment) -> None:
+    env.filters["percent"] = format_percent
+    env.filters["number"] = lambda n: f"{int(n):,}"
+    env.filters["fixed"] = lambda x, digits=2: "–" if x is None else f"{float(x):.{digits}f}"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def markdown_escape(text: Any) -> str:
+    """Backslash-escape Markdown and HTML syntax in corpus text."""
+    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
+
+
+@functools.cache
+def _static(name: str) -> str:
+    return (STATIC_DIR / name).read_text(encoding="utf-8")
+
+
+def _figures(review: Review, out_dir: str | os.PathLike) -> dict[str, str]:
+    """PNG figures as data URIs; the strategic diagram is drawn if not saved yet."""
+    folder = config.figures_dir(out_dir)
+    figures = {}
+    for name in FIGURE_CAPTIONS:
+        path = folder / f"{name}.png"
+        if path.exists():
+            figures[name] = _data_uri(path.read_bytes())
+    if _STRATEGIC_FIGURE not in figures and not review.cross.strategic.empty:
+        figures[_STRATEGIC_FIGURE] = _data_uri(_draw_strategic(review))
+    return figures
+
+
+def _draw_strategic(review: Review) -> bytes:
+    import io as stdio
+
+    import matplotlib.pyplot as plt
+
+    from litreview.plots.review import plot_strategic_diagram
+
+    fig = plot_strategic_diagram(review.cross.strategic)
+    buffer = stdio.BytesIO()
+    fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _interactive_map(out_dir: str | os.PathLike) -> str | None:
+    path = config.figures_dir(out_dir) / "topics_map.html"
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+def _paper_data(review: Review) -> dict[str, Any]:
+    """Compact rows for the JS paper table: key, title, year, theme index, link, cited."""
+    themes = [t.name for t in review.themes]
+    index = {t.topic: i for i, t in enumerate(review.themes)}
+    cited = {ref.key for ref in review.references}
+    rows = [
+        [key, title, year, index.get(topic, -1), url, 1 if key in cited else 0]
+        for key, title, year, topic, url in zip(
+            review.papers["key"], review.papers["title"], review.papers["year"],
+            review.papers["topic"], review.papers["url"], strict=True,
+        )
+    ]
+    return {"themes": themes, "rows": [[_plain(v) for v in row] for row in rows]}
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def _flatten(parameters: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for name, value in sorted(parameters.items()):
+        label = f"{prefix}{name}"
+        if isinstance(value, dict) and value:
+            rows.extend(_flatten(value, label + "."))
+        else:
+            rows.append((label, json.dumps(value, ensure_ascii=False, default=str)))
+    return rows
+
+
+_METRIC_LABELS = (
+    ("n_papers", "Papers"),
+    ("n_themes", "Themes"),
+    ("outlier_share_before", "Outlier share before reassignment"),
+    ("outlier_share_after", "Outlier share after reassignment"),
+    ("n_reassigned", "Papers reassigned to a theme"),
+    ("n_outliers_remaining", "Papers in no theme"),
+    ("npmi_mean", "Topic coherence (mean NPMI)"),
+    ("diversity", "Topic diversity"),
+    ("silhouette", "Silhouette"),
+    ("stability_ari_mean", "Stability (mean ARI across seeds)"),
+    ("stability_seeds", "Stability seeds"),
+    ("seed", "Seed"),
+    ("embedding_model", "Embedding model"),
+)
+
+
+def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    for name, label in _METRIC_LABELS:
+        if name in metrics and metrics[name] is not None:
+            value = metrics[name]
+            if isinstance(value, float):
+                text = f"{value:.3f}"
+            elif isinstance(value, list):
+                text = ", ".join(str(v) for v in value)
+            else:
+                text = str(value)
+            rows.append((label, text))
+    if metrics.get("notes"):
+        rows.append(("Notes", str(metrics["notes"])))
+    return rows

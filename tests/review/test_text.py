@@ -1,0 +1,142 @@
+"""Sentence splitting, openers, citation keys and resource patterns."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from litreview.review import (
+    assign_citation_keys,
+    citation_key,
+    find_resources,
+    is_self_contained,
+    normalise_whitespace,
+    split_sentences,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("One sentence here. Another one follows.", ["One sentence here.", "Another one follows."]),
+        ("We use cues, e.g. Tone and pitch. Then we stop.",
+         ["We use cues, e.g. Tone and pitch.", "Then we stop."]),
+        ("As shown by Smith et al. (2021) and Lee et al. We agree.",
+         ["As shown by Smith et al. (2021) and Lee et al. We agree."]),
+        ("That is, i.e. The model. Done now.", ["That is, i.e. The model.", "Done now."]),
+        ("Accuracy rose to 93.5 percent. Loss fell by 0.2 points.",
+         ["Accuracy rose to 93.5 percent.", "Loss fell by 0.2 points."]),
+        ("GPT-4 vs. Claude are compared. Results differ.",
+         ["GPT-4 vs. Claude are compared.", "Results differ."]),
+        ("Proposed by J. R. Smith in 1990. It works.",
+         ["Proposed by J. R. Smith in 1990.", "It works."]),
+        ("Data from the U.S. Census was used. We report it.",
+         ["Data from the U.S. Census was used.", "We report it."]),
+        ("See Fig. 3 for details. Is it good? Yes! 42 models agree.",
+         ["See Fig. 3 for details.", "Is it good?", "Yes!", "42 models agree."]),
+        ('He said "stop." Then left.', ['He said "stop."', "Then left."]),
+        ("Models (e.g., BERT) fail. (Parenthetical start.) End.",
+         ["Models (e.g., BERT) fail.", "(Parenthetical start.)", "End."]),
+        ("lower case after period. does not split", ["lower case after period. does not split"]),
+        ("Trailing text without a period", ["Trailing text without a period"]),
+        ("  Messy\n whitespace.\tSecond  line. ", ["Messy whitespace.", "Second line."]),
+        ("", []),
+        (None, []),
+    ],
+)
+def test_split_sentences(text: str | None, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+def test_sentences_are_substrings_of_the_normalised_text() -> None:
+    text = "A first one, e.g. with abbreviations.  A 2nd\none follows!  (Third one.) Last"
+    for sentence in split_sentences(text):
+        assert sentence in normalise_whitespace(text)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "ok"),
+    [
+        ("We present NormBank, a knowledge bank of norms.", True),
+        ("This resource grounds normative reasoning.", False),
+        ("These results hold.", False),
+        ("It works well.", False),
+        ("However, models fail.", False),
+        ("In addition, we release data.", False),
+        ("Thistle is a plant name.", True),
+        ("Iterative refinement helps.", True),
+    ],
+)
+def test_self_contained_openers(sentence: str, ok: bool) -> None:
+    assert is_self_contained(sentence) is ok
+
+
+@pytest.mark.parametrize(
+    ("title", "year", "key"),
+    [
+        ("NormBank: A Knowledge Bank of Situational Social Norms", None, "NormBank"),
+        ("NormBank: A Knowledge Bank of Situational Social Norms", 2023, "NormBank2023"),
+        ("Social Chemistry 101: Learning to Reason about Norms", 2020, "SocialChemistry1012020"),
+        ("Adding LLMs to the psycholinguistic norming toolbox: A practical guide", None,
+         "AddingLLMsPsycholinguistic"),
+        ("The effect of refusal training on jailbreaks", 2024, "EffectRefusalTraining2024"),
+        ("Évaluation des modèles", None, "EvaluationDesModeles"),
+        ("", None, "Untitled"),
+        ("<script>alert(1)</script>", None, "ScriptAlert1"),
+    ],
+)
+def test_citation_key(title: str, year: int | None, key: str) -> None:
+    assert citation_key(title, year) == key
+
+
+def test_citation_keys_unique_and_stable() -> None:
+    papers = pd.DataFrame(
+        {
+            "paper_id": ["z9", "a1", "m5", "q2"],
+            "title": ["Same Title: x", "Same Title: y", "Same Title: z", "Other paper here"],
+            "year": pd.array([2024, 2024, 2024, None], dtype="Int64"),
+        }
+    )
+    keys = assign_citation_keys(papers)
+    assert len(set(keys.values())) == len(keys) == 4
+    # suffixes follow paper_id order, so they do not depend on row order
+    assert keys == {"a1": "SameTitle2024a", "m5": "SameTitle2024b", "z9": "SameTitle2024c",
+                    "q2": "OtherPaperHere"}
+    assert assign_citation_keys(papers.iloc[::-1]) == keys
+    assert all(k.isascii() and k.isalnum() for k in keys.values())
+
+
+def test_citation_key_suffix_avoids_natural_key() -> None:
+    papers = pd.DataFrame(
+        {"paper_id": ["1", "2", "3"], "title": ["Foo: a", "Foo: b", "Fooa: c"],
+         "year": pd.array([None, None, None], dtype="Int64")}
+    )
+    keys = assign_citation_keys(papers)
+    assert len(set(keys.values())) == 3
+    assert keys["3"] == "Fooa"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "found"),
+    [
+        ("We present NormBank, a knowledge bank of 155k situational norms.",
+         [("NormBank", "knowledge bank")]),
+        ("We introduce SafeBench-X, a new benchmark of adversarial prompts.",
+         [("SafeBench-X", "benchmark")]),
+        ("We introduce Moral Stories, a crowd-sourced dataset of structured narratives.",
+         [("Moral Stories", "dataset")]),
+        ("To fill this gap, we release a large-scale corpus called CodeNet2 for research.",
+         [("CodeNet2", "corpus")]),
+        ("We propose MMLU-Pro (Massive Multitask Pro): an enhanced benchmark of questions.",
+         [("MMLU-Pro", "benchmark")]),
+        ("Experiments on SuperGLUE, a popular benchmark suite, show gains.",
+         [("SuperGLUE", "benchmark")]),
+        # precision: ordinary words and unnamed resources are not resources
+        ("We present a new benchmark for refusal.", []),
+        ("We propose Evaluation, a method for scoring.", []),
+        ("We introduce the task, a benchmark of sorts.", []),
+        ("Unlike prior commonsense resources, NormBank grounds each inference.", []),
+    ],
+)
+def test_find_resources(sentence: str, found: list[tuple[str, str]]) -> None:
+    assert find_resources(sentence) == found
