@@ -1,0 +1,433 @@
+"""Faster embedding paths for large corpora, and the benchmark that compares them.
+
+Each candidate is a self-contained function ``(texts, model_dir, ...) -> (n, dim)``
+float32 array of L2-normalised rows, so it can move into ``litreview.embed`` as an
+``embedding_backend``:
+
+* ``embed_sentence_transformers`` — the reference path (PyTorch), any token window,
+  with or without length-sorted batches;
+* ``embed_onnx`` / ``embed_onnx_int8`` — the same network exported once with
+  ``torch.onnx.export`` and run by ONNX Runtime, optionally with dynamic int8 weights
+  (``onnxruntime.quantization.quantize_dynamic``); mean pooling over the attention
+  mask and L2 normalisation are part of the exported graph, as in the
+  sentence-transformers model (modules.json: Transformer → Pooling(mean) → Normalize);
+* ``embed_model2vec`` — a static model distilled locally with ``model2vec.distill``.
+
+Exported and distilled models are cached under ``bench/_work/models/`` (git-ignored),
+named by the source model's identity.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from common import WORK_DIR
+
+MODELS_WORK_DIR = WORK_DIR / "models"
+VECTORS_WORK_DIR = WORK_DIR / "embeddings"
+
+
+def _model_tag(model_dir: Path) -> str:
+    """Return a short identity of a model folder (config, tokenizer and weights)."""
+    try:
+        from litreview.embed import model_identity
+
+        return model_identity(model_dir)[:12]
+    except ImportError:  # pragma: no cover - embed.py is part of the library
+        digest = hashlib.sha256()
+        for name in ("config.json", "tokenizer.json", "model.safetensors"):
+            path = Path(model_dir) / name
+            if path.exists():
+                digest.update(path.read_bytes())
+        return digest.hexdigest()[:12]
+
+
+def _l2(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+def _max_seq_length(model_dir: Path, default: int = 256) -> int:
+    path = Path(model_dir) / "sentence_bert_config.json"
+    if path.exists():
+        return int(json.loads(path.read_text()).get("max_seq_length", default))
+    return default
+
+
+# --------------------------------------------------------------------------- PyTorch
+
+
+def embed_sentence_transformers(
+    texts: Sequence[str], model_dir: Path, max_seq_length: int = 256, batch_size: int = 32,
+    *, sort_by_length: bool = True, threads: int | None = None,
+) -> np.ndarray:
+    """Embed with sentence-transformers (PyTorch) at a given token window.
+
+    ``sort_by_length=False`` feeds batches in input order (each batch padded to its
+    longest text) to measure what length-sorted batching saves.
+    """
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    model = _st_model(str(model_dir))
+    model.max_seq_length = max_seq_length
+    texts = list(texts)
+    kwargs: dict[str, Any] = {"batch_size": batch_size, "show_progress_bar": False,
+                              "convert_to_numpy": True, "normalize_embeddings": True}
+    if sort_by_length:  # encode() sorts by length itself
+        return _l2(model.encode(texts, **kwargs))
+    parts = [model.encode(texts[i : i + batch_size], **kwargs)
+             for i in range(0, len(texts), batch_size)]
+    return _l2(np.concatenate(parts)) if parts else np.zeros((0, 384), np.float32)
+
+
+@functools.lru_cache(maxsize=2)
+def _st_model(path: str) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(path, device="cpu")
+
+
+# --------------------------------------------------------------------------- ONNX Runtime
+
+
+def export_onnx(model_dir: Path, work_dir: Path = MODELS_WORK_DIR, *,
+                quantized: bool = True, per_channel: bool = False) -> Path:
+    """Export the model (encoder + mean pooling + L2 norm) to ONNX once; return its path.
+
+    The fp32 graph comes from ``torch.onnx.export`` (TorchScript exporter, dynamic
+    batch and sequence axes); the int8 one from ``quantize_dynamic`` on it.
+    """
+    tag = _model_tag(model_dir)
+    fp32 = work_dir / f"minilm-{tag}-fp32.onnx"
+    if not fp32.exists():
+        _export_fp32(Path(model_dir), fp32)
+    if not quantized:
+        return fp32
+    int8 = work_dir / f"minilm-{tag}-int8{'-pc' if per_channel else ''}.onnx"
+    if not int8.exists():
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        tmp = int8.with_suffix(".tmp.onnx")
+        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8,
+                         per_channel=per_channel)
+        os.replace(tmp, int8)
+    return int8
+
+
+def _export_fp32(model_dir: Path, target: Path) -> None:
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self, encoder: torch.nn.Module) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    encoder = AutoModel.from_pretrained(str(model_dir))
+    encoder.eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    sample = tokenizer(["a short text", "a somewhat longer text to pad the batch"],
+                       padding=True, return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {name: {0: "batch", 1: "sequence"} for name in names}
+    axes["sentence_embedding"] = {0: "batch"}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp.onnx")
+    with torch.no_grad():
+        torch.onnx.export(MeanPooled(encoder).eval(), tuple(sample[n] for n in names), str(tmp),
+                          input_names=names, output_names=["sentence_embedding"],
+                          dynamic_axes=axes, opset_version=17, dynamo=False)
+    os.replace(tmp, target)
+
+
+def embed_onnx(
+    texts: Sequence[str], model_dir: Path, max_seq_length: int = 256, batch_size: int = 32,
+    *, quantized: bool = False, per_channel: bool = False, threads: int | None = None,
+    sort_by_length: bool = True, work_dir: Path = MODELS_WORK_DIR,
+) -> np.ndarray:
+    """Embed with the exported ONNX graph under ONNX Runtime (fp32, or int8 if ``quantized``).
+
+    Tokenises with the model's ``tokenizer.json`` (the fast tokenizer sentence-transformers
+    uses), truncating to ``max_seq_length`` word pieces including [CLS] and [SEP].
+    """
+    from tokenizers import Tokenizer
+
+    path = export_onnx(Path(model_dir), work_dir, quantized=quantized, per_channel=per_channel)
+    session = _ort_session(str(path), threads)
+    tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=max_seq_length)
+    encodings = tokenizer.encode_batch(list(texts))
+    order = (np.argsort([-len(e.ids) for e in encodings], kind="stable") if sort_by_length
+             else np.arange(len(encodings)))
+    out = np.zeros((len(encodings), session.get_outputs()[0].shape[-1] or 384), np.float32)
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        width = max(len(encodings[i].ids) for i in idx)
+        ids = np.zeros((len(idx), width), np.int64)
+        mask = np.zeros((len(idx), width), np.int64)
+        for row, i in enumerate(idx):
+            n = len(encodings[i].ids)
+            ids[row, :n] = encodings[i].ids
+            mask[row, :n] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        out[idx] = session.run(None, feeds)[0]
+    return _l2(out)
+
+
+@functools.lru_cache(maxsize=4)
+def _ort_session(path: str, threads: int | None) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def embed_onnx_int8(
+    texts: Sequence[str], model_dir: Path, max_seq_length: int = 256, batch_size: int = 32,
+    *, per_channel: bool = True, threads: int | None = None, work_dir: Path = MODELS_WORK_DIR,
+) -> np.ndarray:
+    """Embed with the dynamically int8-quantized ONNX graph (see :func:`embed_onnx`).
+
+    Per-channel weight scales keep the vectors much closer to fp32 (cosine ≈ 0.99
+    against ≈ 0.93 per-tensor on arXiv abstracts) at the same speed.
+    """
+    return embed_onnx(texts, model_dir, max_seq_length, batch_size, quantized=True,
+                      per_channel=per_channel, threads=threads, work_dir=work_dir)
+
+
+# --------------------------------------------------------------------------- model2vec
+
+
+def distill_model2vec(model_dir: Path, work_dir: Path = MODELS_WORK_DIR,
+                      pca_dims: int = 256) -> Path:
+    """Distill a static model2vec model from the local model folder once; return its folder."""
+    target = work_dir / f"m2v-{_model_tag(model_dir)}-pca{pca_dims}"
+    if not (target / "config.json").exists():
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from model2vec.distill import distill
+
+        static = distill(model_name=str(model_dir), pca_dims=pca_dims, device="cpu")
+        tmp = target.with_name(target.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        static.save_pretrained(str(tmp))
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+    return target
+
+
+def embed_model2vec(
+    texts: Sequence[str], model_dir: Path, max_seq_length: int = 512, batch_size: int = 1024,
+    *, pca_dims: int = 256, threads: int | None = None, work_dir: Path = MODELS_WORK_DIR,
+) -> np.ndarray:
+    """Embed with a static model2vec model distilled from ``model_dir`` (mean of token vectors)."""
+    from model2vec import StaticModel
+
+    static = StaticModel.from_pretrained(str(distill_model2vec(Path(model_dir), work_dir,
+                                                               pca_dims)))
+    vectors = static.encode(list(texts), max_length=max_seq_length, batch_size=batch_size,
+                            use_multiprocessing=False)
+    return _l2(vectors)
+
+
+def embed_library(texts: Sequence[str], model_dir: Path, max_seq_length: int = 256,
+                  batch_size: int = 32, *, threads: int | None = None) -> np.ndarray:
+    """Embed through ``litreview.embed.embed_texts`` without its cache (the notebooks' path)."""
+    from litreview.embed import embed_texts
+
+    return embed_texts(list(texts), model=model_dir, cache_dir=None, batch_size=batch_size,
+                       show_progress=False, num_threads=threads)
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One embedding path: how to build it (once) and how to embed with it."""
+
+    name: str
+    description: str
+    embed: Callable[..., np.ndarray]
+    build: Callable[[Path], Any] | None = None
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+CANDIDATES: dict[str, Candidate] = {c.name: c for c in [
+    Candidate("minilm-fp32", "litreview.embed (PyTorch fp32, 256 tokens, length-sorted)",
+              embed_library),
+    Candidate("minilm-fp32-unsorted", "PyTorch fp32, 256 tokens, batches in input order",
+              embed_sentence_transformers, kwargs={"sort_by_length": False}),
+    Candidate("minilm-fp32-128", "PyTorch fp32, 128 tokens, length-sorted",
+              embed_sentence_transformers, kwargs={"max_seq_length": 128}),
+    Candidate("onnx-fp32", "ONNX Runtime fp32, 256 tokens, length-sorted", embed_onnx,
+              build=lambda d: export_onnx(d, quantized=False)),
+    Candidate("onnx-int8", "ONNX Runtime dynamic int8 (per-channel), 256 tokens, length-sorted",
+              embed_onnx_int8, build=lambda d: export_onnx(d, quantized=True, per_channel=True)),
+    Candidate("onnx-int8-tensor", "ONNX Runtime dynamic int8 (per-tensor), 256 tokens",
+              embed_onnx_int8, build=lambda d: export_onnx(d, quantized=True),
+              kwargs={"per_channel": False}),
+    Candidate("onnx-int8-128", "ONNX Runtime dynamic int8 (per-channel), 128 tokens",
+              embed_onnx_int8, build=lambda d: export_onnx(d, quantized=True, per_channel=True),
+              kwargs={"max_seq_length": 128}),
+    Candidate("model2vec-pca256", "model2vec static model distilled locally (PCA 256)",
+              embed_model2vec, build=distill_model2vec),
+]}
+REFERENCE = "minilm-fp32"
+
+
+def embed_with(name: str, texts: Sequence[str], model_dir: Path, *, batch_size: int = 32,
+               threads: int | None = None) -> np.ndarray:
+    """Embed ``texts`` with the named candidate."""
+    if name not in CANDIDATES:
+        raise KeyError(f"unknown embedding candidate {name!r}; choose from {', '.join(CANDIDATES)}")
+    cand = CANDIDATES[name]
+    kwargs = dict(cand.kwargs)
+    if cand.embed is not embed_model2vec:
+        kwargs.setdefault("batch_size", batch_size)
+    return cand.embed(texts, model_dir, threads=threads, **kwargs)
+
+
+def cached_vectors(name: str, texts: Sequence[str], model_dir: Path, corpus_key: str, *,
+                   batch_size: int = 32, threads: int | None = None,
+                   folder: Path = VECTORS_WORK_DIR) -> tuple[np.ndarray, float | None]:
+    """Return the candidate's vectors for a corpus, from ``folder`` or freshly embedded.
+
+    The second value is the embedding wall time, None when the vectors came from disk.
+    """
+    path = folder / f"{name}-{_model_tag(model_dir)}-{corpus_key}.npy"
+    if path.exists():
+        return np.load(path), None
+    start = time.perf_counter()
+    vectors = embed_with(name, texts, model_dir, batch_size=batch_size, threads=threads)
+    seconds = time.perf_counter() - start
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, vectors)
+    os.replace(tmp, path)
+    return vectors, seconds
+
+
+# --------------------------------------------------------------------------- benchmark
+
+
+def run_candidates(shared: Path, *, limit: int | None = None, names: Sequence[str] | None = None,
+                   threads: int | None = None, litreview_assign: bool = True,
+                   overrides: dict[str, Any] | None = None, append: bool = True,
+                   batch_size: int = 32) -> dict[str, Any]:
+    """Time each candidate on the labeled set and score its vectors; print and record them.
+
+    Per candidate: build time (export / quantize / distill, cached afterwards), load
+    time (first 16 texts), docs/s over the whole set, mean cosine to the reference
+    vectors, NMI/ARI of k-means at the true k and of litreview's own assignment.
+    """
+    import methods
+    from common import append_results, machine_info, machine_line, markdown_table
+    from labeled import prepare_labeled
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from litreview.embed import DEFAULT_MODEL, resolve_model
+
+    corpus = prepare_labeled(shared, limit)
+    model_dir = resolve_model(DEFAULT_MODEL)
+    texts, truth, k = corpus.texts, corpus.labels, corpus.n_labels
+    names = list(dict.fromkeys([REFERENCE, *(names or CANDIDATES)]))
+    rows: list[dict[str, Any]] = []
+    reference: np.ndarray | None = None
+    for name in names:
+        cand = CANDIDATES[name]
+        print(f"[embeddings] {name}: {cand.description} ...", flush=True)
+        build_s = 0.0
+        if cand.build is not None:
+            start = time.perf_counter()
+            cand.build(model_dir)
+            build_s = time.perf_counter() - start
+        start = time.perf_counter()
+        embed_with(name, texts[:16], model_dir, batch_size=batch_size, threads=threads)
+        load_s = time.perf_counter() - start
+        start = time.perf_counter()
+        vectors = embed_with(name, texts, model_dir, batch_size=batch_size, threads=threads)
+        seconds = time.perf_counter() - start
+        _save_vectors(name, model_dir, corpus.key, vectors)
+        if name == REFERENCE:
+            reference = vectors
+        row: dict[str, Any] = {
+            "candidate": name, "dim": int(vectors.shape[1]), "build_s": round(build_s, 2),
+            "load_s": round(load_s, 2), "embed_s": round(seconds, 2),
+            "docs_per_s": len(texts) / seconds if seconds else None,
+        }
+        if reference is not None and reference.shape == vectors.shape:
+            cos = np.sum(reference * vectors, axis=1)
+            row["cos_mean"], row["cos_min"] = float(cos.mean()), float(cos.min())
+        pred = KMeans(n_clusters=k, n_init=10, random_state=methods.SEED).fit_predict(vectors)
+        row["kmeans_nmi"] = float(normalized_mutual_info_score(truth, pred))
+        row["kmeans_ari"] = float(adjusted_rand_score(truth, pred))
+        if litreview_assign:
+            assign = methods.litreview_assign(vectors, texts, overrides)
+            row["litreview_nmi"] = float(normalized_mutual_info_score(truth, assign.labels))
+            row["litreview_ari"] = float(adjusted_rand_score(truth, assign.labels))
+            row["litreview_themes"] = len({t for t in assign.labels.tolist() if t >= 0})
+            row["litreview_outliers"] = float(np.mean(assign.labels < 0))
+        rows.append(row)
+    ref_row = rows[0]
+    for row in rows:
+        for key in ("kmeans_nmi", "litreview_nmi"):
+            if row.get(key) is not None and ref_row.get(key):
+                row[f"{key}_rel"] = row[key] / ref_row[key]
+        if row.get("docs_per_s") and ref_row.get("docs_per_s"):
+            row["speedup"] = row["docs_per_s"] / ref_row["docs_per_s"]
+    info = machine_info()
+    columns = ["candidate", "dim", "build_s", "load_s", "docs_per_s", "speedup", "cos_mean",
+               "kmeans_nmi", "kmeans_nmi_rel", "litreview_nmi", "litreview_nmi_rel",
+               "litreview_themes", "litreview_outliers"]
+    headers = {"build_s": "build s", "load_s": "load s", "docs_per_s": "docs/s",
+               "speedup": "× ref", "cos_mean": "cos to ref", "kmeans_nmi": "k-means NMI",
+               "kmeans_nmi_rel": "÷ ref", "litreview_nmi": "litreview NMI",
+               "litreview_nmi_rel": "÷ ref ", "litreview_themes": "themes",
+               "litreview_outliers": "outliers"}
+    md = "\n".join([
+        f"Labeled arXiv set: {len(texts)} papers, {k} labels; threads {threads or 'default'}; "
+        f"reference `{REFERENCE}`. Machine: {machine_line(info)}.",
+        "",
+        markdown_table(rows, [c for c in columns if any(c in r for r in rows)], headers),
+        "- target for the scale path: litreview NMI ≥ 0.9 × reference (÷ ref column).",
+        *(f"- note: {n}" for n in corpus.notes),
+    ])
+    print(md)
+    record = {"kind": "embeddings", "limit": limit, "n_papers": len(texts), "k": k,
+              "threads": threads, "rows": rows, "machine": info}
+    append_results(f"Embedding candidates ({len(texts)} papers)", md, record, append=append)
+    return record
+
+
+def _save_vectors(name: str, model_dir: Path, corpus_key: str, vectors: np.ndarray,
+                  folder: Path = VECTORS_WORK_DIR) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{_model_tag(model_dir)}-{corpus_key}.npy"
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, vectors)
+    os.replace(tmp, path)
