@@ -1015,8 +1015,8 @@ def _outliers(
                     for _, row in frame.iterrows()],
         }
     )
-    return out.sort_values(["title", "paper_id"], key=lambda s: s.str.lower()).reset_index(
-        drop=True)
+    by_title = out.sort_values(["title", "paper_id"], key=lambda s: s.astype(str).str.lower())
+    return by_title.reset_index(drop=True)
 
 
 def _paper_table(

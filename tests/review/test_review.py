@@ -94,6 +94,21 @@ def test_outliers_listed_with_titles(built_review: review.Review) -> None:
     assert (built_review.papers["topic"] == -1).sum() == 3
 
 
+def test_a_corpus_with_no_outliers_gets_an_empty_outlier_list(
+    out_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "no-outliers"
+    shutil.copytree(out_dir, copy)
+    doc_topics = pd.read_parquet(copy / "data" / "doc_topics.parquet")
+    doc_topics.loc[doc_topics["topic"] < 0, "topic"] = int(doc_topics["topic"].max())
+    doc_topics.to_parquet(copy / "data" / "doc_topics.parquet", index=False)
+    built = review.build_review(copy)
+    assert built.outliers.empty
+    assert built.overview.n_outliers == 0
+
+
 def test_methods_record_inputs_and_stages(built_review: review.Review, out_dir: Path) -> None:
     methods = built_review.methods
     assert set(methods.stages) == {"ingest", "topics"}

@@ -1,0 +1,131 @@
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from litreview import embed
+
+pytestmark = pytest.mark.slow
+TEXTS = ["Graph neural networks for molecules.", "A recipe for sourdough bread.",
+         "Penalty kicks in league football.", "Graph neural networks for molecules."]
+
+
+def _no_model(*_args, **_kwargs):
+    raise AssertionError("the model was loaded although every text was cached")
+
+
+def test_resolve_model_names_and_errors(tmp_path):
+    packaged = embed.resolve_model("all-MiniLM-L6-v2")
+    assert embed.resolve_model("sentence-transformers/all-MiniLM-L6-v2") == packaged
+    assert embed.resolve_model(packaged) == packaged
+    with pytest.raises(FileNotFoundError, match="never downloaded"):
+        embed.resolve_model("no-such/model")
+    with pytest.raises(FileNotFoundError):
+        embed.resolve_model(tmp_path)
+
+
+def test_paper_texts_joins_title_and_abstract():
+    papers = [{"title": "A title", "abstract": "An  abstract."},
+              {"title": "Why?", "abstract": "Because."},
+              {"title": "Only a title", "abstract": None}]
+    assert embed.paper_texts(papers) == ["A title. An abstract.", "Why? Because.", "Only a title"]
+
+
+def test_embeddings_are_normalised_and_duplicates_identical(st_model):
+    vectors = embed.embed_texts(TEXTS, show_progress=False)
+    assert vectors.dtype == np.float32 and vectors.shape == (4, 384)
+    assert np.linalg.norm(vectors, axis=1) == pytest.approx(np.ones(4), abs=1e-5)
+    assert np.array_equal(vectors[0], vectors[3])
+    assert float(vectors[0] @ vectors[1]) < 0.5
+
+
+def test_cache_hit_and_extension_embed_only_new_texts(tmp_path, monkeypatch, st_model):
+    first = embed.embed_texts(TEXTS, cache_dir=tmp_path, show_progress=False)
+    monkeypatch.setattr(embed, "load_model", _no_model)
+    again = embed.embed_texts(TEXTS[::-1], cache_dir=tmp_path, show_progress=False)
+    assert np.array_equal(again, first[::-1])
+    monkeypatch.undo()
+
+    seen = []
+    original = embed._encode
+
+    def counting(model, batch, batch_size):
+        seen.extend(batch)
+        return original(model, batch, batch_size)
+
+    monkeypatch.setattr(embed, "_encode", counting)
+    extended = embed.embed_texts([*TEXTS, "Dark matter in galaxy clusters."], cache_dir=tmp_path,
+                                 show_progress=False)
+    assert seen == ["Dark matter in galaxy clusters."]
+    assert np.array_equal(extended[:4], first)
+    assert len(json.loads((tmp_path / "index.json").read_text())["shards"]) == 2
+
+
+def test_interrupted_run_resumes_from_written_shards(tmp_path, monkeypatch, st_model):
+    monkeypatch.setattr(embed, "SHARD_SIZE", 1)
+    calls = []
+    original = embed._encode
+
+    def failing_second(model, batch, batch_size):
+        calls.append(batch)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(model, batch, batch_size)
+
+    monkeypatch.setattr(embed, "_encode", failing_second)
+    with pytest.raises(KeyboardInterrupt):
+        embed.embed_texts(TEXTS[:3], cache_dir=tmp_path, show_progress=False)
+    index = json.loads((tmp_path / "index.json").read_text())
+    assert len(index["shards"]) == 1
+    calls.clear()
+    monkeypatch.setattr(embed, "_encode", lambda m, b, s: (calls.append(b), original(m, b, s))[1])
+    embed.embed_texts(TEXTS[:3], cache_dir=tmp_path, show_progress=False)
+    assert len(calls) == 2  # the first shard's text was not embedded again
+
+
+def test_corrupt_shard_is_reported_and_rebuilt(tmp_path, st_model):
+    first = embed.embed_texts(TEXTS, cache_dir=tmp_path, show_progress=False)
+    shard = next(tmp_path.glob("shard-*.npz"))
+    data = bytearray(shard.read_bytes())
+    data[-20] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    with pytest.warns(embed.EmbeddingCacheWarning, match="checksum"):
+        again = embed.embed_texts(TEXTS, cache_dir=tmp_path, show_progress=False)
+    assert np.array_equal(again, first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", embed.EmbeddingCacheWarning)
+        embed.embed_texts(TEXTS, cache_dir=tmp_path, show_progress=False)  # repaired
+
+
+def test_wrong_dimension_shard_is_rejected(tmp_path, st_model):
+    embed.embed_texts(TEXTS[:2], cache_dir=tmp_path, show_progress=False)
+    cache = embed._EmbeddingCache(tmp_path, "x")
+    cache.index = json.loads((tmp_path / "index.json").read_text())
+    cache.add_shard([embed.text_key("Extra text.")], np.ones((1, 7), dtype=np.float32))
+    with pytest.warns(embed.EmbeddingCacheWarning, match="dimension"):
+        vectors = embed.embed_texts([*TEXTS[:2], "Extra text."], cache_dir=tmp_path,
+                                    show_progress=False)
+    assert vectors.shape == (3, 384)
+
+
+def test_other_model_cache_is_reported_and_rebuilt(tmp_path, monkeypatch, st_model):
+    embed.embed_texts(TEXTS, cache_dir=tmp_path, show_progress=False)
+    index_path = tmp_path / "index.json"
+    index = json.loads(index_path.read_text())
+    index["model_identity"] = "another-model:truncate"
+    index_path.write_text(json.dumps(index))
+    with pytest.warns(embed.EmbeddingCacheWarning, match="different embedding model"):
+        embed.embed_texts(TEXTS, cache_dir=tmp_path, show_progress=False)
+    assert json.loads(index_path.read_text())["model_identity"].startswith(
+        embed.model_identity())
+
+
+def test_chunk_mean_differs_only_for_long_texts(st_model):
+    long_text = "Graph neural networks for molecules. " * 80
+    short = embed.embed_texts([TEXTS[1], long_text], show_progress=False)
+    chunked = embed.embed_texts([TEXTS[1], long_text], show_progress=False, long_text="chunk_mean")
+    assert np.allclose(short[0], chunked[0], atol=1e-6)
+    assert np.linalg.norm(chunked[1]) == pytest.approx(1.0, abs=1e-5)
+    with pytest.raises(ValueError):
+        embed.embed_texts(TEXTS, long_text="average")

@@ -1,0 +1,63 @@
+import math
+
+import numpy as np
+import pytest
+
+from litreview import metrics
+
+DOCS = [["a", "b"], ["a", "b"], ["c"], ["d"]]
+
+
+def test_npmi_perfect_pair_is_one_and_disjoint_pair_is_minus_one():
+    doc_term, vocab = metrics.binary_doc_term(DOCS)
+    assert metrics.npmi_coherence([["a", "b"]], doc_term, vocab) == [pytest.approx(1.0)]
+    assert metrics.npmi_coherence([["a", "c"]], doc_term, vocab) == [-1.0]
+
+
+def test_npmi_independent_pair_is_zero_and_theme_is_mean_of_pairs():
+    doc_term, vocab = metrics.binary_doc_term([["a", "b"], ["a"], ["b"], []])
+    assert metrics.npmi_coherence([["a", "b"]], doc_term, vocab)[0] == pytest.approx(0.0)
+    doc_term, vocab = metrics.binary_doc_term(DOCS)
+    # pairs: (a,b)=1, (a,c)=-1, (b,c)=-1
+    assert metrics.npmi_coherence([["a", "b", "c"]], doc_term, vocab)[0] == pytest.approx(-1 / 3)
+
+
+def test_npmi_known_value_and_unknown_terms():
+    # P(a)=3/4, P(b)=2/4, P(a,b)=2/4 -> log((1/2)/(3/8)) / -log(1/2)
+    doc_term, vocab = metrics.binary_doc_term([["a", "b"], ["a", "b"], ["a"], ["c"]])
+    expected = math.log((1 / 2) / (3 / 8)) / -math.log(1 / 2)
+    assert metrics.npmi_coherence([["a", "b"]], doc_term, vocab)[0] == pytest.approx(expected)
+    assert metrics.npmi_coherence([["a", "zzz"]], doc_term, vocab) == [-1.0]
+    assert math.isnan(metrics.npmi_coherence([["a"]], doc_term, vocab)[0])
+
+
+def test_topic_diversity():
+    assert metrics.topic_diversity([["a", "b"], ["c", "d"]]) == 1.0
+    assert metrics.topic_diversity([["a", "b"], ["a", "c"]]) == 0.75
+    assert metrics.topic_diversity([["a", "b", "c"], ["a", "x", "y"]], top_k=2) == 0.75
+
+
+def test_silhouette_ignores_outliers_and_needs_two_themes():
+    emb = np.array([[1, 0], [0.99, 0.1], [0, 1], [0.1, 0.99], [0.7, 0.7]], dtype=float)
+    good = metrics.silhouette(emb, [0, 0, 1, 1, -1])
+    assert good > 0.8
+    assert metrics.silhouette(emb, [0, 1, 0, 1, -1]) < 0
+    assert math.isnan(metrics.silhouette(emb, [0, 0, 0, 0, -1]))
+
+
+def test_adjusted_rand_is_label_permutation_invariant():
+    assert metrics.adjusted_rand([0, 0, 1, 1], [1, 1, 0, 0]) == 1.0
+    assert metrics.adjusted_rand([0, 0, 1, 1], [0, 1, 0, 1]) < 0
+
+
+def test_density_and_centrality():
+    emb = np.array([[1, 0], [0, 1], [1, 0], [-1, 0]], dtype=float)
+    assert metrics.density(emb[:2]) == pytest.approx(0.0)
+    assert metrics.density(emb[[0, 2]]) == pytest.approx(1.0)
+    # mean over the 3 pairs of rows 0, 1, 2: (0 + 1 + 0) / 3
+    assert metrics.density(emb[:3]) == pytest.approx(1 / 3)
+    assert math.isnan(metrics.density(emb[:1]))
+    cent = metrics.centrality(emb, [0, 0, 1, -1])
+    assert cent[:2] == pytest.approx([math.sqrt(0.5)] * 2)
+    assert cent[2] == pytest.approx(1.0)
+    assert math.isnan(cent[3])
