@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 #: Words that say nothing about a theme in a corpus of research abstracts.
 RESEARCH_STOP_WORDS = frozenset(
@@ -152,23 +152,51 @@ def shared_terms(topic_terms: Sequence[Sequence[str]], max_share: float = 0.5) -
     return {term for term, n in counts.items() if n > limit}
 
 
-def display_word(word: str) -> str:
-    """Return a word as shown in a name: known acronyms in their usual case, else as is."""
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def learn_casing(texts: Iterable[str], *, min_count: int = 2) -> dict[str, str]:
+    """Learn how the corpus writes its acronyms and names: ``{"fmri": "fMRI", "gpt": "GPT"}``.
+
+    A word gets the form it most often takes when that form has a capital after the
+    first letter (``fMRI``, ``LLMs``, ``NormBank``); Title-case forms are left out
+    because they are mostly sentence starts.
+    """
+    forms: dict[str, Counter[str]] = {}
+    for text in texts:
+        for word in _WORD.findall(text):
+            forms.setdefault(word.lower(), Counter())[word] += 1
+    casing: dict[str, str] = {}
+    for lower, counter in forms.items():
+        form, count = max(counter.items(), key=lambda item: (item[1], item[0]))
+        if count >= min_count and any(c.isupper() for c in form[1:]):
+            casing[lower] = form
+    return casing
+
+
+def display_word(word: str, casing: Mapping[str, str] | None = None) -> str:
+    """Return a word as shown in a name: in the corpus's usual case, known acronyms, else lower."""
     lower = word.lower()
+    if casing and lower in casing:
+        return casing[lower]
     if lower in SPECIAL_CASE:
         return SPECIAL_CASE[lower]
     return lower
 
 
-def format_term(term: str, *, capitalize: bool = False) -> str:
+def format_term(
+    term: str, *, capitalize: bool = False, casing: Mapping[str, str] | None = None
+) -> str:
     """Return a term in sentence case, keeping acronyms: ``"rag pipeline"`` → ``"RAG pipeline"``."""
-    words = [display_word(w) for w in term.split()]
+    words = [display_word(w, casing) for w in term.split()]
     if capitalize and words and words[0] == words[0].lower():
         words[0] = words[0][:1].upper() + words[0][1:]
     return " ".join(words)
 
 
-def theme_name(terms: Sequence[str], n_terms: int = 2) -> str:
+def theme_name(
+    terms: Sequence[str], n_terms: int = 2, *, casing: Mapping[str, str] | None = None
+) -> str:
     """Return a short name from the best terms: ``"Hallucination detection & RAG"``.
 
     Takes ``n_terms`` terms (a third when the first two are short single words),
@@ -189,16 +217,22 @@ def theme_name(terms: Sequence[str], n_terms: int = 2) -> str:
             break
     if not chosen:
         return FALLBACK_NAME
-    shown = [format_term(t, capitalize=(i == 0)) for i, t in enumerate(chosen)]
+    shown = [format_term(t, capitalize=(i == 0), casing=casing) for i, t in enumerate(chosen)]
     if len(shown) == 1:
         return shown[0]
     return ", ".join(shown[:-1]) + " & " + shown[-1]
 
 
-def unique_theme_names(topic_terms: Sequence[Sequence[str]], n_terms: int = 2) -> list[str]:
+def unique_theme_names(
+    topic_terms: Sequence[Sequence[str]],
+    n_terms: int = 2,
+    *,
+    casing: Mapping[str, str] | None = None,
+) -> list[str]:
     """Name every theme; themes whose names collide get one more term until unique."""
     sizes = [n_terms] * len(topic_terms)
-    names = [theme_name(terms, n) for terms, n in zip(topic_terms, sizes, strict=True)]
+    names = [theme_name(terms, n, casing=casing)
+             for terms, n in zip(topic_terms, sizes, strict=True)]
     for _ in range(4):
         counts = Counter(names)
         clashes = [i for i, name in enumerate(names) if counts[name] > 1]
@@ -207,7 +241,7 @@ def unique_theme_names(topic_terms: Sequence[Sequence[str]], n_terms: int = 2) -
         for i in clashes:
             if sizes[i] <= len(topic_terms[i]):
                 sizes[i] += 1
-                names[i] = theme_name(topic_terms[i], sizes[i])
+                names[i] = theme_name(topic_terms[i], sizes[i], casing=casing)
     # Still equal (identical term lists): number them.
     counts = Counter(names)
     seen: Counter[str] = Counter()

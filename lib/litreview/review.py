@@ -279,7 +279,8 @@ _NOT_THEMATIC = re.compile(
 
 _BACK_REFERENCE = re.compile(
     r"\b(?:this|these|such) (?:problem|gap|issue|issues|challenge|challenges|limitation|"
-    r"limitations|fact|finding|findings|approach|method|setting)\b|^motivated by\b",
+    r"limitations|fact|finding|findings|approach|method|setting|dataset|benchmark|"
+    r"framework|model|task|resource|corpus|paper|work|study|analysis)\b|^motivated by\b",
     re.IGNORECASE,
 )
 

@@ -19,7 +19,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -457,7 +457,12 @@ def stability(
     return scores
 
 
-def hierarchy_table(model: Any, docs: Sequence[str], names: dict[int, str]) -> pd.DataFrame:
+def hierarchy_table(
+    model: Any,
+    docs: Sequence[str],
+    names: dict[int, str],
+    casing: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Return BERTopic's theme tree with snake_case columns and readable names.
 
     Leaves carry the theme names; a merged node is named from its c-TF-IDF terms
@@ -485,7 +490,9 @@ def hierarchy_table(model: Any, docs: Sequence[str], names: dict[int, str]) -> p
     node_names: dict[int, str] = dict(names)
     table = table.sort_values("parent_id").reset_index(drop=True)
     for row in table.itertuples():
-        node_names[row.parent_id] = labels.theme_name(labels.clean_terms(row.parent_terms), 3)
+        node_names[row.parent_id] = labels.theme_name(
+            labels.clean_terms(row.parent_terms), 3, casing=casing
+        )
 
     def name_of(node: int) -> str:
         return node_names.get(node, str(node)) if node >= n_leaves else names.get(node, str(node))
@@ -598,7 +605,9 @@ def run_topics(
         update_representation(model, docs, after, embeddings, params, fit.vectorizer)
         theme_ids = sorted({t for t in after if t >= 0}, key=lambda t: (-after.count(t), t))
         terms = theme_terms(model, theme_ids, top_n_terms)
-        names = dict(zip(theme_ids, labels.unique_theme_names(terms["top_terms"]), strict=True))
+        casing = labels.learn_casing(texts)
+        names = dict(zip(theme_ids, labels.unique_theme_names(terms["top_terms"], casing=casing),
+                         strict=True))
         if not fit.clustered:
             names = {t: labels.FALLBACK_NAME for t in theme_ids}
         model.set_topic_labels({t: names.get(t, OUTLIER_LABEL) for t in sorted(set(after))})
@@ -640,7 +649,7 @@ def run_topics(
             notes.append("stability not measured: the corpus was not clustered")
 
     with timer("hierarchy"):
-        hierarchy = hierarchy_table(model, docs, names)
+        hierarchy = hierarchy_table(model, docs, names, casing)
 
     n_out_before = sum(t < 0 for t in before)
     n_out_after = sum(t < 0 for t in after)

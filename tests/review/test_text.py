@@ -65,6 +65,8 @@ def test_sentences_are_substrings_of_the_normalised_text() -> None:
         ("In addition, we release data.", False),
         ("Thistle is a plant name.", True),
         ("Iterative refinement helps.", True),
+        ("Using this dataset, we test whether models judge well.", False),
+        ("We evaluate 12 models on a new benchmark of this kind of task.", True),
     ],
 )
 def test_self_contained_openers(sentence: str, ok: bool) -> None:

@@ -71,3 +71,17 @@ def test_unique_theme_names_disambiguates_with_more_terms_then_numbers():
     assert names[1] == "Graph learning, molecules & social networks"
     assert names[2] != names[3]
     assert len(set(names)) == 4
+
+
+def test_casing_is_learned_from_the_corpus():
+    from litreview.labels import learn_casing, theme_name
+
+    texts = [
+        "We record fMRI while GPT models read. The fMRI signal aligns with GPT layers.",
+        "Transformers are studied. Transformers again, and the visual cortex in fMRI.",
+    ]
+    casing = learn_casing(texts)
+    assert casing["fmri"] == "fMRI" and casing["gpt"] == "GPT"
+    assert "transformers" not in casing  # Title case is a sentence start, not a name
+    assert theme_name(["visual cortex", "fmri"], casing=casing) == "Visual cortex & fMRI"
+    assert theme_name(["visual cortex", "fmri"]) == "Visual cortex & fmri"

@@ -18,8 +18,12 @@ INTERACTIVE_MAX_POINTS = 20_000
 def _theme_colours(topic_ids: list[int]) -> dict[int, Any]:
     import matplotlib as mpl
 
-    cmap = mpl.colormaps["tab20"] if len(topic_ids) > 10 else mpl.colormaps["tab10"]
-    return {t: cmap(i % cmap.N) for i, t in enumerate(sorted(topic_ids))}
+    # Grey is reserved for papers in no theme, so the palettes skip their greys.
+    if len(topic_ids) <= 9:
+        palette = [c for i, c in enumerate(mpl.colormaps["tab10"].colors) if i != 7]
+    else:
+        palette = [c for i, c in enumerate(mpl.colormaps["tab20"].colors) if i not in (14, 15)]
+    return {t: palette[i % len(palette)] for i, t in enumerate(sorted(topic_ids))}
 
 
 def _labels_by_topic(topics: pd.DataFrame) -> dict[int, str]:
