@@ -652,7 +652,7 @@ def _compose(
                 topic=topic,
                 name=names[topic],
                 anchor=theme_anchor(topic),
-                top_terms=[str(t) for t in _as_list(row.top_terms)],
+                top_terms=[str(t) for t in _as_list(getattr(row, "display_terms", row.top_terms))],
                 size=int(row.size),
                 share=float(row.share),
                 key_sentences=quoter.key_sentences(topic, n_key_sentences),

@@ -626,6 +626,7 @@ def run_topics(
             theme_rows.append({
                 "topic": topic, "label": names[topic], "size": len(members),
                 "share": len(members) / n, "top_terms": topic_terms,
+                "display_terms": [labels.format_term(term, casing=casing) for term in topic_terms],
                 "representative_paper_ids": [paper_ids[i] for i in nearest],
                 "npmi": score, "density": metrics.density(embeddings[members]),
                 "representative_titles": papers["title"].iloc[nearest].astype(str).tolist(),

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow
 CONTRACT = {
     "doc_topics": ["paper_id", "topic", "topic_label", "probability", "x", "y",
                    "topic_before_reduction", "centrality"],
-    "topics": ["topic", "label", "size", "share", "top_terms", "representative_paper_ids",
+    "topics": ["topic", "label", "size", "share", "top_terms", "display_terms",
+               "representative_paper_ids",
                "npmi", "density"],
     "topic_similarity": ["topic_a", "topic_b", "similarity"],
     "topic_hierarchy": topics.HIERARCHY_COLUMNS,

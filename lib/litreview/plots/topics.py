@@ -127,7 +127,9 @@ def plot_top_terms(topics: pd.DataFrame, n_terms: int = 8, *, columns: int = 3) 
     axes = fig.subplots(rows, cols, squeeze=False)
     colours = _theme_colours(topics["topic"].astype(int).tolist())
     for ax, row in zip(axes.flat, topics.itertuples(), strict=False):
-        terms = [format_term(t) for t in list(row.top_terms)[:n_terms]]
+        shown = getattr(row, "display_terms", None)
+        terms = list(shown) if shown is not None else [format_term(t) for t in row.top_terms]
+        terms = terms[:n_terms]
         # Terms are ranked, not scored: bar length shows rank.
         ax.barh(terms[::-1], np.arange(1, len(terms) + 1), color=colours[int(row.topic)])
         ax.set_title(f"{row.label} ({row.size})", fontsize=9)
