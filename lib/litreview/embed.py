@@ -121,8 +121,14 @@ def _load(path: str) -> SentenceTransformer:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
-    return SentenceTransformer(path, device="cpu")
+    # Loading a local model needs no progress bar; in notebooks it is only noise.
+    transformers_logging.disable_progress_bar()
+    try:
+        return SentenceTransformer(path, device="cpu")
+    finally:
+        transformers_logging.enable_progress_bar()
 
 
 def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> SentenceTransformer:

@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 MIN_PAPERS_TO_CLUSTER = 15
 OUTLIER_LABEL = "Outliers"
 OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions", "none")
+#: Share of a theme's papers a term must appear in to rank among its top terms.
+MIN_TERM_SUPPORT = 0.1
 HIERARCHY_COLUMNS = [
     "parent_id", "parent_name", "topics", "child_left_id", "child_left_name",
     "child_right_id", "child_right_name", "distance",
@@ -377,12 +379,21 @@ def update_representation(
     model.topic_embeddings_ = metrics.centroids(embeddings, topics, ordered)
 
 
-def theme_terms(model: Any, topic_ids: Sequence[int], top_n: int) -> dict[str, list[list[str]]]:
+def theme_terms(
+    model: Any,
+    topic_ids: Sequence[int],
+    top_n: int,
+    support: Sequence[Mapping[str, float]] | None = None,
+    min_support: float = MIN_TERM_SUPPORT,
+) -> dict[str, list[list[str]]]:
     """Return the cleaned c-TF-IDF, KeyBERT and MMR terms of each theme, and ``top_terms``.
 
     ``top_terms`` merge the cleaned c-TF-IDF and KeyBERT rankings by Borda count
     (a term both rank high wins; one only c-TF-IDF likes, often a frequent but
-    vague word, sinks), after removing terms shared by most themes.
+    vague word, sinks), after removing terms shared by most themes. With
+    ``support`` (per theme: term -> share of the theme's papers that contain it),
+    terms found in fewer than ``min_support`` of the theme's papers go to the end:
+    a term from two abstracts names no theme, and it drags NPMI towards -1.
     """
     raw: dict[str, list[list[str]]] = {"ctfidf": [], "keybert": [], "mmr": []}
     aspects = getattr(model, "topic_aspects_", {}) or {}
@@ -394,11 +405,32 @@ def theme_terms(model: Any, topic_ids: Sequence[int], top_n: int) -> dict[str, l
     out: dict[str, list[list[str]]] = {"top_terms": []}
     for kind, lists in raw.items():
         out[f"{kind}_terms"] = [labels.clean_terms(t, max_terms=top_n) for t in lists]
-    for ctfidf, keybert in zip(raw["ctfidf"], raw["keybert"], strict=True):
+    for i, (ctfidf, keybert) in enumerate(zip(raw["ctfidf"], raw["keybert"], strict=True)):
         merged = labels.consensus_terms(
             labels.clean_terms(ctfidf, exclude=shared), labels.clean_terms(keybert, exclude=shared)
         )
+        if support is not None:
+            share = support[i]
+            merged = sorted(merged, key=lambda term: share.get(term, 0.0) < min_support)
         out["top_terms"].append(labels.clean_terms(merged, max_terms=top_n))
+    return out
+
+
+def term_support(
+    doc_term: Any, vocabulary: Mapping[str, int], assignments: np.ndarray,
+    topic_ids: Sequence[int], terms: Sequence[Sequence[str]],
+) -> list[dict[str, float]]:
+    """Return, per theme, the share of its papers containing each of the given terms."""
+    present = (doc_term > 0).tocsc()
+    out = []
+    for topic, topic_terms in zip(topic_ids, terms, strict=True):
+        members = np.flatnonzero(assignments == topic)
+        shares: dict[str, float] = {}
+        for term in topic_terms:
+            column = vocabulary.get(term)
+            if column is not None and len(members):
+                shares[term] = float(present[members, column].sum()) / len(members)
+        out.append(shares)
     return out
 
 
@@ -604,7 +636,11 @@ def run_topics(
     with timer("representation"):
         update_representation(model, docs, after, embeddings, params, fit.vectorizer)
         theme_ids = sorted({t for t in after if t >= 0}, key=lambda t: (-after.count(t), t))
-        terms = theme_terms(model, theme_ids, top_n_terms)
+        candidates = theme_terms(model, theme_ids, top_n_terms * 3)
+        doc_term = fit.vectorizer.transform(docs)
+        support = term_support(doc_term, fit.vectorizer.vocabulary_, np.asarray(after),
+                               theme_ids, candidates["top_terms"])
+        terms = theme_terms(model, theme_ids, top_n_terms, support)
         casing = labels.learn_casing(texts)
         names = dict(zip(theme_ids, labels.unique_theme_names(terms["top_terms"], casing=casing),
                          strict=True))
@@ -617,7 +653,6 @@ def run_topics(
     with timer("metrics"):
         labels_after = np.asarray(after)
         centre = metrics.centrality(embeddings, labels_after)
-        doc_term = fit.vectorizer.transform(docs)
         npmi = metrics.npmi_coherence(terms["top_terms"], doc_term, fit.vectorizer.vocabulary_)
         theme_rows = []
         for topic, topic_terms, score in zip(theme_ids, terms["top_terms"], npmi, strict=True):

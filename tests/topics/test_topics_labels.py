@@ -85,3 +85,31 @@ def test_casing_is_learned_from_the_corpus():
     assert "transformers" not in casing  # Title case is a sentence start, not a name
     assert theme_name(["visual cortex", "fmri"], casing=casing) == "Visual cortex & fMRI"
     assert theme_name(["visual cortex", "fmri"]) == "Visual cortex & fmri"
+
+
+def test_terms_found_in_few_of_a_themes_papers_go_last():
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from litreview.topics import term_support, theme_terms
+
+    class FakeModel:
+        def __init__(self):
+            self.topic_aspects_ = {"KeyBERT": {0: [("rare phrase", 1.0), ("steering", 0.9)]}}
+
+        def get_topic(self, topic):
+            return [("rare phrase", 0.9), ("steering", 0.8), ("vectors", 0.7)]
+
+    vocabulary = {"rare phrase": 0, "steering": 1, "vectors": 2}
+    # 10 papers in theme 0: "rare phrase" in one of them, the others in most.
+    counts = np.zeros((10, 3))
+    counts[0, 0] = 1
+    counts[:8, 1] = 1
+    counts[2:, 2] = 1
+    support = term_support(csr_matrix(counts), vocabulary, np.zeros(10, dtype=int), [0],
+                           [["rare phrase", "steering", "vectors"]])
+    assert support == [{"rare phrase": 0.1, "steering": 0.8, "vectors": 0.8}]
+    plain = theme_terms(FakeModel(), [0], 3)["top_terms"][0]
+    assert plain[0] == "rare phrase"
+    supported = theme_terms(FakeModel(), [0], 3, support, min_support=0.2)["top_terms"][0]
+    assert supported == ["steering", "vectors", "rare phrase"]
