@@ -45,7 +45,7 @@ def test_every_stage_notebook_ran_without_errors(review_run: Path) -> None:
         assert not errors, f"{name}: {errors[:1]}"
         assert executed.metadata["papermill"]["parameters"]["out_dir"] == str(review_run)
         assert (review_run / "notebooks" / name).with_suffix(".html").exists()
-        text = json.dumps(executed.to_dict())
+        text = json.dumps(executed)
         assert "IProgress not found" not in text, name
 
 
