@@ -14,9 +14,10 @@ import os
 import platform
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from litreview.manifest import package_versions
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -116,20 +117,10 @@ def set_threads(threads: int | None) -> None:
 
 def offline_env() -> None:
     """Set the same offline environment as the pipeline's notebook kernels."""
-    for key, value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-                       "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}.items():
+    from litreview.pipeline import OFFLINE_ENV
+
+    for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
-
-
-def package_versions(names: Sequence[str] = BENCH_PACKAGES) -> dict[str, str | None]:
-    """Return the installed version of each distribution (None when absent)."""
-    versions: dict[str, str | None] = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
 
 
 def machine_info() -> dict[str, Any]:
@@ -163,7 +154,7 @@ def machine_info() -> dict[str, Any]:
         "ram_gb": ram_gb,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "packages": package_versions(),
+        "packages": package_versions(BENCH_PACKAGES),
     }
 
 
