@@ -6,15 +6,15 @@ float32 array of L2-normalised rows, so it can move into ``litreview.embed`` as 
 
 * ``embed_sentence_transformers`` — the reference path (PyTorch), any token window,
   with or without length-sorted batches;
-* ``embed_onnx`` / ``embed_onnx_int8`` — the same network exported once with
-  ``torch.onnx.export`` and run by ONNX Runtime, optionally with dynamic int8 weights
-  (``onnxruntime.quantization.quantize_dynamic``); mean pooling over the attention
-  mask and L2 normalisation are part of the exported graph, as in the
-  sentence-transformers model (modules.json: Transformer → Pooling(mean) → Normalize);
+* ``embed_onnx_int8`` — the library's ``embedding_backend="onnx-int8"`` (the network
+  exported once with ``torch.onnx.export``, mean pooling and L2 norm inside the graph,
+  per-channel dynamic int8 weights, run by ONNX Runtime); ``embed_onnx`` runs other
+  export variants of the same library code (fp32, per-tensor int8, shorter window);
 * ``embed_model2vec`` — a static model distilled locally with ``model2vec.distill``.
 
-Exported and distilled models are cached under ``bench/_work/models/`` (git-ignored),
-named by the source model's identity.
+Distilled models and the ONNX variants are cached under ``bench/_work/models/``
+(git-ignored), named by the source model's identity; the library's own onnx-int8 model
+sits in its per-user cache (``litreview.embed.onnx_cache_root()``).
 """
 
 from __future__ import annotations
@@ -101,122 +101,56 @@ def _st_model(path: str) -> Any:
 
 
 # --------------------------------------------------------------------------- ONNX Runtime
+# The export, quantization and ONNX Runtime encoder live in ``litreview.embed``; the
+# variants below (fp32, per-tensor int8, 128 tokens) only pick other options of it.
 
 
-def export_onnx(model_dir: Path, work_dir: Path = MODELS_WORK_DIR, *,
-                quantized: bool = True, per_channel: bool = False) -> Path:
-    """Export the model (encoder + mean pooling + L2 norm) to ONNX once; return its path.
+def embed_onnx_int8(
+    texts: Sequence[str], model_dir: Path, max_seq_length: int = 256, batch_size: int = 32,
+    *, threads: int | None = None,
+) -> np.ndarray:
+    """Embed through ``litreview.embed.embed_texts(embedding_backend="onnx-int8")``, uncached.
 
-    The fp32 graph comes from ``torch.onnx.export`` (TorchScript exporter, dynamic
-    batch and sequence axes); the int8 one from ``quantize_dynamic`` on it.
+    The exported model comes from the per-user ONNX cache (``embed.onnx_cache_root()``).
     """
-    tag = _model_tag(model_dir)
-    fp32 = work_dir / f"minilm-{tag}-fp32.onnx"
-    if not fp32.exists():
-        _export_fp32(Path(model_dir), fp32)
-    if not quantized:
-        return fp32
-    int8 = work_dir / f"minilm-{tag}-int8{'-pc' if per_channel else ''}.onnx"
-    if not int8.exists():
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+    from litreview.embed import _st_settings, embed_texts
 
-        tmp = int8.with_suffix(".tmp.onnx")
-        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8,
-                         per_channel=per_channel)
-        os.replace(tmp, int8)
-    return int8
+    if max_seq_length != _st_settings(Path(model_dir))[0]:
+        raise ValueError("the library's onnx-int8 backend uses the model's own max_seq_length")
+    return embed_texts(list(texts), model=model_dir, cache_dir=None, batch_size=batch_size,
+                       show_progress=False, num_threads=threads, embedding_backend="onnx-int8")
 
 
-def _export_fp32(model_dir: Path, target: Path) -> None:
-    import torch
-    from transformers import AutoModel, AutoTokenizer
+def build_onnx_int8(model_dir: Path) -> Path:
+    """Export and quantize the model into the library's per-user ONNX cache once."""
+    from litreview.embed import export_onnx
 
-    class MeanPooled(torch.nn.Module):
-        def __init__(self, encoder: torch.nn.Module) -> None:
-            super().__init__()
-            self.encoder = encoder
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=token_type_ids).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
-
-    encoder = AutoModel.from_pretrained(str(model_dir))
-    encoder.eval()
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    sample = tokenizer(["a short text", "a somewhat longer text to pad the batch"],
-                       padding=True, return_tensors="pt")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    axes = {name: {0: "batch", 1: "sequence"} for name in names}
-    axes["sentence_embedding"] = {0: "batch"}
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp.onnx")
-    with torch.no_grad():
-        torch.onnx.export(MeanPooled(encoder).eval(), tuple(sample[n] for n in names), str(tmp),
-                          input_names=names, output_names=["sentence_embedding"],
-                          dynamic_axes=axes, opset_version=17, dynamo=False)
-    os.replace(tmp, target)
+    return export_onnx(model_dir)
 
 
 def embed_onnx(
     texts: Sequence[str], model_dir: Path, max_seq_length: int = 256, batch_size: int = 32,
     *, quantized: bool = False, per_channel: bool = False, threads: int | None = None,
-    sort_by_length: bool = True, work_dir: Path = MODELS_WORK_DIR,
+    work_dir: Path = MODELS_WORK_DIR,
 ) -> np.ndarray:
-    """Embed with the exported ONNX graph under ONNX Runtime (fp32, or int8 if ``quantized``).
+    """Embed with another export variant of the library's ONNX path (fp32, per-tensor, window).
 
-    Tokenises with the model's ``tokenizer.json`` (the fast tokenizer sentence-transformers
-    uses), truncating to ``max_seq_length`` word pieces including [CLS] and [SEP].
+    Length-sorted batches through ``litreview.embed``'s shard loop, no cache.
     """
-    from tokenizers import Tokenizer
+    from litreview.embed import _encode_in_shards, export_onnx, onnx_batch_encoder, text_key
 
-    path = export_onnx(Path(model_dir), work_dir, quantized=quantized, per_channel=per_channel)
-    session = _ort_session(str(path), threads)
-    tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.enable_truncation(max_length=max_seq_length)
-    encodings = tokenizer.encode_batch(list(texts))
-    order = (np.argsort([-len(e.ids) for e in encodings], kind="stable") if sort_by_length
-             else np.arange(len(encodings)))
-    out = np.zeros((len(encodings), session.get_outputs()[0].shape[-1] or 384), np.float32)
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        width = max(len(encodings[i].ids) for i in idx)
-        ids = np.zeros((len(idx), width), np.int64)
-        mask = np.zeros((len(idx), width), np.int64)
-        for row, i in enumerate(idx):
-            n = len(encodings[i].ids)
-            ids[row, :n] = encodings[i].ids
-            mask[row, :n] = 1
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        out[idx] = session.run(None, feeds)[0]
-    return _l2(out)
-
-
-@functools.lru_cache(maxsize=4)
-def _ort_session(path: str, threads: int | None) -> Any:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    if threads:
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-
-
-def embed_onnx_int8(
-    texts: Sequence[str], model_dir: Path, max_seq_length: int = 256, batch_size: int = 32,
-    *, per_channel: bool = True, threads: int | None = None, work_dir: Path = MODELS_WORK_DIR,
-) -> np.ndarray:
-    """Embed with the dynamically int8-quantized ONNX graph (see :func:`embed_onnx`).
-
-    Per-channel weight scales keep the vectors much closer to fp32 (cosine ≈ 0.99
-    against ≈ 0.93 per-tensor on arXiv abstracts) at the same speed.
-    """
-    return embed_onnx(texts, model_dir, max_seq_length, batch_size, quantized=True,
-                      per_channel=per_channel, threads=threads, work_dir=work_dir)
+    path = export_onnx(model_dir, work_dir, quantized=quantized, per_channel=per_channel)
+    encode = onnx_batch_encoder(path, model_dir, num_threads=threads,
+                                max_seq_length=max_seq_length)
+    texts = list(texts)
+    by_key = {text_key(t): t for t in texts}
+    vectors: dict[str, np.ndarray] = {}
+    for keys, part in _encode_in_shards(encode, by_key, batch_size=batch_size,
+                                        show_progress=False):
+        vectors.update(zip(keys, part, strict=True))
+    if not texts:
+        return np.zeros((0, 384), np.float32)
+    return _l2(np.stack([vectors[text_key(t)] for t in texts]))
 
 
 # --------------------------------------------------------------------------- model2vec
@@ -265,6 +199,12 @@ def embed_library(texts: Sequence[str], model_dir: Path, max_seq_length: int = 2
 # --------------------------------------------------------------------------- registry
 
 
+def _export(model_dir: Path, *, quantized: bool, per_channel: bool = True) -> Path:
+    from litreview.embed import export_onnx
+
+    return export_onnx(model_dir, MODELS_WORK_DIR, quantized=quantized, per_channel=per_channel)
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One embedding path: how to build it (once) and how to embed with it."""
@@ -284,15 +224,15 @@ CANDIDATES: dict[str, Candidate] = {c.name: c for c in [
     Candidate("minilm-fp32-128", "PyTorch fp32, 128 tokens, length-sorted",
               embed_sentence_transformers, kwargs={"max_seq_length": 128}),
     Candidate("onnx-fp32", "ONNX Runtime fp32, 256 tokens, length-sorted", embed_onnx,
-              build=lambda d: export_onnx(d, quantized=False)),
-    Candidate("onnx-int8", "ONNX Runtime dynamic int8 (per-channel), 256 tokens, length-sorted",
-              embed_onnx_int8, build=lambda d: export_onnx(d, quantized=True, per_channel=True)),
+              build=lambda d: _export(d, quantized=False)),
+    Candidate("onnx-int8", "litreview.embed backend onnx-int8 (ONNX Runtime, per-channel int8)",
+              embed_onnx_int8, build=build_onnx_int8),
     Candidate("onnx-int8-tensor", "ONNX Runtime dynamic int8 (per-tensor), 256 tokens",
-              embed_onnx_int8, build=lambda d: export_onnx(d, quantized=True),
-              kwargs={"per_channel": False}),
+              embed_onnx, build=lambda d: _export(d, quantized=True, per_channel=False),
+              kwargs={"quantized": True, "per_channel": False}),
     Candidate("onnx-int8-128", "ONNX Runtime dynamic int8 (per-channel), 128 tokens",
-              embed_onnx_int8, build=lambda d: export_onnx(d, quantized=True, per_channel=True),
-              kwargs={"max_seq_length": 128}),
+              embed_onnx, build=lambda d: _export(d, quantized=True, per_channel=True),
+              kwargs={"quantized": True, "per_channel": True, "max_seq_length": 128}),
     Candidate("model2vec-pca256", "model2vec static model distilled locally (PCA 256)",
               embed_model2vec, build=distill_model2vec),
 ]}

@@ -5,10 +5,17 @@ default). The cache lives in one folder: ``index.json`` names the model identity
 the embedding dimension and the shard files; each shard ``shard-NNNNN.npz`` holds
 the SHA-256 keys of its texts and their vectors. Shards are written atomically one
 at a time, so an interrupted run keeps everything embedded before the interruption.
+
+Two backends compute the vectors: ``"torch"`` (sentence-transformers, fp32, the
+reference) and ``"onnx-int8"`` (the same network exported once to ONNX with mean
+pooling and L2 normalisation inside the graph, weights quantized per channel to int8,
+run by ONNX Runtime). Each backend has its own cache folder and identity, so vectors
+from different backends never mix.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -16,8 +23,10 @@ import logging
 import os
 import re
 import sys
+import tempfile
+import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +56,16 @@ _IDENTITY_FILES = (
     "vocab.txt",
 )
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+EMBEDDING_BACKENDS = ("torch", "onnx-int8", "auto")
+#: ``"auto"`` picks onnx-int8 from this many distinct texts on (see ``resolve_backend``).
+AUTO_ONNX_MIN_TEXTS = 2000
+#: Version of the ONNX export recipe; part of the onnx-int8 cache identity.
+ONNX_RECIPE = "meanpool-l2-opset17-int8pc-v1"
+_ONNX_FILE = "model-int8.onnx"
+_ONNX_MISSING = ("embedding_backend='onnx-int8' needs onnxruntime and onnx, which are not "
+                 "installed: pip install onnxruntime onnx")
+#: A batch encoder maps a list of texts to their (n, dim) float32 unit vectors.
+BatchEncoder = Callable[[list[str]], np.ndarray]
 
 
 class EmbeddingCacheWarning(UserWarning):
@@ -177,21 +196,39 @@ def embed_texts(
     show_progress: bool = True,
     long_text: str = "truncate",
     num_threads: int | None = None,
+    embedding_backend: str = "torch",
 ) -> np.ndarray:
     """Embed ``texts`` into an (n, dim) float32 array of L2-normalised rows.
 
     With ``cache_dir``, vectors already cached for this model are reused and only
     new texts are embedded; the cache is checked (model identity, dimension, shard
     checksums) and an unusable part is reported with a warning and rebuilt.
-    ``num_threads`` fixes torch's intra-op threads (default ``min(4, cpu_count)``)
-    so the same text gives the same bytes from run to run.
+    ``num_threads`` fixes the intra-op threads of torch or ONNX Runtime (default
+    ``min(4, cpu_count)``) so the same texts give the same bytes from run to run.
+
+    ``embedding_backend`` is ``"torch"`` (sentence-transformers fp32, the reference),
+    ``"onnx-int8"`` (the model exported once to ONNX and quantized per channel to
+    int8 — cosine ≈ 0.99 to torch, 1.3–2.8× faster on CPU) or ``"auto"`` (torch
+    below ``AUTO_ONNX_MIN_TEXTS`` distinct texts, onnx-int8 from there on; see
+    ``resolve_backend`` for why). The exported model is cached under
+    ``cache_dir.parent / "onnx"``, or ``~/.cache/litreview/onnx`` without ``cache_dir``;
+    onnx-int8 vectors are cached in ``cache_dir / "onnx-int8"`` under their own identity.
+    int8 activations are quantized per batch, so a text's onnx-int8 vector depends a
+    little on the texts batched with it (cosine ≥ 0.98 alone vs in a batch); the same
+    texts still give the same bytes, and cached vectors are never recomputed.
     """
     if long_text not in LONG_TEXT_MODES:
         raise ValueError(f"long_text must be one of {LONG_TEXT_MODES}, not {long_text!r}")
     texts = list(texts)
     folder = resolve_model(model)
-    identity = f"{model_identity(folder)}:{long_text}"
+    backend = resolve_backend(embedding_backend, len(set(texts)), folder)
     keys = [text_key(t) for t in texts]
+    # The torch cache keeps its original identity and folder, so existing caches stay valid.
+    identity = f"{model_identity(folder)}:{long_text}"
+    onnx_root = Path(cache_dir).parent / "onnx" if cache_dir is not None else None
+    if backend != "torch":
+        identity = f"{identity}:{backend}:{ONNX_RECIPE}"
+        cache_dir = Path(cache_dir) / backend if cache_dir is not None else None
     cache = _EmbeddingCache(cache_dir, identity) if cache_dir is not None else None
     known = cache.load(set(keys)) if cache is not None else {}
 
@@ -200,43 +237,83 @@ def embed_texts(
         if key not in known and key not in missing:
             missing[key] = text
     if missing:
-        logger.info("embedding %d new texts (%d cached)", len(missing),
+        logger.info("embedding %d new texts with %s (%d cached)", len(missing), backend,
                     len(set(keys)) - len(missing))
-        st_model = load_model(folder)
-        for shard_keys, vectors in _encode_in_shards(
-            st_model, missing, batch_size=batch_size, show_progress=show_progress,
-            long_text=long_text, num_threads=num_threads,
-        ):
-            known.update(zip(shard_keys, vectors, strict=True))
-            if cache is not None:
-                cache.add_shard(shard_keys, vectors)
+        if backend == "torch":
+            encoder = _torch_encoder(folder, batch_size, long_text, num_threads)
+        else:
+            encoder = _onnx_encoder(folder, batch_size, long_text, num_threads, onnx_root)
+        with encoder as encode:
+            for shard_keys, vectors in _encode_in_shards(
+                encode, missing, batch_size=batch_size, show_progress=show_progress,
+            ):
+                known.update(zip(shard_keys, vectors, strict=True))
+                if cache is not None:
+                    cache.add_shard(shard_keys, vectors)
     if not texts:
         dim = _model_dim(folder)
         return np.zeros((0, dim), dtype=np.float32)
     return np.stack([known[k] for k in keys]).astype(np.float32, copy=False)
 
 
+def resolve_backend(
+    embedding_backend: str, n_texts: int, model: str | os.PathLike = DEFAULT_MODEL
+) -> str:
+    """Return the backend that ``embed_texts`` uses for ``n_texts`` distinct texts.
+
+    ``"auto"`` gives ``"torch"`` below ``AUTO_ONNX_MIN_TEXTS`` (2,000) and
+    ``"onnx-int8"`` from there on. Measured on 2 cores (AMD EPYC, AVX2, load ≈ 1.5–2;
+    1,000 arXiv abstracts, title + abstract, default threads): torch 20–21 docs/s,
+    onnx-int8 26–27 docs/s (cosine to torch 0.993 mean, 0.986 min), and the one-time
+    export + quantization 7.8 s. That saves ≈ 11 ms a text, so the export pays for
+    itself from ≈ 800 texts; at 2,000 the first run saves ≈ 14 s net and the saving
+    grows linearly (≈ 13 min at 74k). Below that the gain is seconds, not worth leaving
+    the fp32 reference vectors. Both the exported model and the vectors are cached, so
+    only a first run pays either cost. The choice depends only on the corpus size, so
+    a rerun on the same corpus hits the same cache. ``"auto"`` falls back to torch when
+    onnxruntime is missing or the model is not a mean-pooled one.
+    """
+    if embedding_backend not in EMBEDDING_BACKENDS:
+        raise ValueError(
+            f"embedding_backend must be one of {EMBEDDING_BACKENDS}, not {embedding_backend!r}"
+        )
+    if embedding_backend != "auto":
+        return embedding_backend
+    if n_texts < AUTO_ONNX_MIN_TEXTS:
+        return "torch"
+    why = _onnx_unsupported(resolve_model(model))
+    if why is None:
+        try:
+            _import_onnx()
+        except ImportError as exc:
+            why = str(exc)
+    if why is not None:
+        logger.warning("embedding_backend='auto' uses torch: %s", why)
+        return "torch"
+    return "onnx-int8"
+
+
 def _model_dim(folder: Path) -> int:
     return int(load_model(folder).get_embedding_dimension())
 
 
+def _default_threads(num_threads: int | None) -> int:
+    return num_threads or min(4, os.cpu_count() or 1)
+
+
 def _encode_in_shards(
-    st_model: SentenceTransformer,
+    encode: BatchEncoder,
     texts_by_key: dict[str, str],
     *,
     batch_size: int,
     show_progress: bool,
-    long_text: str,
-    num_threads: int | None,
 ) -> Iterable[tuple[list[str], np.ndarray]]:
-    import torch
+    """Encode texts longest first, batch by batch; yield one shard of keys and vectors at a time."""
     from tqdm import tqdm
 
     # Longest first: batches of similar length waste little on padding, and the
     # slowest batches come first so the progress bar's estimate is pessimistic.
     order = sorted(texts_by_key, key=lambda k: (-len(texts_by_key[k]), k))
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(num_threads or min(4, os.cpu_count() or 1))
     bar = tqdm(
         total=len(order), desc="embedding", unit="text", file=sys.stderr,
         disable=not show_progress,
@@ -247,14 +324,35 @@ def _encode_in_shards(
             parts = []
             for b in range(0, len(shard_keys), batch_size):
                 batch = [texts_by_key[k] for k in shard_keys[b : b + batch_size]]
-                if long_text == "chunk_mean":
-                    parts.append(_encode_chunk_mean(st_model, batch, batch_size))
-                else:
-                    parts.append(_encode(st_model, batch, batch_size))
+                parts.append(encode(batch))
                 bar.update(len(batch))
             yield shard_keys, np.concatenate(parts)
     finally:
         bar.close()
+
+
+@contextlib.contextmanager
+def _torch_encoder(
+    folder: Path, batch_size: int, long_text: str, num_threads: int | None
+) -> Iterator[BatchEncoder]:
+    """Yield the sentence-transformers batch encoder, with torch's threads fixed meanwhile."""
+    import torch
+
+    st_model = load_model(folder)
+
+    def encode(batch: list[str]) -> np.ndarray:
+        if long_text == "chunk_mean":
+            window = max(16, int(st_model.max_seq_length) - 2)  # room for [CLS] and [SEP]
+            return _encode_chunk_mean(
+                st_model.tokenizer, window, lambda b: _encode(st_model, b, batch_size), batch
+            )
+        return _encode(st_model, batch, batch_size)
+
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(_default_threads(num_threads))
+    try:
+        yield encode
+    finally:
         torch.set_num_threads(previous_threads)
 
 
@@ -267,11 +365,9 @@ def _encode(st_model: SentenceTransformer, batch: list[str], batch_size: int) ->
 
 
 def _encode_chunk_mean(
-    st_model: SentenceTransformer, batch: list[str], batch_size: int
+    tokenizer: Any, window: int, encode: BatchEncoder, batch: list[str]
 ) -> np.ndarray:
-    """Embed windows of at most the model's length over each text and average them."""
-    tokenizer = st_model.tokenizer
-    window = max(16, int(st_model.max_seq_length) - 2)  # room for [CLS] and [SEP]
+    """Embed windows of ``window`` word pieces over each text and average them."""
     pieces: list[str] = []
     owner: list[int] = []
     for i, text in enumerate(batch):
@@ -280,11 +376,251 @@ def _encode_chunk_mean(
         for chunk in chunks:
             pieces.append(tokenizer.decode(chunk) if len(chunks) > 1 else text)
             owner.append(i)
-    vectors = _encode(st_model, pieces, batch_size)
+    vectors = encode(pieces)
     out = np.zeros((len(batch), vectors.shape[1]), dtype=np.float32)
     np.add.at(out, np.asarray(owner), vectors)
     out /= np.linalg.norm(out, axis=1, keepdims=True).clip(min=1e-12)
     return out.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- ONNX Runtime
+
+
+def _import_onnx() -> Any:
+    """Import and return onnxruntime, or raise ImportError saying how to install it."""
+    try:
+        import onnx  # noqa: F401  (quantization needs it)
+        import onnxruntime
+    except ImportError as exc:
+        raise ImportError(_ONNX_MISSING) from exc
+    return onnxruntime
+
+
+def _onnx_unsupported(folder: Path) -> str | None:
+    """Return why the model cannot be exported as encoder + mean pooling, or None."""
+    modules_path = folder / "modules.json"
+    if modules_path.exists():
+        kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] for m in read_json(modules_path)]
+        if kinds[:2] != ["Transformer", "Pooling"] or set(kinds[2:]) - {"Normalize"}:
+            return f"its modules are {kinds}, not Transformer → Pooling (→ Normalize)"
+    pooling_path = folder / "1_Pooling" / "config.json"
+    if pooling_path.exists():
+        modes = {k for k, v in read_json(pooling_path).items()
+                 if k.startswith("pooling_mode") and v is True}
+        if modes != {"pooling_mode_mean_tokens"}:
+            return f"its pooling is {sorted(modes)}, not mean pooling"
+    return None
+
+
+def _st_settings(folder: Path) -> tuple[int, bool]:
+    """Return the model's (max_seq_length, do_lower_case) as sentence-transformers reads them."""
+    path = folder / "sentence_bert_config.json"
+    settings = read_json(path) if path.exists() else {}
+    return int(settings.get("max_seq_length") or 256), bool(settings.get("do_lower_case", False))
+
+
+def onnx_cache_root() -> Path:
+    """Return the per-user folder of exported ONNX models (``$XDG_CACHE_HOME/litreview/onnx``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "litreview" / "onnx"
+
+
+def export_onnx(
+    model: str | os.PathLike = DEFAULT_MODEL,
+    root: Path | None = None,
+    *,
+    quantized: bool = True,
+    per_channel: bool = True,
+) -> Path:
+    """Export the model to ONNX once (int8 by default) and return the file.
+
+    The graph (encoder + mean pooling over the attention mask + L2 norm) comes from
+    ``torch.onnx.export(dynamo=False)`` with dynamic batch and sequence axes; int8
+    weights from ``onnxruntime.quantization.quantize_dynamic``. Files live in
+    ``root / <model identity>`` (``root`` defaults to ``onnx_cache_root()``) and are
+    written atomically, so an interrupted export leaves no partial file.
+    """
+    _import_onnx()
+    folder = resolve_model(model)
+    why = _onnx_unsupported(folder)
+    if why is not None:
+        raise ValueError(f"embedding model {folder} cannot be exported to ONNX: {why}; "
+                         "use embedding_backend='torch'")
+    target_dir = (root or onnx_cache_root()) / model_identity(folder)
+    fp32 = target_dir / "model-fp32.onnx"
+    if not quantized:
+        if not fp32.exists():
+            with atomic_path(fp32) as tmp:
+                _export_fp32(folder, tmp)
+        return fp32
+    name = _ONNX_FILE if per_channel else "model-int8-per-tensor.onnx"
+    target = target_dir / name
+    if target.exists():
+        return target
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    start = time.perf_counter()
+    target_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target_dir, prefix=".export-") as scratch:
+        source = fp32
+        if not fp32.exists():  # only an intermediate: keep just the int8 file
+            source = Path(scratch) / "model-fp32.onnx"
+            _export_fp32(folder, source)
+        with atomic_path(target) as tmp, _quiet_quantizer():
+            quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8,
+                             per_channel=per_channel)
+    write_json(target_dir / f"{target.stem}.json", {
+        "model_identity": model_identity(folder), "recipe": ONNX_RECIPE,
+        "per_channel": per_channel, "packages": _package_versions(),
+        "export_s": round(time.perf_counter() - start, 2),
+    })
+    logger.info("exported %s to %s in %.1f s", folder.name, target, time.perf_counter() - start)
+    return target
+
+
+@contextlib.contextmanager
+def _quiet_quantizer() -> Iterator[None]:
+    """Drop the quantizer's advice and per-tensor notes, which it logs on the root logger."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return "onnxruntime" not in record.pathname or record.levelno >= logging.ERROR
+
+    root = logging.getLogger()
+    root.addFilter(keep)
+    try:
+        yield
+    finally:
+        root.removeFilter(keep)
+
+
+def _package_versions() -> dict[str, str | None]:
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {}
+    for name in ("torch", "transformers", "onnx", "onnxruntime"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _export_fp32(folder: Path, target: Path) -> None:
+    """Write the fp32 ONNX graph: encoder, mean pooling over the mask, L2 normalisation."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self, encoder: torch.nn.Module) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    try:
+        encoder = AutoModel.from_pretrained(str(folder))
+    finally:
+        transformers_logging.enable_progress_bar()
+    encoder.eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    sample = tokenizer(["a short text", "a somewhat longer text to pad the batch"],
+                       padding=True, return_tensors="pt", return_token_type_ids=True)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    axes = {name: {0: "batch", 1: "sequence"} for name in names}
+    axes["sentence_embedding"] = {0: "batch"}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notices
+        torch.onnx.export(MeanPooled(encoder).eval(), tuple(sample[n] for n in names),
+                          str(target), input_names=names, output_names=["sentence_embedding"],
+                          dynamic_axes=axes, opset_version=17, dynamo=False)
+
+
+@functools.lru_cache(maxsize=4)
+def _ort_session(path: str, threads: int, stamp: int) -> Any:
+    ort = _import_onnx()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.use_deterministic_compute = True
+    options.log_severity_level = 3
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+@functools.lru_cache(maxsize=2)
+def _hf_tokenizer(path: str) -> Any:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path)
+
+
+def onnx_batch_encoder(
+    onnx_file: Path, model: str | os.PathLike = DEFAULT_MODEL, *,
+    num_threads: int | None = None, max_seq_length: int | None = None,
+) -> BatchEncoder:
+    """Return a batch encoder that runs an exported graph under ONNX Runtime.
+
+    Tokenises like sentence-transformers (the model's tokenizer, truncation to
+    ``max_seq_length`` word pieces including [CLS] and [SEP], padding to the batch's
+    longest text) and feeds the batch in one run.
+    """
+    folder = resolve_model(model)
+    default_length, lower = _st_settings(folder)
+    length = max_seq_length or default_length
+    tokenizer = _hf_tokenizer(str(folder))
+    session = _ort_session(str(onnx_file), _default_threads(num_threads),
+                           onnx_file.stat().st_mtime_ns)
+
+    def encode(batch: list[str]) -> np.ndarray:
+        if not batch:
+            return np.zeros((0, 0), dtype=np.float32)
+        tokens = tokenizer([t.lower() for t in batch] if lower else batch, padding=True,
+                           truncation="longest_first", max_length=length,
+                           return_tensors="np", return_token_type_ids=True)
+        feeds = {name: np.asarray(tokens[name], dtype=np.int64)
+                 for name in ("input_ids", "attention_mask", "token_type_ids")}
+        vectors = np.asarray(session.run(None, feeds)[0], dtype=np.float32)
+        # Renormalise in float32 after int8 arithmetic, as the torch path's normalize does.
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
+
+    return encode
+
+
+@contextlib.contextmanager
+def _onnx_encoder(
+    folder: Path, batch_size: int, long_text: str, num_threads: int | None,
+    root: Path | None,
+) -> Iterator[BatchEncoder]:
+    """Yield the onnx-int8 batch encoder (exporting the model first if needed)."""
+    encode = onnx_batch_encoder(export_onnx(folder, root), folder, num_threads=num_threads)
+    if long_text == "chunk_mean":
+        window = max(16, _st_settings(folder)[0] - 2)  # room for [CLS] and [SEP]
+        tokenizer = _hf_tokenizer(str(folder))
+
+        def chunked(batch: list[str]) -> np.ndarray:
+            return _encode_chunk_mean(
+                tokenizer, window,
+                lambda pieces: np.concatenate([encode(pieces[i : i + batch_size])
+                                               for i in range(0, len(pieces), batch_size)]),
+                batch,
+            )
+
+        yield chunked
+    else:
+        yield encode
 
 
 class _EmbeddingCache:

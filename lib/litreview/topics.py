@@ -37,6 +37,8 @@ OUTLIER_LABEL = "Outliers"
 OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions", "none")
 #: Share of a theme's papers a term must appear in to rank among its top terms.
 MIN_TERM_SUPPORT = 0.1
+#: Above this many papers, stability refits run on a fixed sample of this size.
+STABILITY_MAX_PAPERS = 5000
 HIERARCHY_COLUMNS = [
     "parent_id", "parent_name", "topics", "child_left_id", "child_left_name",
     "child_right_id", "child_right_name", "distance",
@@ -471,15 +473,28 @@ def nearest_centroid(
 
 
 def stability(
-    embeddings: np.ndarray, reference: Sequence[int], params: TopicParams, n_seeds: int
+    embeddings: np.ndarray,
+    reference: Sequence[int],
+    params: TopicParams,
+    n_seeds: int,
+    max_papers: int = STABILITY_MAX_PAPERS,
 ) -> list[float]:
     """Return the ARI between ``reference`` and refits with seeds seed+1 … seed+n_seeds.
 
     Each refit reruns UMAP and HDBSCAN; with the "embeddings" outlier strategy its
     outliers are assigned to the nearest centroid as in the main run, so the
     comparison is between final assignments. Theme merging (``nr_topics``) is not
-    repeated.
+    repeated. Above ``max_papers`` papers the refits run on one fixed random sample
+    of that many papers (``min_topic_size`` scaled to the sample) and are compared
+    with the main run on that sample, which keeps the cost bounded at any corpus size.
     """
+    reference = np.asarray(reference)
+    if n_seeds > 0 and len(embeddings) > max_papers:
+        sample = np.sort(np.random.default_rng(params.seed).choice(
+            len(embeddings), size=max_papers, replace=False))
+        scaled = max(2, round(params.min_topic_size * max_papers / len(embeddings)))
+        params = dataclasses.replace(params, min_topic_size=scaled)
+        embeddings, reference = embeddings[sample], reference[sample]
     scores = []
     for k in range(1, n_seeds + 1):
         alt = cluster_labels(embeddings, params, params.seed + k)
@@ -589,6 +604,7 @@ def run_topics(
     batch_size: int = 32,
     hdbscan_selection: str = "leaf",
     show_progress: bool = True,
+    embedding_backend: str = "auto",
 ) -> TopicsResult:
     """Fit the topic model on ``DIR/data/papers.parquet`` and write the stage's outputs.
 
@@ -596,7 +612,9 @@ def run_topics(
     ``nr_topics=0`` merges no themes. Writes doc_topics, topics, topic_similarity,
     topic_hierarchy (parquet), topic_metrics.json, the model under ``DIR/models/bertopic``
     and the embedding cache under ``DIR/models/embeddings``; records the stage in
-    the manifest with timings per step.
+    the manifest with timings per step. ``embedding_backend`` is passed to
+    ``embed.embed_texts`` ("auto": torch for small corpora, onnx-int8 for large ones);
+    the backend actually used is recorded in topic_metrics.json and the manifest.
     """
     if outlier_strategy not in OUTLIER_STRATEGIES:
         raise ValueError(f"outlier_strategy must be one of {OUTLIER_STRATEGIES}")
@@ -613,10 +631,11 @@ def run_topics(
     if n == 0:
         raise ValueError(f"{papers_path} has no papers")
     model_path = embed.resolve_model(embedding_model)
+    backend = embed.resolve_backend(embedding_backend, len(set(texts)), model_path)
     with timer("embedding"):
         embeddings = embed.embed_texts(
             texts, model=model_path, cache_dir=config.models_dir(out_dir) / "embeddings",
-            batch_size=batch_size, show_progress=show_progress,
+            batch_size=batch_size, show_progress=show_progress, embedding_backend=backend,
         )
         st_model = embed.load_model(model_path)
     params = TopicParams(
@@ -720,6 +739,7 @@ def run_topics(
         "min_topic_size_used": params.min_topic_size,
         "embedding_model": embedding_model,
         "embedding_model_identity": embed.model_identity(model_path),
+        "embedding_backend": backend,
         "hdbscan_selection": hdbscan_selection,
         "notes": notes,
     }
@@ -737,7 +757,8 @@ def run_topics(
         out_dir, "topics",
         parameters={**dataclasses.asdict(params), "requested_min_topic_size": min_topic_size,
                     "embedding_model": embedding_model, "stability_seeds": stability_seeds,
-                    "batch_size": batch_size},
+                    "batch_size": batch_size, "embedding_backend": backend,
+                    "requested_embedding_backend": embedding_backend},
         inputs=[papers_path],
         timings=timer.timings,
         extra={"n_themes": len(theme_ids), "notes": notes},

@@ -129,3 +129,109 @@ def test_chunk_mean_differs_only_for_long_texts(st_model):
     assert np.linalg.norm(chunked[1]) == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(ValueError):
         embed.embed_texts(TEXTS, long_text="average")
+
+
+# --------------------------------------------------------------------------- onnx-int8 backend
+
+ONNX_TEXTS = [
+    "Graph neural networks predict molecular properties.",
+    "A recipe for sourdough bread with a long fermentation.",
+    "Penalty kicks decide many league football matches.",
+    "Dark matter shapes the growth of galaxy clusters.",
+    "CRISPR editing of plant genomes improves yield.",
+    "Transformers for machine translation of low-resource languages.",
+    "Olive oil and roasted vegetables in Mediterranean cooking.",
+    "The goalkeeper saved a penalty in the world cup final.",
+    "Exoplanet atmospheres observed with a space telescope.",
+    "Gene expression changes after DNA damage in yeast.",
+    "Reinforcement learning agents play Atari games.",
+    "Pastry dough needs cold butter and a light hand.",
+    "Transfer market prices for strikers keep rising.",
+    "Supernova remnants enrich the interstellar medium.",
+    "Protein folding predicted from amino-acid sequences.",
+    "Contrastive learning of sentence embeddings.",
+    "Tomato sauce simmered slowly with garlic and basil.",
+    "Midfielder tactics in a pressing football team.",
+    "Redshift surveys map the large-scale structure of the universe.",
+    "Mutation rates across the human genome.",
+]
+
+
+@pytest.fixture(scope="module")
+def onnx_run(tmp_path_factory, st_model):
+    """Embed ONNX_TEXTS once with torch and once with onnx-int8 into one output folder."""
+    models = tmp_path_factory.mktemp("onnx_run") / "models"
+    torch_vectors = embed.embed_texts(ONNX_TEXTS, cache_dir=models / "embeddings",
+                                      show_progress=False)
+    onnx_vectors = embed.embed_texts(ONNX_TEXTS, cache_dir=models / "embeddings",
+                                     show_progress=False, embedding_backend="onnx-int8")
+    return models, torch_vectors, onnx_vectors
+
+
+def test_onnx_int8_is_close_to_torch_and_deterministic(onnx_run, monkeypatch):
+    models, torch_vectors, onnx_vectors = onnx_run
+    assert onnx_vectors.dtype == np.float32 and onnx_vectors.shape == torch_vectors.shape
+    assert np.linalg.norm(onnx_vectors, axis=1) == pytest.approx(np.ones(20), abs=1e-5)
+    assert np.sum(onnx_vectors * torch_vectors, axis=1).min() >= 0.98
+    # A second, uncached run in another cache folder gives the same bytes.
+    onnx_file = next((models / "onnx").glob("*/model-int8.onnx"))
+    stamp = onnx_file.stat().st_mtime_ns
+
+    def no_export(*_args, **_kwargs):
+        raise AssertionError("the model was exported again")
+
+    monkeypatch.setattr(embed, "_export_fp32", no_export)
+    again = embed.embed_texts(ONNX_TEXTS, cache_dir=models / "embeddings-again",
+                              show_progress=False, embedding_backend="onnx-int8")
+    assert np.array_equal(again, onnx_vectors)
+    assert onnx_file.stat().st_mtime_ns == stamp
+    assert [p.name for p in onnx_file.parent.iterdir() if p.suffix == ".onnx"] == [
+        "model-int8.onnx"]  # no fp32 intermediate or half-written file left
+
+
+def test_onnx_int8_and_torch_caches_never_mix(onnx_run, monkeypatch):
+    models, torch_vectors, onnx_vectors = onnx_run
+    cache = models / "embeddings"
+    assert not np.array_equal(onnx_vectors, torch_vectors)
+    torch_identity = json.loads((cache / "index.json").read_text())["model_identity"]
+    onnx_identity = json.loads((cache / "onnx-int8" / "index.json").read_text())["model_identity"]
+    assert torch_identity != onnx_identity and "onnx-int8" in onnx_identity
+    # Both caches stay warm: each backend is served its own vectors without encoding.
+    monkeypatch.setattr(embed, "load_model", _no_model)
+    monkeypatch.setattr(embed, "onnx_batch_encoder", _no_model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", embed.EmbeddingCacheWarning)
+        assert np.array_equal(embed.embed_texts(ONNX_TEXTS, cache_dir=cache, show_progress=False),
+                              torch_vectors)
+        assert np.array_equal(embed.embed_texts(ONNX_TEXTS, cache_dir=cache, show_progress=False,
+                                                embedding_backend="onnx-int8"), onnx_vectors)
+
+
+def test_missing_onnxruntime_is_explained(monkeypatch):
+    import builtins
+
+    assert embed.resolve_backend("auto", 10) == "torch"
+    assert embed.resolve_backend("auto", embed.AUTO_ONNX_MIN_TEXTS) == "onnx-int8"
+    assert embed.resolve_backend("torch", 10**6) == "torch"
+    with pytest.raises(ValueError, match="embedding_backend"):
+        embed.resolve_backend("model2vec", 10)
+    real_import = builtins.__import__
+
+    def fail_onnx(name, *args, **kwargs):
+        if name.split(".")[0] in ("onnxruntime", "onnx"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fail_onnx)
+    with pytest.raises(ImportError, match="pip install onnxruntime onnx"):
+        embed.embed_texts(["A text."], embedding_backend="onnx-int8", show_progress=False)
+    assert embed.resolve_backend("auto", embed.AUTO_ONNX_MIN_TEXTS) == "torch"
+
+
+def test_run_records_the_backend_used(synthetic_run):
+    out_dir, _papers, result = synthetic_run
+    assert result.metrics["embedding_backend"] == "torch"  # "auto" on 100 papers
+    parameters = json.loads((out_dir / "manifest.json").read_text())["stages"]["topics"][
+        "parameters"]
+    assert parameters["embedding_backend"] == "torch"
+    assert parameters["requested_embedding_backend"] == "auto"

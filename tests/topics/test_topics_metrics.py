@@ -61,3 +61,25 @@ def test_density_and_centrality():
     assert cent[:2] == pytest.approx([math.sqrt(0.5)] * 2)
     assert cent[2] == pytest.approx(1.0)
     assert math.isnan(cent[3])
+
+
+def test_stability_refits_a_fixed_sample_of_a_large_corpus(monkeypatch):
+    import numpy as np
+
+    from litreview import topics
+
+    seen = []
+
+    def fake_cluster_labels(embeddings, params, seed):
+        seen.append((len(embeddings), params.min_topic_size, seed))
+        return np.zeros(len(embeddings), dtype=int)
+
+    monkeypatch.setattr(topics, "cluster_labels", fake_cluster_labels)
+    embeddings = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
+    params = topics.TopicParams(seed=7, min_topic_size=10, outlier_strategy="none")
+    scores = topics.stability(embeddings, np.zeros(50, dtype=int), params, 2, max_papers=20)
+    assert seen == [(20, 4, 8), (20, 4, 9)]
+    assert scores == [1.0, 1.0]
+    seen.clear()
+    topics.stability(embeddings, np.zeros(50, dtype=int), params, 1, max_papers=100)
+    assert seen == [(50, 10, 8)]
