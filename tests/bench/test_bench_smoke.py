@@ -118,7 +118,7 @@ def test_quality_smoke_on_300_documents() -> None:
 def test_embedding_candidates_smoke_on_300_documents() -> None:
     _need_labeled()
     if importlib.util.find_spec("onnxruntime") is None:
-        pytest.skip("onnxruntime not installed: pip install -e '.[bench]'")
+        pytest.skip("onnxruntime not installed: pip install -e .")
     result = _run("embeddings", "--limit", "300", "--no-append", "--no-litreview-assign",
                   "--candidates", "onnx-int8-128")
     assert result.returncode == 0, result.stderr[-3000:]

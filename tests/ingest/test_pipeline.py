@@ -80,7 +80,7 @@ def test_summary_and_tables(write):
     total_line = next(line for line in text.splitlines() if line.startswith("total"))
     assert total_line.split()[1:] == ["294", "281", "12", "1"]
     assert (
-        "1 records had no abstract; pass --keep-title-only (keep_title_only=True) to keep them"
+        "1 record had no abstract; pass --keep-title-only (keep_title_only=True) to keep them"
     ) in text
     dups = compute_duplicate_table(result)
     assert len(dups) == 12

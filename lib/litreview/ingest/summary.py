@@ -92,7 +92,8 @@ def format_summary(result: IngestResult) -> str:
     no_abstract = int((rejected["reason_kind"] == "no abstract").sum())
     if no_abstract and not result.parameters.get("keep_title_only"):
         lines.append(
-            f"{no_abstract} records had no abstract; pass --keep-title-only "
+            f"{no_abstract} {'record' if no_abstract == 1 else 'records'} had no abstract; "
+            "pass --keep-title-only "
             "(keep_title_only=True) to keep them"
         )
     warnings = [m for m in result.messages if not _is_reject_message(m, rejected)]
