@@ -61,7 +61,10 @@ def run_quality(shared: Path, *, limit: int | None = None, embedding: str = REFE
 
     print("[quality] litreview ...", flush=True)
     if embedding == REFERENCE:
-        main, result = methods.litreview_run_topics(corpus.out_dir, overrides)
+        # Pin the backend: "auto" would switch to onnx-int8 at this size and re-embed,
+        # and every method must read the same vectors.
+        pinned = {"embedding_backend": "torch", **(overrides or {})}
+        main, result = methods.litreview_run_topics(corpus.out_dir, pinned)
         timings = main.extra["timings"]
         assignments.append(main)
         hierarchy = result.hierarchy
@@ -73,8 +76,7 @@ def run_quality(shared: Path, *, limit: int | None = None, embedding: str = REFE
                 assignments.append(methods.Assignment(name, coarse, terms, 0.0,
                                                       ["terms by c-TF-IDF per group"]))
     else:
-        notes.append("litreview assigned with its step functions on candidate vectors "
-                     "(run_topics has no embedding_backend parameter yet)")
+        notes.append("litreview assigned with its step functions on the candidate's vectors")
         assignments.append(methods.litreview_assign(emb, corpus.texts, overrides))
 
     print("[quality] BERTopic defaults ...", flush=True)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import hashlib
+import json
 import logging
 import math
 import os
@@ -159,10 +161,25 @@ def _model_classes() -> dict[str, type]:
     from bertopic.representation import KeyBERTInspired
 
     class TimedUMAP(umap.UMAP):
+        """UMAP that times its fit and, given ``cache_dir_``, reuses an identical earlier fit."""
+
+        cache_dir_: Path | None = None
+
         def fit_transform(self, X, y=None, **kwargs):
             start = time.perf_counter()
             try:
-                return super().fit_transform(X, y=y, **kwargs)
+                if self.cache_dir_ is None or y is not None:
+                    return super().fit_transform(X, y=y, **kwargs)
+                path = Path(self.cache_dir_) / f"{reduction_key(X, self.get_params())}.npy"
+                cached = _load_reduction(path, (len(X), self.n_components))
+                if cached is not None:
+                    # Same input and settings give the same bytes (fixed random_state).
+                    self.embedding_ = cached
+                    return cached
+                reduced = super().fit_transform(X, **kwargs)
+                with io.atomic_path(path) as tmp, open(tmp, "wb") as fh:
+                    np.save(fh, np.asarray(reduced), allow_pickle=False)
+                return reduced
             finally:
                 self.fit_seconds_ = time.perf_counter() - start
 
@@ -201,14 +218,18 @@ def _model_classes() -> dict[str, type]:
 
 
 def make_umap(params: TopicParams, n_papers: int, *, seed: int | None = None,
-              n_components: int | None = None, min_dist: float = 0.0) -> Any:
+              n_components: int | None = None, min_dist: float = 0.0,
+              cache_dir: Path | None = None) -> Any:
     """Return the UMAP used for clustering (or, with ``n_components=2``, for the map).
 
     Neighbours and components are capped below the number of papers, and small
     corpora use a random start because the spectral one fails on tiny graphs.
+    With ``cache_dir``, a fit on the same vectors with the same settings is read
+    back instead of recomputed, so changing only theme size, outlier or label
+    settings re-runs in seconds.
     """
     components = n_components or params.umap_n_components
-    return _model_classes()["umap"](
+    reducer = _model_classes()["umap"](
         n_neighbors=max(2, min(params.umap_n_neighbors, n_papers - 1)),
         n_components=max(1, min(components, n_papers - 2)),
         min_dist=min_dist,
@@ -218,6 +239,50 @@ def make_umap(params: TopicParams, n_papers: int, *, seed: int | None = None,
         n_jobs=1,  # what a fixed random_state forces anyway; saying so avoids a warning
         init="spectral" if n_papers >= 100 else "random",
     )
+    reducer.cache_dir_ = cache_dir
+    return reducer
+
+
+def cached_embedder(model: str | os.PathLike, cache_dir: Path, batch_size: int = 32) -> Any:
+    """Return a BERTopic embedder backed by litreview's embedding cache (torch backend).
+
+    BERTopic's representations embed documents and candidate words; through this
+    embedder they are read from the disk cache when present, and the model is
+    loaded only for texts never seen before.
+    """
+    from bertopic.backend import BaseEmbedder
+
+    class CachedEmbedder(BaseEmbedder):
+        def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
+            return embed.embed_texts(list(documents), model=model, cache_dir=cache_dir,
+                                     batch_size=batch_size, show_progress=False,
+                                     embedding_backend="torch")
+
+    return CachedEmbedder()
+
+
+def reduction_key(vectors: np.ndarray, settings: Mapping[str, Any]) -> str:
+    """Return the cache key of a UMAP fit: SHA-256 of the vectors' bytes and the settings."""
+    digest = hashlib.sha256()
+    array = np.ascontiguousarray(vectors)
+    digest.update(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(array.tobytes())
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:32]
+
+
+def _load_reduction(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    if not path.exists():
+        return None
+    try:
+        cached = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as err:
+        logger.warning("ignoring unreadable UMAP cache %s (%s); refitting", path, err)
+        return None
+    if cached.shape != shape or not np.isfinite(cached).all():
+        logger.warning("ignoring UMAP cache %s of shape %s; refitting", path, cached.shape)
+        return None
+    return cached
 
 
 def make_hdbscan(params: TopicParams, min_cluster_size: int) -> Any:
@@ -273,6 +338,7 @@ def fit_topic_model(
     params: TopicParams,
     *,
     embedding_model: Any = None,
+    reduction_cache: Path | None = None,
 ) -> FitResult:
     """Fit BERTopic (UMAP → HDBSCAN → c-TF-IDF) on precomputed embeddings.
 
@@ -293,7 +359,7 @@ def fit_topic_model(
 
     model = _new_bertopic(
         params, embedding_model, vectorizer,
-        umap_model=make_umap(params, n),
+        umap_model=make_umap(params, n, cache_dir=reduction_cache),
         hdbscan_model=make_hdbscan(params, params.min_topic_size),
         nr_topics=params.nr_topics or None,
     )
@@ -436,7 +502,10 @@ def term_support(
     return out
 
 
-def map_coordinates(embeddings: np.ndarray, seed: int, n_neighbors: int = 15) -> np.ndarray:
+def map_coordinates(
+    embeddings: np.ndarray, seed: int, n_neighbors: int = 15,
+    reduction_cache: Path | None = None,
+) -> np.ndarray:
     """Return 2-D map coordinates: UMAP (cosine, fixed seed); PCA for tiny corpora."""
     n = len(embeddings)
     if n < MIN_PAPERS_TO_CLUSTER:
@@ -447,13 +516,17 @@ def map_coordinates(embeddings: np.ndarray, seed: int, n_neighbors: int = 15) ->
         coords = PCA(n_components=min(2, n), svd_solver="full").fit_transform(embeddings)
         return np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
     reducer = make_umap(TopicParams(seed=seed, umap_n_neighbors=n_neighbors), n,
-                        n_components=2, min_dist=0.1)
+                        n_components=2, min_dist=0.1, cache_dir=reduction_cache)
     return np.asarray(reducer.fit_transform(embeddings), dtype=float)
 
 
-def cluster_labels(embeddings: np.ndarray, params: TopicParams, seed: int) -> np.ndarray:
+def cluster_labels(
+    embeddings: np.ndarray, params: TopicParams, seed: int,
+    reduction_cache: Path | None = None,
+) -> np.ndarray:
     """Return UMAP + HDBSCAN labels for one seed, as in ``fit_topic_model`` (no c-TF-IDF)."""
-    reduced = make_umap(params, len(embeddings), seed=seed).fit_transform(embeddings)
+    reducer = make_umap(params, len(embeddings), seed=seed, cache_dir=reduction_cache)
+    reduced = reducer.fit_transform(embeddings)
     return make_hdbscan(params, params.min_topic_size).fit(reduced).labels_.astype(int)
 
 
@@ -478,6 +551,7 @@ def stability(
     params: TopicParams,
     n_seeds: int,
     max_papers: int = STABILITY_MAX_PAPERS,
+    reduction_cache: Path | None = None,
 ) -> list[float]:
     """Return the ARI between ``reference`` and refits with seeds seed+1 … seed+n_seeds.
 
@@ -497,7 +571,7 @@ def stability(
         embeddings, reference = embeddings[sample], reference[sample]
     scores = []
     for k in range(1, n_seeds + 1):
-        alt = cluster_labels(embeddings, params, params.seed + k)
+        alt = cluster_labels(embeddings, params, params.seed + k, reduction_cache)
         if params.outlier_strategy != "none":
             alt = nearest_centroid(embeddings, alt, params.outlier_threshold)
         scores.append(round(metrics.adjusted_rand(reference, alt), 6))
@@ -637,7 +711,13 @@ def run_topics(
             texts, model=model_path, cache_dir=config.models_dir(out_dir) / "embeddings",
             batch_size=batch_size, show_progress=show_progress, embedding_backend=backend,
         )
-        st_model = embed.load_model(model_path)
+    with timer("imports"):
+        _model_classes()  # bertopic, umap (numba), hdbscan: seconds that belong to no step
+        # KeyBERT and MMR embed candidate words through the same cache, so a warm run
+        # loads no model at all.
+        word_embedder = cached_embedder(model_path, config.models_dir(out_dir) / "embeddings",
+                                        batch_size)
+    reduction_cache = config.models_dir(out_dir) / "umap"
     params = TopicParams(
         seed=seed, min_topic_size=min_topic_size or auto_min_topic_size(n), nr_topics=nr_topics,
         umap_n_neighbors=umap_n_neighbors, umap_n_components=umap_n_components,
@@ -645,7 +725,8 @@ def run_topics(
         outlier_threshold=outlier_threshold, top_n_terms=top_n_terms,
     )
 
-    fit = fit_topic_model(embeddings, docs, params, embedding_model=st_model)
+    fit = fit_topic_model(embeddings, docs, params, embedding_model=word_embedder,
+                          reduction_cache=reduction_cache)
     timer.timings.update(fit.timings)
     model, notes = fit.model, list(fit.notes)
     before = list(fit.topics)
@@ -667,7 +748,7 @@ def run_topics(
             names = {t: labels.FALLBACK_NAME for t in theme_ids}
         model.set_topic_labels({t: names.get(t, OUTLIER_LABEL) for t in sorted(set(after))})
     with timer("map_2d"):
-        coords = map_coordinates(embeddings, seed, umap_n_neighbors)
+        coords = map_coordinates(embeddings, seed, umap_n_neighbors, reduction_cache)
 
     with timer("metrics"):
         labels_after = np.asarray(after)
@@ -699,7 +780,8 @@ def run_topics(
     with timer("stability"):
         stability_ari: list[float] = []
         if fit.clustered and stability_seeds > 0:
-            stability_ari = stability(embeddings, after, params, stability_seeds)
+            stability_ari = stability(embeddings, after, params, stability_seeds,
+                                      reduction_cache=reduction_cache)
         elif stability_seeds > 0:
             notes.append("stability not measured: the corpus was not clustered")
 

@@ -70,7 +70,7 @@ def test_stability_refits_a_fixed_sample_of_a_large_corpus(monkeypatch):
 
     seen = []
 
-    def fake_cluster_labels(embeddings, params, seed):
+    def fake_cluster_labels(embeddings, params, seed, reduction_cache=None):
         seen.append((len(embeddings), params.min_topic_size, seed))
         return np.zeros(len(embeddings), dtype=int)
 
@@ -83,3 +83,36 @@ def test_stability_refits_a_fixed_sample_of_a_large_corpus(monkeypatch):
     seen.clear()
     topics.stability(embeddings, np.zeros(50, dtype=int), params, 1, max_papers=100)
     assert seen == [(50, 10, 8)]
+
+
+def test_umap_reduction_is_cached_by_vectors_and_settings(monkeypatch, tmp_path, caplog):
+    import numpy as np
+    import umap
+
+    from litreview import topics
+
+    calls = []
+
+    def fake_fit_transform(self, X, y=None, **kwargs):
+        calls.append(self.random_state)
+        return np.full((len(X), self.n_components), float(self.random_state))
+
+    monkeypatch.setattr(umap.UMAP, "fit_transform", fake_fit_transform)
+    vectors = np.random.default_rng(0).normal(size=(30, 8)).astype(np.float32)
+    params = topics.TopicParams(seed=3, umap_n_components=2)
+
+    def reduce(seed, data=vectors):
+        reducer = topics.make_umap(params, len(data), seed=seed, cache_dir=tmp_path)
+        return reducer.fit_transform(data)
+
+    first = reduce(3)
+    again = reduce(3)
+    assert calls == [3] and np.array_equal(first, again)
+    reduce(4)  # another seed is another fit
+    reduce(3, vectors + 1.0)  # other vectors too
+    assert calls == [3, 4, 3]
+    for path in tmp_path.glob("*.npy"):
+        path.write_bytes(b"not an array")
+    assert np.array_equal(reduce(3), first)
+    assert calls == [3, 4, 3, 3]
+    assert "unreadable UMAP cache" in caplog.text
