@@ -37,7 +37,7 @@ lint: install  ## ruff
 	$(BIN)/ruff check lib tests bench
 
 lab: install  ## open JupyterLab on the notebooks, kernel from .venv
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 bench: install  ## theme-quality and seed-corpus speed benchmarks (needs ../shared/bench)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
