@@ -770,9 +770,11 @@ class _Quoter:
             total = weighted if total is None else total + weighted
         return None if total is None else _unit(total)
 
-    def _sentence_vectors(self, pid: str) -> np.ndarray:
+    def _sentence_vectors(self, pid: str) -> Any:
+        # Sparse rows: the uni+bigram vocabulary of a large corpus has ~10^6 columns, and
+        # dense copies of every candidate sentence took gigabytes at 75k papers.
         rows = self.rows[pid]
-        return self.matrix[rows.start : rows.stop].toarray()
+        return self.matrix[rows.start : rows.stop]
 
     def key_sentences(self, topic: int, n: int) -> list[Sentence]:
         """Pick up to ``n`` central, self-contained, non-redundant sentences (one per paper)."""
@@ -786,7 +788,9 @@ class _Quoter:
                 continue
             vectors = self._sentence_vectors(pid)
             boost = 0.5 + 0.5 * weights.get(pid, 0.05)
-            specific = vectors @ centroid - BACKGROUND_PENALTY * (vectors @ self.background)
+            specific = np.asarray(
+                vectors @ centroid - BACKGROUND_PENALTY * (vectors @ self.background)
+            ).ravel()
             for i, score in enumerate(specific):
                 scored.append((float(score) * boost, pid, i, vectors[i]))
         scored.sort(key=lambda item: (-item[0], item[1], item[2]))
@@ -800,7 +804,8 @@ class _Quoter:
                     continue
                 if any(s.paper_id == pid for s, _ in chosen):
                     continue
-                if any(float(vector @ v) > REDUNDANCY_THRESHOLD for _, v in chosen):
+                if any(float(vector.multiply(v).sum()) > REDUNDANCY_THRESHOLD
+                       for _, v in chosen):
                     continue
                 chosen.append((Sentence(text, pid, self.keys[pid], round(score, 4)), vector))
         return [s for s, _ in chosen]
@@ -812,7 +817,7 @@ class _Quoter:
             return None
         own = self._paper_vector(pid) if pid in self.rows else None
         scores = (
-            self._sentence_vectors(pid) @ own if own is not None
+            np.asarray(self._sentence_vectors(pid) @ own).ravel() if own is not None
             else np.zeros(len(sentences))
         )
         order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
