@@ -10,7 +10,9 @@ float32 array of L2-normalised rows, so it can move into ``litreview.embed`` as 
   exported once with ``torch.onnx.export``, mean pooling and L2 norm inside the graph,
   per-channel dynamic int8 weights, run by ONNX Runtime); ``embed_onnx`` runs other
   export variants of the same library code (fp32, per-tensor int8, shorter window);
-* ``embed_model2vec`` — a static model distilled locally with ``model2vec.distill``.
+* ``embed_model2vec`` — a static model distilled locally with ``model2vec.distill``;
+* ``embed_two_stage`` — the library's ``embedding_backend="two-stage"``: the model on a
+  fixed sample, a linear map from TF-IDF/SVD features for every other paper.
 
 Distilled models and the ONNX variants are cached under ``bench/_work/models/``
 (git-ignored), named by the source model's identity; the library's own onnx-int8 model
@@ -196,6 +198,16 @@ def embed_library(texts: Sequence[str], model_dir: Path, max_seq_length: int = 2
                        show_progress=False, num_threads=threads)
 
 
+def embed_two_stage(texts: Sequence[str], model_dir: Path, max_seq_length: int = 256,
+                    batch_size: int = 32, *, threads: int | None = None) -> np.ndarray:
+    """Embed through ``litreview.two_stage`` (MiniLM on a sample, mapped rest), uncached."""
+    from litreview.two_stage import embed_two_stage as two_stage
+
+    vectors, _ = two_stage(list(texts), model=model_dir, cache_dir=None, seed=42,
+                           batch_size=batch_size, show_progress=False, num_threads=threads)
+    return vectors
+
+
 # --------------------------------------------------------------------------- registry
 
 
@@ -235,6 +247,8 @@ CANDIDATES: dict[str, Candidate] = {c.name: c for c in [
               kwargs={"quantized": True, "per_channel": True, "max_seq_length": 128}),
     Candidate("model2vec-pca256", "model2vec static model distilled locally (PCA 256)",
               embed_model2vec, build=distill_model2vec),
+    Candidate("two-stage", "litreview.two_stage: MiniLM onnx-int8 on 2,000 papers, TF-IDF/SVD "
+              "ridge map for the rest", embed_two_stage, build=build_onnx_int8),
 ]}
 REFERENCE = "minilm-fp32"
 

@@ -10,7 +10,8 @@ Two backends compute the vectors: ``"torch"`` (sentence-transformers, fp32, the
 reference) and ``"onnx-int8"`` (the same network exported once to ONNX with mean
 pooling and L2 normalisation inside the graph, weights quantized per channel to int8,
 run by ONNX Runtime). Each backend has its own cache folder and identity, so vectors
-from different backends never mix.
+from different backends never mix. A third, ``"two-stage"`` (``litreview.two_stage``),
+embeds only a sample with the model and maps the other papers into its space.
 """
 
 from __future__ import annotations
@@ -56,9 +57,11 @@ _IDENTITY_FILES = (
     "vocab.txt",
 )
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-EMBEDDING_BACKENDS = ("torch", "onnx-int8", "auto")
+EMBEDDING_BACKENDS = ("torch", "onnx-int8", "two-stage", "auto")
 #: ``"auto"`` picks onnx-int8 from this many distinct texts on (see ``resolve_backend``).
 AUTO_ONNX_MIN_TEXTS = 2000
+#: ``"auto"`` picks two-stage from this many distinct texts on (see ``resolve_backend``).
+AUTO_TWO_STAGE_MIN_TEXTS = 10_000
 #: Version of the ONNX export recipe; part of the onnx-int8 cache identity.
 ONNX_RECIPE = "meanpool-l2-opset17-int8pc-v1"
 _ONNX_FILE = "model-int8.onnx"
@@ -197,6 +200,7 @@ def embed_texts(
     long_text: str = "truncate",
     num_threads: int | None = None,
     embedding_backend: str = "torch",
+    seed: int = 42,
 ) -> np.ndarray:
     """Embed ``texts`` into an (n, dim) float32 array of L2-normalised rows.
 
@@ -261,17 +265,12 @@ def resolve_backend(
 ) -> str:
     """Return the backend that ``embed_texts`` uses for ``n_texts`` distinct texts.
 
-    ``"auto"`` gives ``"torch"`` below ``AUTO_ONNX_MIN_TEXTS`` (2,000) and
-    ``"onnx-int8"`` from there on. Measured on 2 cores (AMD EPYC, AVX2, load ≈ 1.5–2;
-    1,000 arXiv abstracts, title + abstract, default threads): torch 20–21 docs/s,
-    onnx-int8 26–27 docs/s (cosine to torch 0.993 mean, 0.986 min), and the one-time
-    export + quantization 7.8 s. That saves ≈ 11 ms a text, so the export pays for
-    itself from ≈ 800 texts; at 2,000 the first run saves ≈ 14 s net and the saving
-    grows linearly (≈ 13 min at 74k). Below that the gain is seconds, not worth leaving
-    the fp32 reference vectors. Both the exported model and the vectors are cached, so
-    only a first run pays either cost. The choice depends only on the corpus size, so
-    a rerun on the same corpus hits the same cache. ``"auto"`` falls back to torch when
-    onnxruntime is missing or the model is not a mean-pooled one.
+    ``"auto"`` gives ``"two-stage"`` from ``AUTO_TWO_STAGE_MIN_TEXTS`` (10,000) distinct
+    texts on and ``full_model_backend`` below. At 10,000 papers a full onnx-int8 pass
+    takes over 6 minutes on 2 cores, while the two-stage path costs ≈ 1.5 minutes at any
+    size and kept 0.98–0.99 × the NMI of fp32 vectors on the labeled arXiv set
+    (``litreview.two_stage``; ``bench/RESULTS.md``). The choice depends only on the
+    corpus size, so a rerun on the same corpus hits the same cache.
     """
     if embedding_backend not in EMBEDDING_BACKENDS:
         raise ValueError(
@@ -279,6 +278,24 @@ def resolve_backend(
         )
     if embedding_backend != "auto":
         return embedding_backend
+    if n_texts >= AUTO_TWO_STAGE_MIN_TEXTS:
+        return "two-stage"
+    return full_model_backend(n_texts, model)
+
+
+def full_model_backend(n_texts: int, model: str | os.PathLike = DEFAULT_MODEL) -> str:
+    """Return the backend that embeds ``n_texts`` texts with the model itself: torch or onnx-int8.
+
+    ``"torch"`` below ``AUTO_ONNX_MIN_TEXTS`` (2,000), ``"onnx-int8"`` from there on.
+    Measured on 2 cores (AMD EPYC, AVX2, load ≈ 1.5–2; 1,000 arXiv abstracts, title +
+    abstract, default threads): torch 20–21 docs/s, onnx-int8 26–27 docs/s (cosine to
+    torch 0.993 mean, 0.986 min), and the one-time export + quantization 7.8 s. That
+    saves ≈ 11 ms a text, so the export pays for itself from ≈ 800 texts; at 2,000 the
+    first run saves ≈ 14 s net and the saving grows linearly. Below that the gain is
+    seconds, not worth leaving the fp32 reference vectors. Both the exported model and
+    the vectors are cached, so only a first run pays either cost. Falls back to torch
+    when onnxruntime is missing or the model is not a mean-pooled one.
+    """
     if n_texts < AUTO_ONNX_MIN_TEXTS:
         return "torch"
     why = _onnx_unsupported(resolve_model(model))

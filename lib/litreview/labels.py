@@ -162,16 +162,16 @@ def learn_casing(texts: Iterable[str], *, min_count: int = 2) -> dict[str, str]:
     first letter (``fMRI``, ``LLMs``, ``NormBank``); Title-case forms are left out
     because they are mostly sentence starts.
     """
-    forms: dict[str, Counter[str]] = {}
+    form_counts: Counter[str] = Counter()
     for text in texts:
-        for word in _WORD.findall(text):
-            forms.setdefault(word.lower(), Counter())[word] += 1
-    casing: dict[str, str] = {}
-    for lower, counter in forms.items():
-        form, count = max(counter.items(), key=lambda item: (item[1], item[0]))
-        if count >= min_count and any(c.isupper() for c in form[1:]):
-            casing[lower] = form
-    return casing
+        form_counts.update(_WORD.findall(text))
+    best: dict[str, tuple[int, str]] = {}  # lower-case word -> (count, form) of its top form
+    for form, count in form_counts.items():
+        lower = form.lower()
+        if lower not in best or (count, form) > best[lower]:
+            best[lower] = (count, form)
+    return {lower: form for lower, (count, form) in best.items()
+            if count >= min_count and any(c.isupper() for c in form[1:])}
 
 
 def display_word(word: str, casing: Mapping[str, str] | None = None) -> str:

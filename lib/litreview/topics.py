@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from litreview import config, embed, io, labels, metrics
+from litreview import config, embed, io, labels, metrics, two_stage
 from litreview.manifest import Timer, record_stage
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,8 @@ class FitResult:
     notes: list[str]
     timings: dict[str, float]
     clustered: bool
+    #: Paper × term counts of ``vectorizer`` (None: call ``vectorizer.transform(docs)``).
+    doc_term: Any = None
 
 
 @dataclasses.dataclass
@@ -120,13 +122,20 @@ def stop_words() -> list[str]:
 
 
 def build_vectorizer(docs: Sequence[str]) -> Any:
-    """Return a CountVectorizer (uni- and bigrams) with a vocabulary chosen over papers.
+    """Return the CountVectorizer of ``vectorize_papers`` (uni- and bigrams, fixed vocabulary)."""
+    return vectorize_papers(docs)[0]
+
+
+def vectorize_papers(docs: Sequence[str]) -> tuple[Any, Any]:
+    """Return a CountVectorizer with a vocabulary chosen over papers, and the papers' counts.
 
     BERTopic fits its vectorizer on one joined document per theme, where ``min_df``
     and ``max_df`` would count themes, not papers. So the vocabulary is chosen here
     over the papers — a term must occur in at least ``max(2, n/2000)`` papers (bounds
     memory on large corpora) and in at most half of them (too common to tell themes
-    apart) — and handed to BERTopic as a fixed vocabulary.
+    apart) — and handed to BERTopic as a fixed vocabulary. The second value is the
+    paper × term count matrix, exactly what the returned vectorizer's ``transform(docs)``
+    gives, so term support and NPMI need no second pass over the text.
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -138,19 +147,21 @@ def build_vectorizer(docs: Sequence[str]) -> Any:
         min_df=1 if small else max(2, round(n / 2000)), max_df=1.0 if small else 0.5,
     )
     try:
-        selector.fit(docs)
+        doc_term = selector.fit_transform(docs)
         vocabulary = selector.get_feature_names_out().tolist()
     except ValueError:  # every word is a stop word or too rare / too common
         vocabulary = []
-    if not vocabulary:
-        fallback = CountVectorizer(ngram_range=(1, 1), token_pattern=r"(?u)\b\w+\b")
-        try:
-            fallback.fit(docs)
-        except ValueError as exc:
-            raise ValueError("the papers have no words to describe themes with") from exc
-        return CountVectorizer(ngram_range=(1, 1), token_pattern=r"(?u)\b\w+\b",
-                               vocabulary=fallback.get_feature_names_out().tolist())
-    return CountVectorizer(stop_words=stop, ngram_range=(1, 2), vocabulary=vocabulary)
+    if vocabulary:
+        vectorizer = CountVectorizer(stop_words=stop, ngram_range=(1, 2), vocabulary=vocabulary)
+        return vectorizer, doc_term
+    fallback = CountVectorizer(ngram_range=(1, 1), token_pattern=r"(?u)\b\w+\b")
+    try:
+        fallback.fit(docs)
+    except ValueError as exc:
+        raise ValueError("the papers have no words to describe themes with") from exc
+    vectorizer = CountVectorizer(ngram_range=(1, 1), token_pattern=r"(?u)\b\w+\b",
+                                 vocabulary=fallback.get_feature_names_out().tolist())
+    return vectorizer, vectorizer.fit_transform(docs)
 
 
 @functools.cache
@@ -348,14 +359,16 @@ def fit_topic_model(
     """
     docs = list(docs)
     n = len(docs)
-    vectorizer = build_vectorizer(docs)
+    vectorizer, doc_term = vectorize_papers(docs)
     notes: list[str] = []
     timings: dict[str, float] = {}
     if n < MIN_PAPERS_TO_CLUSTER:
         note = (f"only {n} paper(s): below {MIN_PAPERS_TO_CLUSTER} no clustering is attempted; "
                 "all papers form one theme")
         logger.warning(note)
-        return _single_theme(embeddings, docs, params, embedding_model, vectorizer, [note])
+        single = _single_theme(embeddings, docs, params, embedding_model, vectorizer, [note])
+        single.doc_term = doc_term
+        return single
 
     model = _new_bertopic(
         params, embedding_model, vectorizer,
@@ -375,10 +388,10 @@ def fit_topic_model(
                 f"in {n} papers; all papers form one theme")
         logger.warning(note)
         single = _single_theme(embeddings, docs, params, embedding_model, vectorizer, [note])
-        single.timings = timings
+        single.timings, single.doc_term = timings, doc_term
         return single
     return FitResult(model, list(map(int, topics)), _probabilities(probabilities, n),
-                     vectorizer, notes, timings, clustered=True)
+                     vectorizer, notes, timings, clustered=True, doc_term=doc_term)
 
 
 def _probabilities(probabilities: Any, n: int) -> np.ndarray:
@@ -686,9 +699,10 @@ def run_topics(
     ``nr_topics=0`` merges no themes. Writes doc_topics, topics, topic_similarity,
     topic_hierarchy (parquet), topic_metrics.json, the model under ``DIR/models/bertopic``
     and the embedding cache under ``DIR/models/embeddings``; records the stage in
-    the manifest with timings per step. ``embedding_backend`` is passed to
-    ``embed.embed_texts`` ("auto": torch for small corpora, onnx-int8 for large ones);
-    the backend actually used is recorded in topic_metrics.json and the manifest.
+    the manifest with timings per step. ``embedding_backend`` picks how papers are
+    embedded ("auto": torch below 2,000 papers, onnx-int8 below 10,000, two-stage from
+    there on; see ``embed.resolve_backend``); the backend actually used is recorded in
+    topic_metrics.json and the manifest, with the two-stage map's fit when it ran.
     """
     if outlier_strategy not in OUTLIER_STRATEGIES:
         raise ValueError(f"outlier_strategy must be one of {OUTLIER_STRATEGIES}")
@@ -706,17 +720,24 @@ def run_topics(
         raise ValueError(f"{papers_path} has no papers")
     model_path = embed.resolve_model(embedding_model)
     backend = embed.resolve_backend(embedding_backend, len(set(texts)), model_path)
+    embedding_cache = config.models_dir(out_dir) / "embeddings"
+    two_stage_report: two_stage.TwoStageReport | None = None
     with timer("embedding"):
-        embeddings = embed.embed_texts(
-            texts, model=model_path, cache_dir=config.models_dir(out_dir) / "embeddings",
-            batch_size=batch_size, show_progress=show_progress, embedding_backend=backend,
-        )
+        if backend == "two-stage":
+            embeddings, two_stage_report = two_stage.embed_two_stage(
+                texts, model=model_path, cache_dir=embedding_cache, seed=seed,
+                batch_size=batch_size, show_progress=show_progress,
+            )
+        else:
+            embeddings = embed.embed_texts(
+                texts, model=model_path, cache_dir=embedding_cache,
+                batch_size=batch_size, show_progress=show_progress, embedding_backend=backend,
+            )
     with timer("imports"):
         _model_classes()  # bertopic, umap (numba), hdbscan: seconds that belong to no step
         # KeyBERT and MMR embed candidate words through the same cache, so a warm run
         # loads no model at all.
-        word_embedder = cached_embedder(model_path, config.models_dir(out_dir) / "embeddings",
-                                        batch_size)
+        word_embedder = cached_embedder(model_path, embedding_cache, batch_size)
     reduction_cache = config.models_dir(out_dir) / "umap"
     params = TopicParams(
         seed=seed, min_topic_size=min_topic_size or auto_min_topic_size(n), nr_topics=nr_topics,
@@ -737,7 +758,7 @@ def run_topics(
         update_representation(model, docs, after, embeddings, params, fit.vectorizer)
         theme_ids = sorted({t for t in after if t >= 0}, key=lambda t: (-after.count(t), t))
         candidates = theme_terms(model, theme_ids, top_n_terms * 3)
-        doc_term = fit.vectorizer.transform(docs)
+        doc_term = fit.doc_term if fit.doc_term is not None else fit.vectorizer.transform(docs)
         support = term_support(doc_term, fit.vectorizer.vocabulary_, np.asarray(after),
                                theme_ids, candidates["top_terms"])
         terms = theme_terms(model, theme_ids, top_n_terms, support)
@@ -822,6 +843,7 @@ def run_topics(
         "embedding_model": embedding_model,
         "embedding_model_identity": embed.model_identity(model_path),
         "embedding_backend": backend,
+        "two_stage": dataclasses.asdict(two_stage_report) if two_stage_report else None,
         "hdbscan_selection": hdbscan_selection,
         "notes": notes,
     }

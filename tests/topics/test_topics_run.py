@@ -39,6 +39,15 @@ def test_topic_text_matches_bertopic_cleaning():
         "Self supervised LLM rewards RL v2")
 
 
+@pytest.mark.parametrize("n_papers", [8, 120])
+def test_paper_counts_match_what_the_vectorizer_would_count(n_papers, make_papers):
+    docs = [topics.topic_text(t) for t in make_papers(per_theme=30)["abstract"][:n_papers]]
+    vectorizer, doc_term = topics.vectorize_papers(docs)
+    again = vectorizer.transform(docs)
+    assert doc_term.shape == again.shape and (doc_term != again).nnz == 0
+    assert topics.build_vectorizer(docs).vocabulary == vectorizer.vocabulary
+
+
 def test_run_writes_every_contract_file(synthetic_run):
     out_dir, papers, _ = synthetic_run
     for name, columns in CONTRACT.items():
