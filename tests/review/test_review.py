@@ -157,6 +157,31 @@ def test_strategic_diagram_quadrants_on_a_hand_made_network() -> None:
     }
 
 
+def test_strategic_diagram_on_a_sample_of_a_large_corpus() -> None:
+    documents = (["alpha beta gamma delta"] * 4 + ["gamma", "delta", "gamma alpha", "delta beta"]
+                 + ["kappa lambda"] * 3 + ["sigma", "tau", "sigma", "tau", "sigma tau"]) * 60
+    terms = {0: ["alpha", "beta"], 1: ["gamma", "delta"], 2: ["kappa", "lambda"],
+             3: ["sigma", "tau"]}
+    whole = compute_strategic_diagram(documents, terms, max_documents=None)
+    sampled = compute_strategic_diagram(documents, terms, max_documents=600)
+    assert sampled.equals(compute_strategic_diagram(documents, terms, max_documents=600))
+    assert list(sampled["quadrant"]) == list(whole["quadrant"])
+    assert sampled["density"].to_numpy() == pytest.approx(whole["density"].to_numpy(), rel=0.2)
+    assert compute_strategic_diagram(documents[:20], terms, max_documents=20).equals(
+        compute_strategic_diagram(documents[:20], terms, max_documents=None))
+
+
+def test_report_says_when_the_strategic_diagram_used_a_sample(out_dir, monkeypatch) -> None:
+    from litreview.report import render_markdown
+
+    full = review.build_review(out_dir)
+    assert "over all titles and abstracts" in render_markdown(full, out_dir)
+    monkeypatch.setattr(review, "STRATEGIC_MAX_PAPERS", 10)
+    sampled = review.build_review(out_dir)
+    assert sampled.cross.strategic_papers == 10
+    assert "a fixed random sample of 10 of the titles" in render_markdown(sampled, out_dir)
+
+
 def test_assign_quadrants_splits_at_medians() -> None:
     frame = pd.DataFrame({
         "name": list("ABCD"), "centrality": [10.0, 1.0, 2.0, 9.0],

@@ -59,6 +59,16 @@ def test_top_terms_small_multiples(tables):
     assert [t.get_text() for t in visible[2].get_yticklabels()] == ["agents", "RL"]
 
 
+def test_top_terms_shows_only_the_largest_themes_past_the_cap(tables):
+    _, topics, *_ = tables
+    fig = plots.plot_top_terms(topics, n_terms=2, columns=2, max_themes=2)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    largest = topics.sort_values("size", ascending=False, kind="stable").head(2)
+    assert [ax.get_title() for ax in visible] == [f"{r.label} ({r.size})"
+                                                  for r in largest.itertuples()]
+    assert fig.get_suptitle() == "Top terms of the 2 largest themes (of 3)"
+
+
 def test_document_map_has_outliers_and_a_label_per_theme(tables):
     doc_topics, topics, *_ = tables
     ax = plots.plot_document_map(doc_topics, topics).axes[0]

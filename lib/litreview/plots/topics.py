@@ -13,6 +13,8 @@ from litreview.plots import figure_and_axes
 OUTLIER_COLOUR = "#c8c8c8"
 #: Above this many papers the interactive map shows a fixed random sample.
 INTERACTIVE_MAX_POINTS = 20_000
+#: The similarity heatmap grows with the number of themes up to this size (inches).
+HEATMAP_MAX_INCHES = 22.0
 
 
 def _theme_colours(topic_ids: list[int]) -> dict[int, Any]:
@@ -116,17 +118,26 @@ def plot_theme_sizes(topics: pd.DataFrame, ax: Any = None) -> Any:
     return fig
 
 
-def plot_top_terms(topics: pd.DataFrame, n_terms: int = 8, *, columns: int = 3) -> Any:
-    """Draw small multiples: per theme, bars for its top terms (longest bar = best term)."""
+def plot_top_terms(
+    topics: pd.DataFrame, n_terms: int = 8, *, columns: int = 3, max_themes: int = 30
+) -> Any:
+    """Draw small multiples: per theme, bars for its top terms (longest bar = best term).
+
+    At most ``max_themes`` panels, for the largest themes: past that the grid is too
+    tall to read (every theme's terms are in ``topics.parquet`` and the report).
+    """
     from matplotlib.figure import Figure
 
-    n = len(topics)
+    shown_topics = topics
+    if len(topics) > max_themes:
+        shown_topics = topics.sort_values("size", ascending=False, kind="stable").head(max_themes)
+    n = len(shown_topics)
     cols = max(1, min(columns, n))
     rows = max(1, int(np.ceil(n / cols)))
     fig = Figure(figsize=(4.2 * cols, 0.28 * n_terms * rows + 1.2 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
     colours = _theme_colours(topics["topic"].astype(int).tolist())
-    for ax, row in zip(axes.flat, topics.itertuples(), strict=False):
+    for ax, row in zip(axes.flat, shown_topics.itertuples(), strict=False):
         shown = getattr(row, "display_terms", None)
         terms = list(shown) if shown is not None else [format_term(t) for t in row.top_terms]
         terms = terms[:n_terms]
@@ -137,7 +148,10 @@ def plot_top_terms(topics: pd.DataFrame, n_terms: int = 8, *, columns: int = 3) 
         ax.tick_params(axis="y", labelsize=8)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    fig.suptitle("Top terms per theme")
+    if n < len(topics):
+        fig.suptitle(f"Top terms of the {n} largest themes (of {len(topics)})")
+    else:
+        fig.suptitle("Top terms per theme")
     return fig
 
 
@@ -147,13 +161,15 @@ def plot_similarity_heatmap(similarity: pd.DataFrame, topics: pd.DataFrame, ax: 
     names = _labels_by_topic(topics)
     matrix = (similarity.pivot(index="topic_a", columns="topic_b", values="similarity")
               .reindex(index=order, columns=order))
-    size = max(4.0, 0.45 * len(order) + 2.5)
+    # Past ~45 themes the figure stops growing and the names get smaller instead.
+    size = min(HEATMAP_MAX_INCHES, max(4.0, 0.45 * len(order) + 2.5))
+    fontsize = max(4.0, min(8.0, 8.0 * 45 / max(len(order), 1)))
     fig, ax = figure_and_axes(ax, (size + 1.5, size))
     image = ax.imshow(matrix.to_numpy(), cmap="viridis", vmin=float(np.nanmin(matrix.to_numpy())),
                       vmax=1.0)
     ax.set_xticks(range(len(order)), [names[t] for t in order], rotation=60, ha="right",
-                  fontsize=8)
-    ax.set_yticks(range(len(order)), [names[t] for t in order], fontsize=8)
+                  fontsize=fontsize)
+    ax.set_yticks(range(len(order)), [names[t] for t in order], fontsize=fontsize)
     ax.set_title("Similarity between themes (cosine of centroids)")
     fig.colorbar(image, ax=ax, shrink=0.8, label="cosine similarity")
     return fig
