@@ -359,15 +359,16 @@ def fit_topic_model(
     """
     docs = list(docs)
     n = len(docs)
+    start = time.perf_counter()
     vectorizer, doc_term = vectorize_papers(docs)
     notes: list[str] = []
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = {"vocabulary": round(time.perf_counter() - start, 3)}
     if n < MIN_PAPERS_TO_CLUSTER:
         note = (f"only {n} paper(s): below {MIN_PAPERS_TO_CLUSTER} no clustering is attempted; "
                 "all papers form one theme")
         logger.warning(note)
         single = _single_theme(embeddings, docs, params, embedding_model, vectorizer, [note])
-        single.doc_term = doc_term
+        single.timings, single.doc_term = timings, doc_term
         return single
 
     model = _new_bertopic(
@@ -692,6 +693,7 @@ def run_topics(
     hdbscan_selection: str = "leaf",
     show_progress: bool = True,
     embedding_backend: str = "auto",
+    two_stage_sample_size: int = two_stage.SAMPLE_SIZE,
 ) -> TopicsResult:
     """Fit the topic model on ``DIR/data/papers.parquet`` and write the stage's outputs.
 
@@ -703,6 +705,7 @@ def run_topics(
     embedded ("auto": torch below 2,000 papers, onnx-int8 below 10,000, two-stage from
     there on; see ``embed.resolve_backend``); the backend actually used is recorded in
     topic_metrics.json and the manifest, with the two-stage map's fit when it ran.
+    ``two_stage_sample_size`` papers are embedded with the model on the two-stage path.
     """
     if outlier_strategy not in OUTLIER_STRATEGIES:
         raise ValueError(f"outlier_strategy must be one of {OUTLIER_STRATEGIES}")
@@ -726,7 +729,8 @@ def run_topics(
         if backend == "two-stage":
             embeddings, two_stage_report = two_stage.embed_two_stage(
                 texts, model=model_path, cache_dir=embedding_cache, seed=seed,
-                batch_size=batch_size, show_progress=show_progress,
+                sample_size=two_stage_sample_size, batch_size=batch_size,
+                show_progress=show_progress,
             )
         else:
             embeddings = embed.embed_texts(
@@ -862,7 +866,8 @@ def run_topics(
         parameters={**dataclasses.asdict(params), "requested_min_topic_size": min_topic_size,
                     "embedding_model": embedding_model, "stability_seeds": stability_seeds,
                     "batch_size": batch_size, "embedding_backend": backend,
-                    "requested_embedding_backend": embedding_backend},
+                    "requested_embedding_backend": embedding_backend,
+                    "two_stage_sample_size": two_stage_sample_size},
         inputs=[papers_path],
         timings=timer.timings,
         extra={"n_themes": len(theme_ids), "notes": notes},

@@ -100,20 +100,20 @@ def test_auto_switches_to_two_stage_for_large_corpora():
     assert embed.resolve_backend("two-stage", 10) == "two-stage"
 
 
-def test_run_topics_records_the_two_stage_fit(tmp_path, make_papers, put_papers, monkeypatch,
-                                              st_model):
+def test_run_topics_records_the_two_stage_fit(tmp_path, make_papers, put_papers, st_model):
     from litreview.topics import run_topics
 
     papers = make_papers(per_theme=25)
     put_papers(tmp_path, papers)
-    monkeypatch.setattr(two_stage, "SAMPLE_SIZE", 40)
-    result = run_topics(tmp_path, embedding_backend="two-stage", stability_seeds=0,
-                        show_progress=False)
+    result = run_topics(tmp_path, embedding_backend="two-stage", two_stage_sample_size=40,
+                        stability_seeds=0, show_progress=False)
     fit = result.metrics["two_stage"]
     assert result.metrics["embedding_backend"] == "two-stage"
     assert fit["n_sampled"] == 40 and fit["n_texts"] == 100 and fit["held_out_cosine"] > 0.7
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["stages"]["topics"]["parameters"]["embedding_backend"] == "two-stage"
+    parameters = manifest["stages"]["topics"]["parameters"]
+    assert parameters["embedding_backend"] == "two-stage"
+    assert parameters["two_stage_sample_size"] == 40
     # Themes may split finer than on full model vectors, but each stays one synthetic theme.
     purity = pd.crosstab(result.doc_topics["topic"], papers["theme"]).pipe(
         lambda t: t.max(axis=1) / t.sum(axis=1))
