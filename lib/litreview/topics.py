@@ -254,18 +254,31 @@ def make_umap(params: TopicParams, n_papers: int, *, seed: int | None = None,
     return reducer
 
 
-def cached_embedder(model: str | os.PathLike, cache_dir: Path, batch_size: int = 32) -> Any:
+def cached_embedder(model: str | os.PathLike, cache_dir: Path, batch_size: int = 32,
+                    known: Mapping[str, np.ndarray] | None = None) -> Any:
     """Return a BERTopic embedder backed by litreview's embedding cache (torch backend).
 
     BERTopic's representations embed documents and candidate words; through this
     embedder they are read from the disk cache when present, and the model is
-    loaded only for texts never seen before.
+    loaded only for texts never seen before. ``known`` maps texts to vectors already
+    at hand: KeyBERT's representative documents get the paper's own embedding
+    (from its full title and abstract, as clustered) instead of a new one.
     """
     from bertopic.backend import BaseEmbedder
 
+    known = known or {}
+
     class CachedEmbedder(BaseEmbedder):
         def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
-            return embed.embed_texts(list(documents), model=model, cache_dir=cache_dir,
+            documents = list(documents)
+            new = [d for d in documents if d not in known]
+            if len(new) == len(documents):
+                return self._embed(documents)
+            vectors = dict(zip(new, self._embed(new), strict=True)) if new else {}
+            return np.stack([known[d] if d in known else vectors[d] for d in documents])
+
+        def _embed(self, texts: list[str]) -> np.ndarray:
+            return embed.embed_texts(texts, model=model, cache_dir=cache_dir,
                                      batch_size=batch_size, show_progress=False,
                                      embedding_backend="torch")
 
@@ -741,7 +754,10 @@ def run_topics(
         _model_classes()  # bertopic, umap (numba), hdbscan: seconds that belong to no step
         # KeyBERT and MMR embed candidate words through the same cache, so a warm run
         # loads no model at all.
-        word_embedder = cached_embedder(model_path, embedding_cache, batch_size)
+        paper_vectors: dict[str, np.ndarray] = {}
+        for doc, vector in zip(docs, embeddings, strict=True):
+            paper_vectors.setdefault(doc, vector)
+        word_embedder = cached_embedder(model_path, embedding_cache, batch_size, paper_vectors)
     reduction_cache = config.models_dir(out_dir) / "umap"
     params = TopicParams(
         seed=seed, min_topic_size=min_topic_size or auto_min_topic_size(n), nr_topics=nr_topics,
