@@ -166,7 +166,10 @@ def paper_texts(papers: pd.DataFrame | Iterable[dict[str, Any]]) -> list[str]:
     kind of input (a short passage) the model was trained on. ``embed_texts``
     offers ``long_text="chunk_mean"`` to average windows over the whole text.
     """
-    rows = papers.to_dict("records") if hasattr(papers, "to_dict") else list(papers)
+    if hasattr(papers, "to_dict"):
+        rows = papers.reindex(columns=["title", "abstract"]).to_dict("records")
+    else:
+        rows = list(papers)
     texts = []
     for row in rows:
         title = _clean_field(row.get("title"))

@@ -100,6 +100,11 @@ def auto_min_topic_size(n_papers: int) -> int:
     return max(3, round(math.sqrt(max(n_papers, 0)) / 2))
 
 
+_POSSESSIVE = re.compile(r"['’]s\b")
+_TO_SPACE = str.maketrans({c: " " for c in "-/–—_\n\t"})
+_NON_WORD = re.compile(r"[^A-Za-z0-9 ]+")
+
+
 def topic_text(text: str) -> str:
     """Return the text the term vectorizer reads: ASCII letters, digits and single spaces.
 
@@ -108,10 +113,10 @@ def topic_text(text: str) -> str:
     non-alphanumeric character) then leaves the text unchanged, so terms, NPMI and
     the c-TF-IDF all see the same tokens.
     """
-    text = re.sub(r"['’]s\b", "", text)
-    text = re.sub(r"[-/–—_]+", " ", text)
-    text = re.sub(r"[^A-Za-z0-9 ]+", "", text.replace("\n", " ").replace("\t", " "))
-    return re.sub(r" +", " ", text).strip()
+    if "'" in text or "’" in text:
+        text = _POSSESSIVE.sub("", text)
+    text = _NON_WORD.sub("", text.translate(_TO_SPACE))
+    return " ".join(text.split())
 
 
 def stop_words() -> list[str]:

@@ -1,10 +1,13 @@
 import json
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from litreview import io, topics
 from litreview.manifest import read_manifest
@@ -37,6 +40,14 @@ def test_auto_min_topic_size_rule():
 def test_topic_text_matches_bertopic_cleaning():
     assert topics.topic_text("Self-supervised LLM's\nrewards/RL (v2)!") == (
         "Self supervised LLM rewards RL v2")
+    assert topics.topic_text("It’s Bob's a\r\tb – c—d_e  é") == "It Bob a b c d e"
+
+
+@given(st.text())
+def test_topic_text_leaves_single_spaced_ascii_words(text):
+    cleaned = topics.topic_text(text)
+    assert re.fullmatch(r"(?:[A-Za-z0-9]+(?: [A-Za-z0-9]+)*)?", cleaned)
+    assert topics.topic_text(cleaned) == cleaned
 
 
 @pytest.mark.parametrize("n_papers", [8, 120])
