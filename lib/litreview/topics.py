@@ -775,6 +775,14 @@ def run_topics(
                           reduction_cache=reduction_cache)
     timer.timings.update(fit.timings)
     model, notes = fit.model, list(fit.notes)
+    if two_stage_report is not None and two_stage_report.n_sampled < two_stage_report.n_texts:
+        fit_quality = two_stage_report.held_out_cosine
+        notes.append(
+            f"two-stage embedding: {two_stage_report.n_sampled:,} of "
+            f"{two_stage_report.n_texts:,} papers embedded with the model "
+            f"({two_stage_report.sample_backend}), the others mapped into its space from their "
+            "TF-IDF features"
+            + ("" if fit_quality is None else f" (held-out cosine {fit_quality:.2f})"))
     before = list(fit.topics)
     with timer("outlier_reduction"):
         after = reduce_outliers(model, docs, before, embeddings, strategy=outlier_strategy,

@@ -110,6 +110,8 @@ def test_run_topics_records_the_two_stage_fit(tmp_path, make_papers, put_papers,
     fit = result.metrics["two_stage"]
     assert result.metrics["embedding_backend"] == "two-stage"
     assert fit["n_sampled"] == 40 and fit["n_texts"] == 100 and fit["held_out_cosine"] > 0.7
+    notes = result.metrics["notes"]
+    assert any(n.startswith("two-stage embedding: 40 of 100 papers") for n in notes)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     parameters = manifest["stages"]["topics"]["parameters"]
     assert parameters["embedding_backend"] == "two-stage"
