@@ -67,12 +67,13 @@ def npmi_coherence(
             p_a = present[:, a].sum() / n_docs
             p_b = present[:, b].sum() / n_docs
             p_ab = present[:, a].multiply(present[:, b]).sum() / n_docs
-            pair_scores.append(_npmi(p_a, p_b, p_ab, eps))
+            pair_scores.append(npmi_pair(p_a, p_b, p_ab, eps))
         scores.append(float(np.mean(pair_scores)))
     return scores
 
 
-def _npmi(p_a: float, p_b: float, p_ab: float, eps: float) -> float:
+def npmi_pair(p_a: float, p_b: float, p_ab: float, eps: float = 1e-12) -> float:
+    """Return the NPMI of two terms from their document shares and joint share (-1 … 1)."""
     if p_ab <= 0:
         return -1.0
     if p_ab >= 1.0:

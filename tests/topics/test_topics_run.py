@@ -43,6 +43,22 @@ def test_topic_text_matches_bertopic_cleaning():
     assert topics.topic_text("It’s Bob's a\r\tb – c—d_e  é") == "It Bob a b c d e"
 
 
+def test_coherent_terms_keep_the_name_and_prefer_terms_that_occur_together():
+    from scipy import sparse
+
+    vocabulary = {t: i for i, t in enumerate(["alpha", "beta", "rare", "gamma", "delta"])}
+    # 6 papers: alpha, beta, gamma and delta appear together; "rare" only in a paper of its own.
+    rows = [[1, 1, 0, 1, 1]] * 4 + [[1, 0, 0, 1, 0], [0, 0, 1, 0, 0]]
+    present = sparse.csc_matrix(np.asarray(rows, dtype=float))
+    ranked = ["alpha", "beta", "rare", "gamma", "delta"]
+    assert topics.coherent_terms(ranked, present, vocabulary, 4) == [
+        "alpha", "beta", "gamma", "delta"]
+    assert topics.coherent_terms(ranked, present, vocabulary, 4, weight=0.0) == ranked[:4]
+    assert topics.coherent_terms(["beta", "unknown", "alpha"], present, vocabulary, 3) == [
+        "beta", "unknown", "alpha"]
+    assert topics.coherent_terms(["x", "y", "gamma"], present, vocabulary, 2) == ["x", "y"]
+
+
 @given(st.text())
 def test_topic_text_leaves_single_spaced_ascii_words(text):
     cleaned = topics.topic_text(text)
