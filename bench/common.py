@@ -117,10 +117,9 @@ def set_threads(threads: int | None) -> None:
 
 def offline_env() -> None:
     """Set the same offline environment as the pipeline's notebook kernels."""
-    from litreview.pipeline import OFFLINE_ENV
+    from litreview.pipeline import default_offline_env
 
-    for key, value in OFFLINE_ENV.items():
-        os.environ.setdefault(key, value)
+    default_offline_env()
 
 
 def machine_info() -> dict[str, Any]:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from litreview import manifest, pipeline
 from litreview.io import atomic_path, read_json, write_json
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ AUTO_TWO_STAGE_MIN_TEXTS = 10_000
 #: Version of the ONNX export recipe; part of the onnx-int8 cache identity.
 ONNX_RECIPE = "meanpool-l2-opset17-int8pc-v1"
 _ONNX_FILE = "model-int8.onnx"
+_ONNX_PACKAGES = ("torch", "transformers", "onnx", "onnxruntime")
 _ONNX_MISSING = ("embedding_backend='onnx-int8' needs onnxruntime and onnx, which are not "
                  "installed: pip install onnxruntime onnx")
 #: A batch encoder maps a list of texts to their (n, dim) float32 unit vectors.
@@ -139,9 +141,7 @@ def model_identity(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> str:
 
 @functools.lru_cache(maxsize=2)
 def _load(path: str) -> SentenceTransformer:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    pipeline.default_offline_env()
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
@@ -203,7 +203,6 @@ def embed_texts(
     long_text: str = "truncate",
     num_threads: int | None = None,
     embedding_backend: str = "torch",
-    seed: int = 42,
 ) -> np.ndarray:
     """Embed ``texts`` into an (n, dim) float32 array of L2-normalised rows.
 
@@ -217,7 +216,8 @@ def embed_texts(
     ``"onnx-int8"`` (the model exported once to ONNX and quantized per channel to
     int8 — cosine ≈ 0.99 to torch, 1.3–2.8× faster on CPU) or ``"auto"`` (torch
     below ``AUTO_ONNX_MIN_TEXTS`` distinct texts, onnx-int8 from there on; see
-    ``resolve_backend`` for why). The exported model is cached under
+    ``full_model_backend`` for why). ``"two-stage"`` is not a way to embed texts but a
+    corpus-level path: ``litreview.two_stage.embed_two_stage``. The exported model is cached under
     ``cache_dir.parent / "onnx"``, or ``~/.cache/litreview/onnx`` without ``cache_dir``;
     onnx-int8 vectors are cached in ``cache_dir / "onnx-int8"`` under their own identity.
     int8 activations are quantized per batch, so a text's onnx-int8 vector depends a
@@ -228,7 +228,13 @@ def embed_texts(
         raise ValueError(f"long_text must be one of {LONG_TEXT_MODES}, not {long_text!r}")
     texts = list(texts)
     folder = resolve_model(model)
-    backend = resolve_backend(embedding_backend, len(set(texts)), folder)
+    if embedding_backend == "two-stage":
+        raise ValueError("embedding_backend='two-stage' maps a whole corpus: use "
+                         "litreview.two_stage.embed_two_stage")
+    if embedding_backend == "auto":  # every text is embedded with the model here
+        backend = full_model_backend(len(set(texts)), folder)
+    else:
+        backend = resolve_backend(embedding_backend, len(set(texts)), folder)
     keys = [text_key(t) for t in texts]
     # The torch cache keeps its original identity and folder, so existing caches stay valid.
     identity = f"{model_identity(folder)}:{long_text}"
@@ -491,7 +497,8 @@ def export_onnx(
                              per_channel=per_channel)
     write_json(target_dir / f"{target.stem}.json", {
         "model_identity": model_identity(folder), "recipe": ONNX_RECIPE,
-        "per_channel": per_channel, "packages": _package_versions(),
+        "per_channel": per_channel,
+        "packages": manifest.package_versions(_ONNX_PACKAGES),
         "export_s": round(time.perf_counter() - start, 2),
     })
     logger.info("exported %s to %s in %.1f s", folder.name, target, time.perf_counter() - start)
@@ -513,22 +520,9 @@ def _quiet_quantizer() -> Iterator[None]:
         root.removeFilter(keep)
 
 
-def _package_versions() -> dict[str, str | None]:
-    from importlib import metadata
-
-    versions: dict[str, str | None] = {}
-    for name in ("torch", "transformers", "onnx", "onnxruntime"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
-
-
 def _export_fp32(folder: Path, target: Path) -> None:
     """Write the fp32 ONNX graph: encoder, mean pooling over the mask, L2 normalisation."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    pipeline.default_offline_env()
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -579,9 +573,7 @@ def _ort_session(path: str, threads: int, stamp: int) -> Any:
 
 @functools.lru_cache(maxsize=2)
 def _hf_tokenizer(path: str) -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    pipeline.default_offline_env()
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(path)

@@ -30,6 +30,16 @@ OFFLINE_ENV = {
 }
 
 
+def default_offline_env() -> None:
+    """Set ``OFFLINE_ENV`` wherever the environment does not already say otherwise.
+
+    For library use outside ``litreview run`` (a notebook opened by hand, the benchmarks):
+    models load from disk and nothing is asked of a hub.
+    """
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
 class StageFailed(RuntimeError):
     """A stage notebook raised; the message says where and what."""
 

@@ -799,12 +799,12 @@ def run_topics(
             )
     with timer("imports"):
         _model_classes()  # bertopic, umap (numba), hdbscan: seconds that belong to no step
-        # KeyBERT and MMR embed candidate words through the same cache, so a warm run
-        # loads no model at all.
-        paper_vectors: dict[str, np.ndarray] = {}
-        for doc, vector in zip(docs, embeddings, strict=True):
-            paper_vectors.setdefault(doc, vector)
-        word_embedder = cached_embedder(model_path, embedding_cache, batch_size, paper_vectors)
+    # KeyBERT and MMR embed candidate words through the same cache, so a warm run loads
+    # no model at all; representative documents reuse the papers' own vectors.
+    paper_vectors: dict[str, np.ndarray] = {}
+    for doc, vector in zip(docs, embeddings, strict=True):
+        paper_vectors.setdefault(doc, vector)
+    word_embedder = cached_embedder(model_path, embedding_cache, batch_size, paper_vectors)
     reduction_cache = config.models_dir(out_dir) / "umap"
     params = TopicParams(
         seed=seed, min_topic_size=min_topic_size or auto_min_topic_size(n), nr_topics=nr_topics,
@@ -834,11 +834,12 @@ def run_topics(
         theme_ids = sorted({t for t in after if t >= 0}, key=lambda t: (-after.count(t), t))
         candidates = theme_terms(model, theme_ids, top_n_terms * 3)
         doc_term = fit.doc_term if fit.doc_term is not None else fit.vectorizer.transform(docs)
-        support = term_support(doc_term, fit.vectorizer.vocabulary_, np.asarray(after),
+        # Which paper contains which term: support, coherence and NPMI all read this.
+        present = (doc_term > 0).tocsc().astype(np.float64)
+        support = term_support(present, fit.vectorizer.vocabulary_, np.asarray(after),
                                theme_ids, candidates["top_terms"])
         terms = theme_terms(model, theme_ids, top_n_terms, support)
         pools = theme_terms(model, theme_ids, COHERENCE_POOL * top_n_terms, support)["top_terms"]
-        present = (doc_term > 0).tocsc().astype(np.float64)
         terms["top_terms"] = [coherent_terms(pool, present, fit.vectorizer.vocabulary_,
                                              top_n_terms) for pool in pools]
         casing = labels.learn_casing(texts)
@@ -853,7 +854,7 @@ def run_topics(
     with timer("metrics"):
         labels_after = np.asarray(after)
         centre = metrics.centrality(embeddings, labels_after)
-        npmi = metrics.npmi_coherence(terms["top_terms"], doc_term, fit.vectorizer.vocabulary_)
+        npmi = metrics.npmi_coherence(terms["top_terms"], present, fit.vectorizer.vocabulary_)
         theme_rows = []
         for topic, topic_terms, score in zip(theme_ids, terms["top_terms"], npmi, strict=True):
             members = np.flatnonzero(labels_after == topic)

@@ -147,7 +147,7 @@ def embed_two_stage(
         return vectors[rows], report
 
     key = _cache_key(distinct, model, seed, sample_size, long_text, sample_backend)
-    cached = _load_cached(cache_dir, key, (len(distinct), None))
+    cached = _load_cached(cache_dir, key, len(distinct))
     if cached is not None:
         matrix, report = cached
         return matrix[rows], report
@@ -188,7 +188,7 @@ def _cache_key(distinct: Sequence[str], model: str | os.PathLike, seed: int, sam
     return digest.hexdigest()[:32]
 
 
-def _load_cached(cache_dir: Path | None, key: str, shape: tuple[int, int | None]
+def _load_cached(cache_dir: Path | None, key: str, n_rows: int
                  ) -> tuple[np.ndarray, TwoStageReport] | None:
     if cache_dir is None:
         return None
@@ -202,7 +202,7 @@ def _load_cached(cache_dir: Path | None, key: str, shape: tuple[int, int | None]
     except (OSError, ValueError, TypeError) as exc:
         logger.warning("ignoring unreadable two-stage cache %s (%s)", matrix_path, exc)
         return None
-    if matrix.ndim != 2 or matrix.shape[0] != shape[0] or not np.isfinite(matrix).all():
+    if matrix.ndim != 2 or matrix.shape[0] != n_rows or not np.isfinite(matrix).all():
         logger.warning("ignoring two-stage cache %s of shape %s", matrix_path, matrix.shape)
         return None
     return matrix.astype(np.float32, copy=False), report
