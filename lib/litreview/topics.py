@@ -771,6 +771,8 @@ def run_topics(
         raise ValueError(f"outlier_strategy must be one of {OUTLIER_STRATEGIES}")
     if hdbscan_selection not in ("eom", "leaf"):
         raise ValueError("hdbscan_selection must be 'eom' or 'leaf'")
+    if two_stage_sample_size < 1:
+        raise ValueError(f"two_stage_sample_size must be at least 1, not {two_stage_sample_size}")
     timer = Timer()
     papers_path = config.data_dir(out_dir) / "papers.parquet"
     with timer("load"):

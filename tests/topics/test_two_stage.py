@@ -93,6 +93,14 @@ def test_bad_settings_are_refused(corpus):
         _run(texts, None, sample_backend="model2vec")
 
 
+def test_run_topics_refuses_a_sample_of_nothing(tmp_path, make_papers, put_papers):
+    from litreview.topics import run_topics
+
+    put_papers(tmp_path, make_papers(per_theme=5))
+    with pytest.raises(ValueError, match="two_stage_sample_size"):
+        run_topics(tmp_path, two_stage_sample_size=0, show_progress=False)
+
+
 def test_auto_switches_to_two_stage_for_large_corpora():
     assert embed.resolve_backend("auto", embed.AUTO_TWO_STAGE_MIN_TEXTS) == "two-stage"
     assert embed.resolve_backend("auto", embed.AUTO_TWO_STAGE_MIN_TEXTS - 1) in (
