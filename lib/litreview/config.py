@@ -1,4 +1,7 @@
-"""Paths and names shared by every stage; nothing else lives here."""
+"""Paths, names and the run environment shared by every stage (the bottom layer).
+
+Nothing here imports another litreview module, so any module may import it.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,14 @@ PROJECT_ROOT = PACKAGE_DIR.parent.parent
 DEFAULT_CORPUS_DIR = PROJECT_ROOT / "data" / "corpus"
 DEFAULT_OUT_DIR = PROJECT_ROOT / "outputs"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+
+#: Environment every notebook kernel inherits: no hub access, quiet tokenizers.
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
 
 STAGES = ("ingest", "topics", "review")
 STAGE_NOTEBOOKS = {
@@ -43,3 +54,13 @@ def report_dir(out_dir: str | os.PathLike) -> Path:
 def manifest_path(out_dir: str | os.PathLike) -> Path:
     """The run manifest: ``DIR/manifest.json``."""
     return Path(out_dir) / "manifest.json"
+
+
+def default_offline_env() -> None:
+    """Set ``OFFLINE_ENV`` wherever the environment does not already say otherwise.
+
+    For library use outside ``litreview run`` (a notebook opened by hand, the benchmarks):
+    models load from disk and nothing is asked of a hub.
+    """
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)

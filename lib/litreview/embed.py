@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from litreview import manifest, pipeline
+from litreview import config, manifest
 from litreview.io import atomic_path, read_json, write_json
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def model_identity(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> str:
 
 @functools.lru_cache(maxsize=2)
 def _load(path: str) -> SentenceTransformer:
-    pipeline.default_offline_env()
+    config.default_offline_env()
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
@@ -522,7 +522,7 @@ def _quiet_quantizer() -> Iterator[None]:
 
 def _export_fp32(folder: Path, target: Path) -> None:
     """Write the fp32 ONNX graph: encoder, mean pooling over the mask, L2 normalisation."""
-    pipeline.default_offline_env()
+    config.default_offline_env()
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -573,7 +573,7 @@ def _ort_session(path: str, threads: int, stamp: int) -> Any:
 
 @functools.lru_cache(maxsize=2)
 def _hf_tokenizer(path: str) -> Any:
-    pipeline.default_offline_env()
+    config.default_offline_env()
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(path)

@@ -21,23 +21,9 @@ import yaml
 from litreview import config
 from litreview.io import read_json, write_json, write_text
 
-#: Environment every notebook kernel inherits: no hub access, quiet tokenizers.
-OFFLINE_ENV = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_DATASETS_OFFLINE": "1",
-    "TOKENIZERS_PARALLELISM": "false",
-}
-
-
-def default_offline_env() -> None:
-    """Set ``OFFLINE_ENV`` wherever the environment does not already say otherwise.
-
-    For library use outside ``litreview run`` (a notebook opened by hand, the benchmarks):
-    models load from disk and nothing is asked of a hub.
-    """
-    for key, value in OFFLINE_ENV.items():
-        os.environ.setdefault(key, value)
+#: Kept here for compatibility; they live in :mod:`litreview.config` (the bottom layer).
+OFFLINE_ENV = config.OFFLINE_ENV
+default_offline_env = config.default_offline_env
 
 
 class StageFailed(RuntimeError):
