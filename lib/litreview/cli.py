@@ -1,18 +1,29 @@
-"""The ``litreview`` command: run the whole review, or ingest files alone."""
+"""The ``litreview`` command: run the whole review, or ingest files alone.
+
+Every failure the user can cause ends in one line on stderr and exit status 2 (bad
+arguments, parameters, output folder, a refused stage) or 1 (a stage failed, or an
+unexpected error); a traceback only with ``--debug`` or ``LITREVIEW_DEBUG=1``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
+from litreview import __version__, config, params
 
-from litreview import __version__, config
+INPUT_FORMATS = params.INPUT_FORMATS
+#: Environment variable that makes unexpected errors show their traceback.
+DEBUG_ENV = "LITREVIEW_DEBUG"
 
-INPUT_FORMATS = ("auto", "hfpapers", "bibtex", "ris", "csv", "jsonl")
+
+class UsageError(Exception):
+    """A mistake in the command's arguments: printed as one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Literature-review workbook: ingest -> topics -> thematic review.",
     )
     parser.add_argument("--version", action="version", version=f"litreview {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help=f"show the traceback of an unexpected error (or set {DEBUG_ENV}=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser(
@@ -35,11 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="flat YAML of notebook parameters; repeatable, later files win")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                      metavar=("KEY", "VALUE"),
-                     help="one notebook parameter (VALUE read as YAML: 12, true, [a, b])")
+                     help="one notebook parameter, typed by its declaration "
+                          "(`litreview params`): -p seed 7, -p formats html,md")
     run.add_argument("--out", type=Path, default=config.DEFAULT_OUT_DIR, metavar="DIR",
                      help="output directory (default outputs/)")
     run.add_argument("--stages", default=",".join(config.STAGES),
                      help="comma-separated subset of ingest,topics,review (default all)")
+    run.add_argument("--rerun-stale", action="store_true",
+                     help="also run the earlier stages whose files are missing, failed or stale")
     run.add_argument("--keep-title-only", action="store_true",
                      help="keep records that have a title but no abstract")
     run.add_argument("--no-html", action="store_true",
@@ -53,19 +69,38 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     ingest.add_argument("--out", type=Path, default=config.DEFAULT_OUT_DIR, metavar="DIR")
     ingest.add_argument("--format", dest="input_format", default="auto", choices=INPUT_FORMATS)
-    ingest.add_argument("--fuzzy-threshold", type=float, default=92.0,
-                        help="rapidfuzz title similarity (0-100) above which titles merge")
+    ingest.add_argument("--fuzzy-threshold", type=_declared("fuzzy_threshold"), default=92.0,
+                        help="rapidfuzz title similarity (0-100] above which titles merge")
     ingest.add_argument("--keep-title-only", action="store_true",
                         help="keep records that have a title but no abstract")
 
-    params = sub.add_parser("params", help="list every notebook parameter with its default")
-    params.add_argument("--stages", default=",".join(config.STAGES))
+    listing = sub.add_parser("params", help="list every notebook parameter with its default")
+    listing.add_argument("--stages", default=",".join(config.STAGES))
+    listing.add_argument("--markdown", action="store_true",
+                         help="print README's parameter table instead")
     return parser
+
+
+def _declared(name: str) -> Any:
+    """An argparse ``type`` that parses and checks a value as parameter ``name`` declares."""
+    param = params.by_name()[name]
+
+    def parse(text: str) -> Any:
+        try:
+            return params.parse(param, text)
+        except params.ParameterError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    parse.__name__ = name
+    return parse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``litreview`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
+    debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    from litreview.pipeline import OutputLocked, ParameterError, StageFailed, StaleStage
+
     try:
         if args.command == "run":
             return _run(args)
@@ -75,6 +110,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("litreview: interrupted", file=sys.stderr)
         return 130
+    except (UsageError, ParameterError, StaleStage, OutputLocked) as err:
+        print(f"litreview: {err}", file=sys.stderr)
+        return 2
+    except StageFailed as err:
+        print(f"litreview: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        if debug:
+            raise
+        print(f"litreview: {_os_error(err)}", file=sys.stderr)
+        return 1
+    except Exception as err:
+        if debug:
+            raise
+        print(f"litreview: unexpected error: {type(err).__name__}: {err} "
+              f"(run with --debug or {DEBUG_ENV}=1 for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _os_error(err: OSError) -> str:
+    where = f"{err.filename}: " if err.filename else ""
+    return f"{where}{err.strerror or err}"
 
 
 def _parse_stages(text: str) -> list[str]:
@@ -87,53 +144,78 @@ def _parse_stages(text: str) -> list[str]:
     return stages
 
 
+def check_out_dir(out: Path, corpus: Sequence[str | os.PathLike] = ()) -> Path:
+    """Return ``out`` made absolute after checking it can hold a run's outputs.
+
+    Refused with :class:`UsageError`: a file (or a path under one), a folder that cannot
+    be created or written, and a folder inside (or equal to) a corpus folder, whose
+    outputs the next ingest would read back as papers.
+    """
+    out = Path(os.path.abspath(out.expanduser()))
+    for parent in [out, *out.parents]:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"--out {out}: {parent} is a file, not a folder")
+            break
+    for item in corpus:
+        folder = Path(os.path.abspath(Path(item).expanduser()))
+        real_folder, real_out = folder.resolve(), out.resolve()
+        if folder.is_dir() and (real_out == real_folder or real_folder in real_out.parents):
+            raise UsageError(
+                f"--out {out} is inside the corpus folder {folder}: the next ingest would "
+                "read the outputs as papers; choose an --out outside it"
+            )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".litreview-write-test.", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise UsageError(f"--out {out} cannot be written: {err.strerror or err}") from None
+    return out
+
+
 def _run(args: argparse.Namespace) -> int:
-    from litreview.pipeline import (
-        ParameterError,
-        StageFailed,
-        load_parameter_files,
-        run_pipeline,
-    )
+    from litreview.pipeline import run_pipeline, stale_stages
 
     stages = _parse_stages(args.stages)
-    try:
-        parameters: dict[str, Any] = load_parameter_files(args.params)
-    except (OSError, yaml.YAMLError, ParameterError) as err:
-        print(f"litreview: cannot read --params: {err}", file=sys.stderr)
-        return 2
+    raw: dict[str, Any] = params.read_files(args.params)
     for key, value in args.parameter:
-        parameters[key] = yaml.safe_load(value)
+        raw[key] = value
     if args.corpus:
-        parameters["corpus_paths"] = [str(Path(p).resolve()) for p in args.corpus]
-    elif "ingest" in stages and "corpus_paths" not in parameters:
-        parameters["corpus_paths"] = [str(config.DEFAULT_CORPUS_DIR)]
+        raw["corpus_paths"] = list(args.corpus)
     if args.keep_title_only:
-        parameters["keep_title_only"] = True
-    parameters.pop("out_dir", None)
-    try:
-        run_pipeline(args.out, parameters=parameters, stages=stages,
-                     export_html=not args.no_html)
-    except ParameterError as err:
-        print(f"litreview: {err}", file=sys.stderr)
-        return 2
-    except StageFailed as err:
-        print(f"litreview: {err}", file=sys.stderr)
-        return 1
-    print(f"[litreview] outputs in {Path(args.out).resolve()}")
+        raw["keep_title_only"] = True
+    parameters = params.parse_assignments(raw, stages)  # relative paths: against the cwd
+    if "ingest" in stages and "corpus_paths" not in parameters:
+        parameters["corpus_paths"] = [str(config.DEFAULT_CORPUS_DIR)]
+    out = check_out_dir(args.out, parameters.get("corpus_paths", ()))
+    if args.rerun_stale:
+        extra = stale_stages(out, stages)
+        if extra:
+            print(f"[litreview] also re-running stale stage(s): {', '.join(extra)}")
+            if "ingest" in extra and "corpus_paths" not in parameters:
+                raise UsageError("ingest must be re-run: give --corpus (or -p corpus_paths)")
+            stages = [s for s in config.STAGES if s in {*stages, *extra}]
+    run_pipeline(out, parameters=parameters, stages=stages, export_html=not args.no_html)
+    print(f"[litreview] outputs in {out}")
     return 0
 
 
 def _ingest(args: argparse.Namespace) -> int:
     from litreview.ingest import IngestError, format_summary, run_ingest
+    from litreview.pipeline import lock_output
 
+    out = check_out_dir(args.out, args.paths)
     try:
-        result = run_ingest(
-            args.paths,
-            args.out,
-            input_format=args.input_format,
-            fuzzy_threshold=args.fuzzy_threshold,
-            keep_title_only=args.keep_title_only,
-        )
+        with lock_output(out):
+            result = run_ingest(
+                args.paths,
+                out,
+                input_format=args.input_format,
+                fuzzy_threshold=args.fuzzy_threshold,
+                keep_title_only=args.keep_title_only,
+            )
     except IngestError as err:
         print(f"litreview ingest: {err}", file=sys.stderr)
         return 2
@@ -144,13 +226,10 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _params(args: argparse.Namespace) -> int:
-    from litreview.pipeline import notebook_parameters
-
-    for stage in _parse_stages(args.stages):
-        print(f"{stage} ({config.STAGE_NOTEBOOKS[stage]}):")
-        for name, spec in notebook_parameters(stage).items():
-            help_text = f"  # {spec['help']}" if spec.get("help") else ""
-            print(f"  {name}: {spec['inferred_type_name']} = {spec['default']}{help_text}")
+    if args.markdown:
+        print(params.markdown_table(), end="")
+        return 0
+    print(params.listing(_parse_stages(args.stages)), end="")
     return 0
 
 

@@ -64,3 +64,26 @@ def default_offline_env() -> None:
     """
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
+
+
+#: What each stage reads and writes under the output folder (paths relative to it): the
+#: stage contracts ``litreview run`` hashes and checks (``pipeline.check_upstream``).
+#: A stage's ``reads`` must all be ``writes`` of an earlier stage.
+STAGE_READS: dict[str, tuple[str, ...]] = {
+    "ingest": (),
+    "topics": ("data/papers.parquet",),
+    "review": (
+        "data/papers.parquet", "data/records.parquet", "data/doc_topics.parquet",
+        "data/topics.parquet", "data/topic_similarity.parquet",
+        "data/topic_hierarchy.parquet", "data/topic_metrics.json",
+    ),
+}
+STAGE_WRITES: dict[str, tuple[str, ...]] = {
+    "ingest": ("data/papers.parquet", "data/records.parquet"),
+    "topics": (
+        "data/doc_topics.parquet", "data/topics.parquet", "data/topic_similarity.parquet",
+        "data/topic_hierarchy.parquet", "data/topic_metrics.json",
+    ),
+    # which of these exist depends on ``formats``
+    "review": ("report/review.html", "report/review.pdf", "report/review.md"),
+}

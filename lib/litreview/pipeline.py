@@ -6,32 +6,58 @@ exported beside it. A failing stage stops the run with :class:`StageFailed`,
 which names the notebook, the cell and the error; its half-executed copy is kept
 as ``<name>.failed.ipynb`` for inspection and the stage is marked failed in the
 manifest, so nothing looks complete that is not.
+
+Stage contracts: what each stage reads and writes under ``DIR`` is declared once
+(``config.STAGE_READS`` / ``config.STAGE_WRITES``). When a stage completes, the runner
+records the SHA-256 of those files in the stage's manifest record (``contract``).
+Before a stage runs on files an earlier run produced, :func:`check_upstream` checks that
+the producing stage completed and that its recorded outputs are the bytes now on disk,
+and that it was itself produced from the files now on disk; otherwise the run is
+refused (:class:`StaleStage`). One run at a time per ``DIR``: :func:`lock_output`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import errno
 import os
+import re
+import socket
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from litreview import config
+from litreview import config, params
 from litreview.io import read_json, write_json, write_text
 
 #: Kept here for compatibility; they live in :mod:`litreview.config` (the bottom layer).
 OFFLINE_ENV = config.OFFLINE_ENV
 default_offline_env = config.default_offline_env
 
+#: The lock file of an output folder (holds the pid, host and start time of its run).
+LOCK_NAME = ".litreview.lock"
+
+#: A Python warning as the kernel prints it: ``path:line: Category: message``.
+_WARNING_LINE = re.compile(r"^(?P<where>\S.*?):(?P<line>\d+): (?P<category>\w*Warning): "
+                           r"(?P<message>.*\S)\s*$")
+
+#: The parameter error of the declaration (``litreview.params``), under its old name too.
+ParameterError = params.ParameterError
+
 
 class StageFailed(RuntimeError):
     """A stage notebook raised; the message says where and what."""
 
 
-class ParameterError(ValueError):
-    """A parameter does not belong to any notebook of the run."""
+class StaleStage(RuntimeError):
+    """A stage would read files that no completed, current earlier stage produced."""
+
+
+class OutputLocked(RuntimeError):
+    """Another litreview run holds the output folder."""
 
 
 def notebook_path(stage: str, notebooks_dir: Path = config.NOTEBOOKS_DIR) -> Path:
@@ -50,39 +76,221 @@ def notebook_path(stage: str, notebooks_dir: Path = config.NOTEBOOKS_DIR) -> Pat
 
 
 def notebook_parameters(stage: str) -> dict[str, dict[str, Any]]:
-    """Return the parameters a stage notebook declares (name, type, default, help)."""
+    """Return the parameters a stage notebook's cell declares (name, type, default, help)."""
     import papermill
 
     return dict(papermill.inspect_notebook(str(notebook_path(stage))))
 
 
 def load_parameter_files(paths: Iterable[str | os.PathLike]) -> dict[str, Any]:
-    """Merge flat YAML parameter files; later files win."""
-    merged: dict[str, Any] = {}
-    for path in paths:
-        content = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        if not isinstance(content, dict):
-            raise ParameterError(f"{path}: expected a flat mapping of parameter: value")
-        merged.update(content)
-    return merged
+    """Merge flat YAML parameter files (later files win) into typed, checked values."""
+    return params.parse_assignments(params.read_files(paths))
 
 
 def split_parameters(
     parameters: Mapping[str, Any], stages: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
-    """Give each stage the parameters its notebook declares; reject unknown names."""
-    declared = {stage: notebook_parameters(stage) for stage in stages}
-    known = set().union(*(set(names) for names in declared.values())) if declared else set()
-    unknown = sorted(set(parameters) - known)
-    if unknown:
-        listing = "; ".join(f"{s}: {', '.join(sorted(p))}" for s, p in declared.items())
-        raise ParameterError(
-            f"unknown parameter(s) {', '.join(unknown)} for stages {', '.join(stages)}. "
-            f"Known parameters — {listing}"
-        )
+    """Give each stage the parameters it declares, typed and checked; refuse unknown names."""
+    checked = params.parse_assignments(parameters, stages)
     return {
-        stage: {k: v for k, v in parameters.items() if k in declared[stage]} for stage in stages
+        stage: {k: v for k, v in checked.items() if k in params.for_stage(stage)}
+        for stage in stages
     }
+
+
+# --------------------------------------------------------------------------- contracts
+
+
+def producer(relative: str) -> str:
+    """The stage that writes ``relative`` (a path under DIR)."""
+    for stage in config.STAGES:
+        if relative in config.STAGE_WRITES[stage]:
+            return stage
+    raise KeyError(relative)  # pragma: no cover - config declares every read
+
+
+def hash_files(out: Path, relatives: Iterable[str]) -> dict[str, str]:
+    """SHA-256 of each of ``relatives`` under ``out`` that exists."""
+    from litreview.manifest import sha256_file
+
+    return {rel: sha256_file(out / rel) for rel in relatives if (out / rel).is_file()}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why ``stage`` (an earlier one) cannot be trusted by the stage about to run."""
+
+    stage: str
+    reason: str
+
+
+def check_upstream(
+    out: str | os.PathLike, stage: str, *, in_run: Sequence[str] = (),
+    manifest: Mapping[str, Any] | None = None,
+) -> list[Problem]:
+    """List what is wrong with the earlier stages whose files ``stage`` would read.
+
+    Stages in ``in_run`` run before ``stage`` in this run and are not checked. For each
+    other producer: it must be recorded ``complete`` with a contract, each file ``stage``
+    reads from it must have the SHA-256 it recorded as its output, and each file it read
+    under DIR must still have the SHA-256 it recorded as its input (else it is stale: an
+    earlier stage was re-run since). Producers of producers are checked the same way.
+    """
+    out = Path(out)
+    if manifest is None:
+        path = config.manifest_path(out)
+        manifest = read_json(path) if path.exists() else {}
+    records = manifest.get("stages", {})
+    problems: list[Problem] = []
+    seen: set[str] = set()
+
+    def visit(consumer: str) -> None:
+        reads = config.STAGE_READS[consumer]
+        for upstream in [s for s in config.STAGES if any(producer(r) == s for r in reads)]:
+            if upstream in seen or upstream in in_run:
+                continue
+            seen.add(upstream)
+            problem = _problem(out, upstream, records.get(upstream),
+                               [r for r in reads if producer(r) == upstream])
+            if problem:
+                problems.append(Problem(upstream, problem))
+            visit(upstream)
+
+    visit(stage)
+    return problems
+
+
+def _problem(out: Path, stage: str, record: Mapping[str, Any] | None,
+             wanted: Sequence[str]) -> str | None:
+    if not record:
+        return "has not run in this output folder"
+    status = record.get("status")
+    if status == "failed":
+        return "failed in its last run, so its files are not trustworthy"
+    if status == "running":
+        return ("is marked running: another run is writing this folder, or one was "
+                "interrupted")
+    contract = record.get("contract")
+    if status != "complete" or not isinstance(contract, Mapping):
+        return ("has no recorded output hashes (it was not run by `litreview run`, or by "
+                "an older litreview)")
+    recorded_out = contract.get("outputs", {})
+    current = hash_files(out, list(wanted) + list(contract.get("inputs", {})))
+    for rel in wanted:
+        if rel not in current:
+            return f"wrote {rel}, which is now missing"
+        if recorded_out.get(rel) != current[rel]:
+            return f"wrote another {rel} than the one now in the folder"
+    for rel, digest in contract.get("inputs", {}).items():
+        if current.get(rel) != digest:
+            return (f"is stale: it read another {rel} than the one now in the folder "
+                    f"(stage {producer(rel)} was re-run since)")
+    return None
+
+
+def format_problems(out: Path, stage: str, problems: Sequence[Problem],
+                    stages: Sequence[str]) -> str:
+    """One message for a refused stage, with the command that fixes it."""
+    first = min(config.STAGES.index(p.stage) for p in problems)
+    last = max(config.STAGES.index(s) for s in [stage, *stages])
+    redo = config.STAGES[first:last + 1]
+    lines = [f"stage {stage!r} would read files no current earlier stage produced in {out}:"]
+    lines += [f"  - stage {p.stage!r} {p.reason}" for p in problems]
+    lines.append(f"Re-run from there: litreview run --stages {','.join(redo)} --out {out} "
+                 "(or add --rerun-stale)")
+    return "\n".join(lines)
+
+
+def stale_stages(out: str | os.PathLike, stages: Sequence[str]) -> list[str]:
+    """Earlier stages that ``stages`` need re-run first (what ``--rerun-stale`` adds)."""
+    ordered = [s for s in config.STAGES if s in stages]
+    found: set[str] = set()
+    for stage in ordered:
+        for problem in check_upstream(out, stage, in_run=ordered):
+            found.add(problem.stage)
+    return [s for s in config.STAGES if s in found]
+
+
+# --------------------------------------------------------------------------- lock
+
+
+@contextlib.contextmanager
+def lock_output(out: str | os.PathLike, *, log: Any = print) -> Iterator[Path]:
+    """Hold ``DIR/.litreview.lock`` for the duration; refuse when another run holds it.
+
+    The lock is an ``flock`` on the file (released by the kernel when its process dies,
+    however it dies); the file holds the holder's pid, host and start time for the
+    message. Where ``flock`` is unavailable the pid decides: a lock whose process is not
+    alive on this host is stale and taken over. Hand-written because the message must
+    name the holder and ``filelock`` truncates the file before it knows it may.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        holder = _read_holder(fd)
+        if not _flock(fd):
+            raise OutputLocked(_locked_message(out, holder))
+        if holder.get("pid") and holder.get("pid") != os.getpid():
+            log(f"[litreview] taking over a stale lock on {out} (pid {holder['pid']} "
+                f"on {holder.get('host', '?')} is not running)")
+        os.ftruncate(fd, 0)
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        os.pwrite(fd, f"{os.getpid()} {socket.gethostname()} {stamp}\n".encode(), 0)
+        try:
+            yield path
+        finally:
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _flock(fd: int) -> bool:
+    """Take the lock without waiting; False when a live process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: the pid alone decides
+        holder = _read_holder(fd)
+        return not holder or not _alive(holder)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:
+        if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return False
+        holder = _read_holder(fd)  # a file system without flock: the pid decides
+        return not holder or not _alive(holder)
+    return True
+
+
+def _read_holder(fd: int) -> dict[str, Any]:
+    text = os.pread(fd, 4096, 0).decode("utf-8", "replace").split()
+    if not text or not text[0].isdigit():
+        return {}
+    return {"pid": int(text[0]), "host": text[1] if len(text) > 1 else "",
+            "since": text[2] if len(text) > 2 else ""}
+
+
+def _alive(holder: Mapping[str, Any]) -> bool:
+    if holder.get("host") and holder["host"] != socket.gethostname():
+        return True  # cannot tell for another host: assume it runs
+    try:
+        os.kill(int(holder["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _locked_message(out: Path, holder: Mapping[str, Any]) -> str:
+    who = (f"pid {holder['pid']} on {holder.get('host') or '?'}, since "
+           f"{holder.get('since') or '?'}" if holder else "holder unknown")
+    return (f"{out} is in use by another litreview run ({who}); wait for it to finish "
+            f"or choose another --out. The lock is {out / LOCK_NAME}.")
+
+
+# --------------------------------------------------------------------------- running
 
 
 def run_pipeline(
@@ -95,28 +303,44 @@ def run_pipeline(
 ) -> list[Path]:
     """Execute the stage notebooks in order into ``out_dir``; return the executed copies.
 
-    ``parameters`` is one flat mapping; each notebook receives the names it
-    declares, plus ``out_dir`` (absolute). Raises :class:`StageFailed` on the
-    first failing cell.
+    ``parameters`` is one flat mapping, checked against ``litreview.params``; each
+    notebook receives the names it declares, plus ``out_dir`` (absolute). Holds the
+    output folder's lock; refuses (:class:`StaleStage`) a stage whose earlier stages'
+    files are failed, missing or stale; raises :class:`StageFailed` on the first
+    failing cell. Warnings the kernels print are echoed through ``log``.
     """
+    out = Path(out_dir).resolve()
+    ordered = [s for s in config.STAGES if s in stages]
+    per_stage = split_parameters(dict(parameters or {}), ordered)
+    with lock_output(out, log=log):
+        for stage in ordered:  # before any kernel starts: what is wrong already
+            problems = check_upstream(out, stage, in_run=ordered)
+            if problems:
+                raise StaleStage(format_problems(out, stage, problems, ordered))
+        return _run_locked(out, ordered, per_stage, export_html=export_html, log=log)
+
+
+def _run_locked(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[str, Any]],
+                *, export_html: bool, log: Any) -> list[Path]:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    out = Path(out_dir).resolve()
     executed_dir = out / "notebooks"
     executed_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(OFFLINE_ENV)
-
-    ordered = [s for s in config.STAGES if s in stages]
-    per_stage = split_parameters(dict(parameters or {}), ordered)
     executed: list[Path] = []
-    for stage in ordered:
+    for index, stage in enumerate(ordered):
+        # after the stages before it in this run: their outputs are now on disk
+        problems = check_upstream(out, stage, in_run=ordered[:index])
+        if problems:
+            raise StaleStage(format_problems(out, stage, problems, ordered[index:]))
         source = notebook_path(stage)
         target = executed_dir / source.name
         partial = executed_dir / f".{source.stem}.partial.ipynb"
         failed = executed_dir / f"{source.stem}.failed.ipynb"
         stage_params = {**per_stage[stage], "out_dir": str(out)}
-        _mark_stage(out, stage, "running")
+        read_hashes = hash_files(out, config.STAGE_READS[stage])
+        _mark_stage(out, stage, "running", drop=("contract",))
         target.unlink(missing_ok=True)
         failed.unlink(missing_ok=True)
         log(f"[litreview] {stage}: running {source.name} ...")
@@ -133,6 +357,7 @@ def run_pipeline(
         except PapermillExecutionError as err:
             os.replace(partial, failed)
             _mark_stage(out, stage, "failed")
+            _echo_warnings(failed, stage, log)
             raise StageFailed(
                 f"stage {stage!r} failed in {source.name}, cell {err.exec_count}: "
                 f"{err.ename}: {err.evalue}\n"
@@ -144,29 +369,97 @@ def run_pipeline(
             raise
         os.replace(partial, target)
         seconds = time.perf_counter() - start
+        _echo_warnings(target, stage, log)
+        written = hash_files(out, config.STAGE_WRITES[stage])
+        missing = [rel for rel in config.STAGE_WRITES[stage]
+                   if rel not in written and _read_later(rel)]
+        if missing:
+            _mark_stage(out, stage, "failed")
+            raise StageFailed(f"stage {stage!r} ran but did not write "
+                              f"{', '.join(missing)} under {out}")
         if export_html:
             _export_html(target)
-        _mark_stage(out, stage, "complete", notebook_seconds=round(seconds, 3))
+        _mark_stage(out, stage, "complete", notebook_seconds=round(seconds, 3),
+                    contract={"inputs": read_hashes, "outputs": written})
         log(f"[litreview] {stage}: done in {seconds:.1f} s -> {target}")
         executed.append(target)
     return executed
 
 
-def _mark_stage(out: Path, stage: str, status: str, **extra: Any) -> None:
+def _read_later(relative: str) -> bool:
+    return any(relative in reads for reads in config.STAGE_READS.values())
+
+
+def _mark_stage(out: Path, stage: str, status: str, *, drop: Sequence[str] = (),
+                **extra: Any) -> None:
     path = config.manifest_path(out)
     manifest = read_json(path) if path.exists() else {}
     record = manifest.setdefault("stages", {}).setdefault(stage, {})
+    for key in drop:
+        record.pop(key, None)
     record["status"] = status
     record.update(extra)
     write_json(path, manifest)
 
 
+# --------------------------------------------------------------------------- notebook outputs
+
+
+def kernel_warnings(executed: str | os.PathLike) -> list[str]:
+    """The Python warnings an executed notebook's kernel printed, once each, in order.
+
+    Read from the cells' stderr outputs (where ``warnings.warn`` in a kernel lands), as
+    ``Category: message``; the library's cache warnings (``EmbeddingCacheWarning`` …)
+    reach the terminal this way.
+    """
+    import nbformat
+
+    notebook = nbformat.read(os.fspath(executed), as_version=4)
+    found: list[str] = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "stream" or output.get("name") != "stderr":
+                continue
+            for line in str(output.get("text", "")).replace("\r", "\n").splitlines():
+                match = _WARNING_LINE.match(line)
+                if match:
+                    text = f"{match['category']}: {match['message']}"
+                    if text not in found:
+                        found.append(text)
+    return found
+
+
+def _echo_warnings(executed: Path, stage: str, log: Any) -> None:
+    try:
+        found = kernel_warnings(executed)
+    except Exception:  # an unreadable copy must not hide the stage's result
+        return
+    for text in found:
+        log(f"[litreview] {stage}: warning: {text}")
+
+
+#: Template of the exported notebook HTML: JupyterLab's, without the scripts it would
+#: fetch from a CDN (require.js, MathJax, mermaid) and without widget loaders, so the
+#: copy opens offline and loads nothing from the network. Plots are images or
+#: self-contained plotly HTML in the outputs, which need none of these.
+_OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+"""
+
+
 def _export_html(executed: Path) -> Path:
-    """Write a no-input HTML copy of an executed notebook beside it."""
+    """Write a no-input HTML copy of an executed notebook beside it (no CDN scripts)."""
+    import jinja2
     import nbformat
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        extra_loaders=[jinja2.DictLoader({"litreview_offline.html.j2": _OFFLINE_TEMPLATE})],
+        template_file="litreview_offline.html.j2",
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+    )
     body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
     return write_text(executed.with_suffix(".html"), body)
