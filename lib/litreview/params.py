@@ -254,6 +254,7 @@ def _typed(param: Param, value: Any) -> Any:
 
 
 def _typed_list(param: Param, value: Any) -> list[str]:
+    original = value
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
@@ -266,10 +267,10 @@ def _typed_list(param: Param, value: Any) -> list[str]:
     if isinstance(value, tuple):
         value = list(value)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _fail(param, value, "expected a list of plain values")
+        raise _fail(param, original, "expected a list of plain values")
     items = [v.strip() for v in value]
     if not items or any(not v for v in items):
-        raise _fail(param, value, "empty item")
+        raise _fail(param, original, "empty item")
     return items
 
 
