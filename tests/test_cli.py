@@ -105,3 +105,161 @@ def test_failing_stage_stops_the_run_and_is_not_left_looking_complete(tmp_path: 
     assert not (out / "notebooks" / "01_ingest.ipynb").exists()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["stages"]["ingest"]["status"] == "failed"
+
+
+# --------------------------------------------------------------------------- typed parameters
+
+
+@pytest.fixture
+def captured(monkeypatch) -> dict:
+    """Replace the runner: record what `litreview run` would execute."""
+    seen: dict = {}
+
+    def fake_run(out, *, parameters, stages, export_html):
+        seen.update(out=out, parameters=parameters, stages=stages)
+        return []
+
+    monkeypatch.setattr(pipeline, "run_pipeline", fake_run)
+    return seen
+
+
+def test_p_values_are_typed_by_the_declaration(tmp_path: Path, captured: dict) -> None:
+    (tmp_path / "c").mkdir()
+    argv = ["run", "--out", str(tmp_path / "o"), "--corpus", str(tmp_path / "c"),
+            "-p", "title", "Review: LLMs", "-p", "author", "no", "-p", "formats", "html",
+            "-p", "seed", "7", "-p", "fuzzy_threshold", "90", "-p", "keep_title_only", "yes"]
+    assert cli.main(argv) == 0
+    p = captured["parameters"]
+    assert (p["title"], p["author"], p["formats"], p["seed"]) == ("Review: LLMs", "no",
+                                                                   ["html"], 7)
+    assert p["fuzzy_threshold"] == 90.0 and p["keep_title_only"] is True
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("fuzzy_threshold", "0", "'fuzzy_threshold': '0'"),
+    ("fuzzy_threshold", "nan", "not a finite number"),
+    ("seed", "abc", "'seed': 'abc' is not allowed"),
+    ("min_topic_size", "-5", "'min_topic_size': '-5'"),
+    ("formats", "[html", "not a YAML list"),
+    ("keep_title_only", "maybe", "true/false"),
+])
+def test_bad_p_values_exit_2_before_any_kernel(
+    tmp_path: Path, captured: dict, capsys, name: str, value: str, expected: str
+) -> None:
+    assert cli.main(["run", "--out", str(tmp_path / "o"), "-p", name, value]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+    assert captured == {}
+
+
+def test_relative_corpus_resolves_against_the_current_directory(
+    tmp_path: Path, captured: dict, monkeypatch
+) -> None:
+    (tmp_path / "corpus").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", "--out", "o", "--corpus", "corpus", "--stages", "ingest"]) == 0
+    assert captured["parameters"]["corpus_paths"] == [str(tmp_path / "corpus")]
+    assert captured["out"] == tmp_path / "o"
+    assert cli.main(["run", "--out", "o", "-p", "corpus_paths", "corpus,x.bib",
+                     "--stages", "ingest"]) == 0
+    assert captured["parameters"]["corpus_paths"] == [str(tmp_path / "corpus"),
+                                                      str(tmp_path / "x.bib")]
+
+
+def test_binary_params_file_exits_2(tmp_path: Path, captured: dict, capsys) -> None:
+    binary = tmp_path / "p.yaml"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00")
+    assert cli.main(["run", "--out", str(tmp_path / "o"), "--params", str(binary)]) == 2
+    err = capsys.readouterr().err
+    assert "p.yaml: is not a text file" in err and "Traceback" not in err
+
+
+def test_params_command_prints_the_declaration(capsys) -> None:
+    from litreview import params
+
+    assert cli.main(["params"]) == 0
+    text = capsys.readouterr().out
+    for p in params.PARAMETERS:
+        assert f"  {p.name}: {p.type} = {params.format_default(p)}" in text
+    assert cli.main(["params", "--markdown"]) == 0
+    assert capsys.readouterr().out == params.markdown_table()
+
+
+def test_ingest_fuzzy_threshold_is_checked(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["ingest", str(tmp_path), "--fuzzy-threshold", "150"])
+    assert exit_.value.code == 2
+    assert "'fuzzy_threshold': '150'" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- output folder
+
+
+def test_out_that_is_a_file_exits_2(tmp_path: Path, captured: dict, capsys) -> None:
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    for out in (target, target / "sub"):
+        assert cli.main(["run", "--out", str(out), "--stages", "review"]) == 2
+        err = capsys.readouterr().err
+        assert "is a file, not a folder" in err and "Traceback" not in err
+    assert cli.main(["ingest", str(tmp_path), "--out", str(target)]) == 2
+
+
+def test_read_only_out_exits_2(tmp_path: Path, captured: dict, capsys, monkeypatch) -> None:
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)  # what a read-only folder does
+    assert cli.main(["run", "--out", str(tmp_path / "o"), "--stages", "review"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be written: Permission denied" in err and "Traceback" not in err
+
+
+def test_out_inside_the_corpus_is_refused(tmp_path: Path, captured: dict, capsys) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for out in (corpus / "outputs", corpus):
+        assert cli.main(["run", "--corpus", str(corpus), "--out", str(out)]) == 2
+        assert "inside the corpus folder" in capsys.readouterr().err
+    assert cli.main(["ingest", str(corpus), "--out", str(corpus / "o")]) == 2
+    assert cli.main(["run", "--corpus", str(corpus), "--out", str(tmp_path / "o")]) == 0
+
+
+def test_unexpected_errors_print_one_line_and_debug_shows_the_traceback(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    def boom(*args, **kwargs):
+        raise RuntimeError("something odd")
+
+    monkeypatch.setattr(pipeline, "run_pipeline", boom)
+    argv = ["run", "--out", str(tmp_path / "o"), "--stages", "review"]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "RuntimeError: something odd" in err and "--debug" in err
+    with pytest.raises(RuntimeError, match="something odd"):
+        cli.main(["--debug", *argv])
+    monkeypatch.setenv(cli.DEBUG_ENV, "1")
+    with pytest.raises(RuntimeError):
+        cli.main(argv)
+
+
+def test_os_errors_print_the_file_and_reason(tmp_path: Path, capsys, monkeypatch) -> None:
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "o" / "x"))
+
+    monkeypatch.setattr(pipeline, "run_pipeline", full)
+    assert cli.main(["run", "--out", str(tmp_path / "o"), "--stages", "review"]) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "Traceback" not in err
+
+
+def test_locked_out_exits_2(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "o"
+    with pipeline.lock_output(out, log=lambda m: None):
+        code = subprocess.run(
+            [sys.executable, "-m", "litreview.cli", "run", "--out", str(out), "--stages",
+             "review"], capture_output=True, text=True, timeout=120)
+    assert code.returncode == 2
+    assert "in use by another litreview run" in code.stderr and "Traceback" not in code.stderr
