@@ -105,6 +105,15 @@ def test_failing_stage_stops_the_run_and_is_not_left_looking_complete(tmp_path: 
     assert not (out / "notebooks" / "01_ingest.ipynb").exists()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["stages"]["ingest"]["status"] == "failed"
+    assert "contract" not in manifest["stages"]["ingest"]
+    # a later stage refuses to run on the failed stage's files, before any kernel starts
+    refused = subprocess.run(
+        [sys.executable, "-m", "litreview.cli", "run", "--out", str(out), "--stages", "topics"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert refused.returncode == 2, refused.stderr
+    assert "stage 'ingest' failed in its last run" in refused.stderr
+    assert not (out / "notebooks" / "02_topics.ipynb").exists()
 
 
 # --------------------------------------------------------------------------- typed parameters
