@@ -272,3 +272,15 @@ def test_locked_out_exits_2(tmp_path: Path, capsys) -> None:
              "review"], capture_output=True, text=True, timeout=120)
     assert code.returncode == 2
     assert "in use by another litreview run" in code.stderr and "Traceback" not in code.stderr
+
+
+def test_rerun_stale_adds_the_stale_stages(tmp_path: Path, captured: dict, capsys) -> None:
+    out = tmp_path / "o"
+    assert cli.main(["run", "--out", str(out), "--stages", "review", "--rerun-stale"]) == 2
+    assert "--corpus" in capsys.readouterr().err
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    assert cli.main(["run", "--out", str(out), "--stages", "review", "--rerun-stale",
+                     "--corpus", str(corpus)]) == 0
+    assert captured["stages"] == ["ingest", "topics", "review"]
+    assert captured["parameters"]["corpus_paths"] == [str(corpus)]

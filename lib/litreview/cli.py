@@ -179,6 +179,11 @@ def _run(args: argparse.Namespace) -> int:
     from litreview.pipeline import run_pipeline, stale_stages
 
     stages = _parse_stages(args.stages)
+    if args.rerun_stale:
+        extra = stale_stages(Path(os.path.abspath(args.out)), stages)
+        if extra:
+            print(f"[litreview] also running the stale or missing stage(s): {', '.join(extra)}")
+            stages = [s for s in config.STAGES if s in {*stages, *extra}]
     raw: dict[str, Any] = params.read_files(args.params)
     for key, value in args.parameter:
         raw[key] = value
@@ -188,15 +193,10 @@ def _run(args: argparse.Namespace) -> int:
         raw["keep_title_only"] = True
     parameters = params.parse_assignments(raw, stages)  # relative paths: against the cwd
     if "ingest" in stages and "corpus_paths" not in parameters:
+        if args.rerun_stale and "ingest" not in _parse_stages(args.stages):
+            raise UsageError("ingest must be re-run: say what to read with --corpus")
         parameters["corpus_paths"] = [str(config.DEFAULT_CORPUS_DIR)]
     out = check_out_dir(args.out, parameters.get("corpus_paths", ()))
-    if args.rerun_stale:
-        extra = stale_stages(out, stages)
-        if extra:
-            print(f"[litreview] also re-running stale stage(s): {', '.join(extra)}")
-            if "ingest" in extra and "corpus_paths" not in parameters:
-                raise UsageError("ingest must be re-run: give --corpus (or -p corpus_paths)")
-            stages = [s for s in config.STAGES if s in {*stages, *extra}]
     run_pipeline(out, parameters=parameters, stages=stages, export_html=not args.no_html)
     print(f"[litreview] outputs in {out}")
     return 0
