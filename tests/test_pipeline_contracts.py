@@ -233,3 +233,16 @@ def test_exported_notebook_html_loads_nothing_from_the_network(tmp_path: Path) -
     scanner.feed(html_path.read_text(encoding="utf-8"))
     assert scanner.remote == []
     assert "Some" in html_path.read_text(encoding="utf-8")
+
+
+def test_record_stage_survives_an_input_that_cannot_be_read(tmp_path: Path) -> None:
+    from litreview import manifest
+
+    good = tmp_path / "a.txt"
+    good.write_text("a")
+    gone = tmp_path / "gone.txt"
+    manifest.record_stage(tmp_path, "ingest", parameters={}, inputs=[good, gone, tmp_path])
+    record = manifest.read_manifest(tmp_path)["stages"]["ingest"]
+    assert record["inputs"][str(good)] == manifest.sha256_file(good)
+    assert record["inputs"][str(gone)] is None and record["inputs"][str(tmp_path)] is None
+    assert set(record["unreadable_inputs"]) == {str(gone), str(tmp_path)}

@@ -73,8 +73,18 @@ def record_stage(
 ) -> Path:
     """Merge one stage's record into ``DIR/manifest.json`` and return its path.
 
-    ``inputs`` are files the stage read; each is recorded with its SHA-256.
+    ``inputs`` are files the stage read; each is recorded with its SHA-256, or with
+    ``None`` (and listed under ``unreadable_inputs`` with the reason) when it can no
+    longer be read, so a stage that has written its tables is never lost to a crash here.
     """
+    hashes: dict[str, str | None] = {}
+    unreadable: dict[str, str] = {}
+    for item in inputs:
+        try:
+            hashes[os.fspath(item)] = sha256_file(item)
+        except OSError as err:
+            hashes[os.fspath(item)] = None
+            unreadable[os.fspath(item)] = err.strerror or str(err)
     path = config.manifest_path(out_dir)
     manifest: dict[str, Any] = read_json(path) if path.exists() else {}
     manifest.update(
@@ -88,9 +98,11 @@ def record_stage(
     stage_record: dict[str, Any] = {
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "parameters": parameters,
-        "inputs": {os.fspath(p): sha256_file(p) for p in inputs},
+        "inputs": hashes,
         "timings_s": timings or {},
     }
+    if unreadable:
+        stage_record["unreadable_inputs"] = unreadable
     if extra:
         stage_record.update(extra)
     manifest.setdefault("stages", {})[stage] = stage_record
