@@ -87,6 +87,8 @@ def test_ingest_command_prints_a_summary(seed_corpus_dir: Path, tmp_path: Path, 
     assert "281" in summary and "293" in summary
     assert (out / "data" / "papers.parquet").exists()
     assert (out / "data" / "records.parquet").exists()
+    # later stages may build on it: it is recorded complete, with its outputs' hashes
+    assert pipeline.check_upstream(out, "topics") == []
 
 
 @pytest.mark.slow

@@ -204,7 +204,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     from litreview.ingest import IngestError, format_summary, run_ingest
-    from litreview.pipeline import lock_output
+    from litreview.pipeline import lock_output, record_complete
 
     out = check_out_dir(args.out, args.paths)
     try:
@@ -216,6 +216,7 @@ def _ingest(args: argparse.Namespace) -> int:
                 fuzzy_threshold=args.fuzzy_threshold,
                 keep_title_only=args.keep_title_only,
             )
+            record_complete(out, "ingest", {})  # later stages may build on it
     except IngestError as err:
         print(f"litreview ingest: {err}", file=sys.stderr)
         return 2

@@ -379,11 +379,20 @@ def _run_locked(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
                               f"{', '.join(missing)} under {out}")
         if export_html:
             _export_html(target)
-        _mark_stage(out, stage, "complete", notebook_seconds=round(seconds, 3),
-                    contract={"inputs": read_hashes, "outputs": written})
+        record_complete(out, stage, read_hashes, notebook_seconds=round(seconds, 3))
         log(f"[litreview] {stage}: done in {seconds:.1f} s -> {target}")
         executed.append(target)
     return executed
+
+
+def record_complete(out: str | os.PathLike, stage: str, read_hashes: Mapping[str, str],
+                    **extra: Any) -> dict[str, Any]:
+    """Mark ``stage`` complete with its contract: ``read_hashes`` and what it wrote now."""
+    out = Path(out)
+    contract = {"inputs": dict(read_hashes),
+                "outputs": hash_files(out, config.STAGE_WRITES[stage])}
+    _mark_stage(out, stage, "complete", contract=contract, **extra)
+    return contract
 
 
 def _read_later(relative: str) -> bool:
