@@ -5,6 +5,7 @@ Pure functions on lists of strings; nothing here knows about BERTopic.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections import Counter
@@ -310,11 +311,10 @@ GENERIC_WORDS = frozenset((
     "ability", "abilities", "behavior", "behaviour", "behaviors", "response", "responses",
 ))
 
-_SEPARATOR_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _POSSESSIVE = re.compile(r"['’]s\b")
 #: A word (Unicode letters/digits), a hyphen between two words, or one break character.
 _TOKEN = re.compile(r"[^\W_]+|(?<=[^\W_])-(?=[^\W_])|[^\w\s]|_")
-_DOC_END, _ABSTRACT_START = "\x01", "\x02"
+_DOC_END, _ABSTRACT_START = "\ue001", "\ue002"  # private-use characters, removed from input
 
 MIN_LABEL_SUPPORT = 3
 _MAX_PHRASE_WORDS = 5
@@ -335,6 +335,7 @@ _POOL = 48              # candidate phrases kept per group
 _PAIR_POOL = 16         # of which the best this many are tried in pairs
 
 
+@functools.lru_cache(maxsize=1)
 def _edge_stop_words() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -347,10 +348,12 @@ class _Tokens:
     ``key`` is the id of the word's singular form (-1 at a break: punctuation,
     the end of a title or of a paper), ``word`` the id of its lower-case form,
     ``joined`` whether a hyphen ties it to the word before, ``doc`` the paper,
-    ``title`` whether it stands in the paper's title.
+    ``title`` whether it stands in the paper's title. The text is split on white
+    space (C speed); only the distinct pieces that are not plain words go through
+    the regular expression, and they are expanded back with array operations.
     """
 
-    def __init__(self, titles: Sequence[str], abstracts: Sequence[str], chunk: int = 2000):
+    def __init__(self, titles: Sequence[str], abstracts: Sequence[str], chunk: int = 4000):
         import numpy as np
         import pandas as pd
 
@@ -361,18 +364,33 @@ class _Tokens:
                 f"{_clean_field(t)} {_ABSTRACT_START} {_clean_field(a)} {_DOC_END} "
                 for t, a in zip(titles[start:start + chunk], abstracts[start:start + chunk],
                                 strict=True))
-            codes, uniques = pd.factorize(np.asarray(_TOKEN.findall(text), dtype=object))
-            hyphen = np.asarray([u == "-" for u in uniques])[codes]
-            doc_end = np.asarray([u == _DOC_END for u in uniques])[codes]
-            abstract_start = np.asarray([u == _ABSTRACT_START for u in uniques])[codes]
-            is_word = np.asarray([u[0].isalnum() for u in uniques])
-            ids = np.asarray([word_ids.setdefault(u, len(word_ids)) if w else -1
-                              for u, w in zip(uniques, is_word, strict=True)], dtype=np.int64)
+            text = _POSSESSIVE.sub("", text.lower())
+            codes, uniques = pd.factorize(np.asarray(text.split(), dtype=object))
+            pieces = [[u] if u.isalnum() or u in (_DOC_END, _ABSTRACT_START)
+                      else _TOKEN.findall(u) for u in uniques]
+            lengths = np.asarray([len(p) for p in pieces], dtype=np.int64)
+            flat = [q for p in pieces for q in p]
+            # kind: 0 hyphen, 1 end of paper, 2 start of abstract, 3 word, 4 other break
+            flat_kind = np.asarray([0 if q == "-" else 1 if q == _DOC_END else
+                                    2 if q == _ABSTRACT_START else 3 if q.isalnum() else 4
+                                    for q in flat], dtype=np.int8)
+            flat_id = np.asarray([word_ids.setdefault(q, len(word_ids)) if k == 3 else -1
+                                  for q, k in zip(flat, flat_kind, strict=True)], dtype=np.int64)
+            offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+            reps = lengths[codes]
+            run_start = np.repeat(np.cumsum(reps) - reps, reps)
+            idx = np.repeat(offsets[codes], reps) + (np.arange(int(reps.sum())) - run_start)
+            kinds, ids = flat_kind[idx], flat_id[idx]
+            hyphen, word = kinds == 0, kinds == 3
+            doc_end, abstract_start = kinds == 1, kinds == 2
             ended = np.cumsum(doc_end) - doc_end
             in_title = (np.cumsum(abstract_start) - abstract_start) == ended
-            keep = ~hyphen
-            parts["word"].append(ids[codes][keep])
-            parts["joined"].append(np.concatenate(([False], hyphen[:-1]))[keep])
+            # A hyphen joins two words; any other hyphen is a break.
+            join = (hyphen & np.concatenate(([False], word[:-1]))
+                    & np.concatenate((word[1:], [False])))
+            keep = ~join
+            parts["word"].append(ids[keep])
+            parts["joined"].append(np.concatenate(([False], join[:-1]))[keep])
             parts["doc"].append((start + ended)[keep])
             parts["title"].append(in_title[keep])
         cat = {k: (np.concatenate(v) if v else np.zeros(0, dtype=bool if k in ("joined", "title")
@@ -390,8 +408,11 @@ class _Tokens:
 
 
 def _clean_field(value: object) -> str:
+    """A title or abstract as text, without the two characters that mark its ends."""
     text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
-    return _POSSESSIVE.sub("", _SEPARATOR_CHARS.sub(" ", text)).lower()
+    if _DOC_END in text or _ABSTRACT_START in text:
+        text = text.replace(_DOC_END, " ").replace(_ABSTRACT_START, " ")
+    return text
 
 
 class _Phrases:
@@ -400,16 +421,19 @@ class _Phrases:
     Hand-written on numpy rather than scikit-learn's ``CountVectorizer`` because the
     vectorizer joins words across punctuation and hyphen compounds ("generation RAG"
     from "generation (RAG)", "augmented generation" from "retrieval-augmented
-    generation"), does not tell a title from an abstract, and needs about a minute
-    for 74k abstracts; here every step is one array operation over all words.
+    generation"), does not tell a title from an abstract, and needs minutes for 74k
+    abstracts; here every step is one array operation over all words.
 
-    An occurrence counts only when it stands whole: no break inside, it does not cut a
-    hyphen compound, it neither starts nor ends with a stop or filler word (unless
-    that word is hyphen-bound, as in "in-context learning"), and it holds at least one
-    word that is not generic. Phrases are keyed by their words' singular forms.
+    Candidates are the phrases some title in the corpus uses (titles are written to
+    name topics), counted wherever they stand whole, in titles and abstracts: no
+    break inside, not cutting a hyphen compound, neither starting nor ending with a
+    stop or filler word (unless that word is hyphen-bound, as in "in-context
+    learning"), holding at least one word that is not generic. Phrases are keyed by
+    their words' singular forms.
     """
 
-    def __init__(self, tok: _Tokens, *, max_words: int = _MAX_PHRASE_WORDS, min_count: int = 2):
+    def __init__(self, tok: _Tokens, *, max_words: int = _MAX_PHRASE_WORDS,
+                 min_count: int = MIN_LABEL_SUPPORT):
         import numpy as np
         import pandas as pd
 
@@ -429,36 +453,42 @@ class _Phrases:
         self.bad = bad
         bad_tok, content_tok = bad[key], content[key]
         content_sum = np.concatenate(([0], np.cumsum(content_tok)))
-        joined_pad = np.concatenate((joined, [False]))
+        joined_pad = np.concatenate((joined, [False], [False]))
+        title = tok.title
         positions, gids, self.level, self.first = [], [], [], []
         offset = 0
-        prev = np.where(key >= 0, key, -1)
+        # A phrase may start only at a word that may start one (or is hyphen-bound).
+        can_start = (key >= 0) & (~bad_tok | joined_pad[1:n_tok + 1])
+        prev = np.where(can_start, key, -1)
         for n in range(1, max_words + 1):
+            span = n_tok - n + 1
+            if span <= 0:
+                break
             if n == 1:
-                code = prev
-                n_codes = n_keys
-                first = np.full(n_keys, -1, dtype=np.int64)
-                valid = np.flatnonzero(code >= 0)
-                first[code[valid]] = valid  # any occurrence will do: all spell the same key
+                value = prev
             else:
-                span = n_tok - n + 1
-                if span <= 0:
-                    break
-                head, tail = prev[:span], key[n - 1:]
-                ok = (head >= 0) & (tail >= 0)
-                valid = np.flatnonzero(ok)
-                if not len(valid):
-                    break
-                codes, _ = pd.factorize(head[valid] * n_keys + tail[valid])
-                code = np.full(n_tok, -1, dtype=np.int64)
-                code[valid] = codes
-                n_codes = int(codes.max()) + 1
-                running = np.maximum.accumulate(np.concatenate(([-1], codes[:-1])))
-                first = valid[codes > running]
+                value = np.full(span, -1, dtype=np.int64)
+                ok = (prev[:span] >= 0) & (key[n - 1:] >= 0)
+                value[ok] = prev[:span][ok] * n_keys + key[n - 1:][ok]
+            # Only phrases some title uses; codes numbered by the title occurrences.
+            vocab = pd.unique(value[(value >= 0) & title[:span]])
+            n_codes = len(vocab)
+            code = np.full(n_tok, -1, dtype=np.int64)
+            live = np.flatnonzero(value >= 0)
+            if n == 1:
+                lookup = np.full(n_keys, -1, dtype=np.int64)
+                lookup[vocab] = np.arange(n_codes)
+                code[live] = lookup[value[live]]
+            elif n_codes:
+                code[live] = pd.Index(vocab).get_indexer(value[live])
+            if not n_codes:
+                break
             counts = np.bincount(code[code >= 0], minlength=n_codes)
             code = np.where((code >= 0) & (counts[np.maximum(code, 0)] >= min_count), code, -1)
+            start = np.flatnonzero(code >= 0)
+            first = np.full(n_codes, -1, dtype=np.int64)
+            first[code[start]] = start  # any occurrence will do: all spell the same key
             prev = code
-            start = np.flatnonzero(code[: n_tok - n + 1] >= 0)
             end = start + n - 1
             whole = (~joined[start] & ~joined_pad[end + 1]
                      & (content_sum[end + 1] - content_sum[start] > 0))
@@ -479,10 +509,10 @@ class _Phrases:
         self.gid = np.concatenate(gids) if gids else np.zeros(0, dtype=np.int64)
         n_docs = int(tok.doc.max()) + 1 if len(tok.doc) else 1
         self.n_docs = n_docs
-        pair = np.unique(self.gid * n_docs + tok.doc[self.pos])
+        pair = pd.unique(self.gid * n_docs + tok.doc[self.pos])
         self.pair_gid, self.pair_doc = pair // n_docs, pair % n_docs
         in_title = tok.title[self.pos]
-        title_pair = np.unique(self.gid[in_title] * n_docs + tok.doc[self.pos[in_title]])
+        title_pair = pd.unique(self.gid[in_title] * n_docs + tok.doc[self.pos[in_title]])
         self.title_gid, self.title_doc = title_pair // n_docs, title_pair % n_docs
 
     def key_text(self, gid: int) -> str:
@@ -595,7 +625,8 @@ def _adverb(word: str, known: set[str]) -> bool:
 
 def _phrase_key(text: str) -> str:
     """The comparison key of a written phrase: its words' singular forms."""
-    return " ".join(singular(w) for w in _TOKEN.findall(_clean_field(text)) if w[0].isalnum())
+    words = _TOKEN.findall(_POSSESSIVE.sub("", _clean_field(text).lower()))
+    return " ".join(singular(w) for w in words if w[0].isalnum())
 
 
 def _content_words(key_text: str) -> set[str]:
@@ -669,9 +700,6 @@ def name_groups(
     parent_index = np.asarray([parent_ids.index(int(p)) if u else -1
                                for p, u in zip(parent_of, use_parent, strict=True)],
                               dtype=np.int64)
-    n_parents = max(len(parent_ids), 1)
-    parent_size = np.bincount(parent_index[parent_index >= 0],
-                              weights=size[parent_index >= 0], minlength=n_parents)
 
 
     # Papers per (group, phrase), in the titles per (group, phrase), per (parent, phrase).
