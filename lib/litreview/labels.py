@@ -328,7 +328,7 @@ _ADJECTIVE_ENDINGS = ("al", "ive", "ous", "ful", "ic", "ariant", "able", "ible",
 _VERB_SHARE = 0.15      # a word this often after "to", "can", "we" ... is a verb
 _VERB_CONTEXT = ("to", "can", "cannot", "may", "might", "could", "would", "should", "will",
                  "must", "not", "we", "they", "often")
-_COVER = 0.5            # a label phrase carried by fewer of the group's papers gets a partner,
+_COVER = 0.6            # a label phrase carried by fewer of the group's papers gets a partner,
 _FIRST_POOL = 3         # ... chosen among the best this many phrases,
 _PAIR_PRECISION = 0.5   # ... a partner mostly found in the group, that adds papers
 _POOL = 48              # candidate phrases kept per group
@@ -740,6 +740,8 @@ def name_groups(
         if label:
             keys = {_phrase_key(label)} | {_phrase_key(part) for part in re.split(
                 r"\s+(?:and|&)\s+|,\s*", label)}
+            keys |= {"".join(w[0] for w in re.split(r"[ -]", k)) for k in keys
+                     if len(re.split(r"[ -]", k)) > 1}  # and their acronyms ("RAG")
             excluded[g] = {k for k in keys if k}
 
     # Which pooled phrase each placed paper carries (for "A and B" unions).
