@@ -292,6 +292,9 @@ FILLER_WORDS = frozenset((
     "often", "typically", "usually", "generally", "particularly", "notably", "specifically",
     "additionally", "consequently", "importantly", "especially", "largely", "mainly",
     "capable", "consider", "considers", "considered", "called", "known", "according",
+    "mitigating", "mitigate", "measuring", "measure", "detecting", "quantifying", "predicting",
+    "identifying", "analysing", "benchmarking", "towards", "incorrect", "correct", "inherent",
+    "competitive", "demonstrated", "precise", "nuanced", "individual", "certain",
 ))
 
 #: Generic nouns: fine as the head of a longer phrase ("reward models", "text classification"),
@@ -309,6 +312,17 @@ GENERIC_WORDS = frozenset((
     "cases", "question", "questions", "input", "inputs", "output", "outputs", "step",
     "steps", "type", "types", "setting", "settings", "role", "impact", "effect", "effects",
     "ability", "abilities", "behavior", "behaviour", "behaviors", "response", "responses",
+    "need", "needs", "insight", "insights", "area", "areas", "support", "standard",
+    "standards", "foundation", "connection", "mechanism", "mechanisms", "example", "examples",
+    "accuracy", "error", "errors", "feature", "features", "interaction", "interactions",
+    "space", "strategy", "strategies", "domain", "domains", "variable", "variables",
+    "component", "components", "aspect", "aspects", "factor", "factors", "context",
+    "generation", "detection", "prediction", "predictions", "representation",
+    "representations", "theory", "distribution", "distributions", "sequence", "sequences",
+    "query", "queries", "prompt", "prompts", "word", "words", "baseline", "baselines",
+    "token", "tokens", "scale", "rate", "rates", "score", "scores", "class", "classes",
+    "category", "categories", "addition", "form", "forms", "solution", "solutions",
+    "algorithm", "algorithms", "observation", "observations", "classification",
 ))
 
 _POSSESSIVE = re.compile(r"['’]s\b")
@@ -330,7 +344,9 @@ _VERB_CONTEXT = ("to", "can", "cannot", "may", "might", "could", "would", "shoul
                  "must", "not", "we", "they", "often")
 _COVER = 0.6            # a label phrase carried by fewer of the group's papers gets a partner,
 _FIRST_POOL = 3         # ... chosen among the best this many phrases,
-_PAIR_PRECISION = 0.5   # ... a partner mostly found in the group, that adds papers
+_PAIR_PRECISION = 0.5   # ... a partner mostly found in the group, that adds papers,
+_PAIR_TITLES = 0.3      # ... both in titles (a one-word partner in two, and this share of them)
+_WEAK = 0.3             # score factor of a generic word ("prediction"), a label of last resort
 _POOL = 48              # candidate phrases kept per group
 _PAIR_POOL = 16         # of which the best this many are tried in pairs
 
@@ -342,69 +358,81 @@ def _edge_stop_words() -> frozenset[str]:
     return frozenset((set(ENGLISH_STOP_WORDS) - _NOT_STOP) | FILLER_WORDS)
 
 
+class _PieceTable(dict):
+    """Distinct white-space-separated strings -> id, splitting each into pieces once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lengths: list[int] = []
+        self.pieces: list[str] = []
+
+    def __missing__(self, text: str) -> int:
+        index = self[text] = len(self)
+        pieces = ([text] if text.isalnum() or text in (_DOC_END, _ABSTRACT_START)
+                  else _TOKEN.findall(text))
+        self.lengths.append(len(pieces))
+        self.pieces.extend(pieces)
+        return index
+
+
 class _Tokens:
-    """The corpus as flat arrays, one entry per word (or break), built chunk by chunk.
+    """The corpus as flat arrays, one entry per word (or break).
 
     ``key`` is the id of the word's singular form (-1 at a break: punctuation,
     the end of a title or of a paper), ``word`` the id of its lower-case form,
     ``joined`` whether a hyphen ties it to the word before, ``doc`` the paper,
     ``title`` whether it stands in the paper's title. The text is split on white
-    space (C speed); only the distinct pieces that are not plain words go through
-    the regular expression, and they are expanded back with array operations.
+    space and looked up in a table (C speed); only each distinct string that is not
+    a plain word goes through the regular expression, once, and the pieces are
+    expanded back with array operations.
     """
 
     def __init__(self, titles: Sequence[str], abstracts: Sequence[str], chunk: int = 4000):
         import numpy as np
-        import pandas as pd
 
-        word_ids: dict[str, int] = {}
-        parts: dict[str, list] = {"word": [], "joined": [], "doc": [], "title": []}
+        table = _PieceTable()
+        lookup = table.__getitem__
+        chunks = []
         for start in range(0, len(titles), chunk):
             text = "".join(
                 f"{_clean_field(t)} {_ABSTRACT_START} {_clean_field(a)} {_DOC_END} "
                 for t, a in zip(titles[start:start + chunk], abstracts[start:start + chunk],
                                 strict=True))
             text = _POSSESSIVE.sub("", text.lower())
-            codes, uniques = pd.factorize(np.asarray(text.split(), dtype=object))
-            pieces = [[u] if u.isalnum() or u in (_DOC_END, _ABSTRACT_START)
-                      else _TOKEN.findall(u) for u in uniques]
-            lengths = np.asarray([len(p) for p in pieces], dtype=np.int64)
-            flat = [q for p in pieces for q in p]
-            # kind: 0 hyphen, 1 end of paper, 2 start of abstract, 3 word, 4 other break
-            flat_kind = np.asarray([0 if q == "-" else 1 if q == _DOC_END else
-                                    2 if q == _ABSTRACT_START else 3 if q.isalnum() else 4
-                                    for q in flat], dtype=np.int8)
-            flat_id = np.asarray([word_ids.setdefault(q, len(word_ids)) if k == 3 else -1
-                                  for q, k in zip(flat, flat_kind, strict=True)], dtype=np.int64)
-            offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-            reps = lengths[codes]
-            run_start = np.repeat(np.cumsum(reps) - reps, reps)
-            idx = np.repeat(offsets[codes], reps) + (np.arange(int(reps.sum())) - run_start)
-            kinds, ids = flat_kind[idx], flat_id[idx]
-            hyphen, word = kinds == 0, kinds == 3
-            doc_end, abstract_start = kinds == 1, kinds == 2
-            ended = np.cumsum(doc_end) - doc_end
-            in_title = (np.cumsum(abstract_start) - abstract_start) == ended
-            # A hyphen joins two words; any other hyphen is a break.
-            join = (hyphen & np.concatenate(([False], word[:-1]))
-                    & np.concatenate((word[1:], [False])))
-            keep = ~join
-            parts["word"].append(ids[keep])
-            parts["joined"].append(np.concatenate(([False], join[:-1]))[keep])
-            parts["doc"].append((start + ended)[keep])
-            parts["title"].append(in_title[keep])
-        cat = {k: (np.concatenate(v) if v else np.zeros(0, dtype=bool if k in ("joined", "title")
-                                                         else np.int64)) for k, v in parts.items()}
+            chunks.append(np.fromiter(map(lookup, text.split()), dtype=np.int64))
+        codes = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+        lengths = np.asarray(table.lengths, dtype=np.int64)
+        # kind: 0 hyphen, 1 end of paper, 2 start of abstract, 3 word, 4 other break
+        piece_kind = np.asarray([0 if q == "-" else 1 if q == _DOC_END else
+                                 2 if q == _ABSTRACT_START else 3 if q.isalnum() else 4
+                                 for q in table.pieces], dtype=np.int8)
+        word_ids: dict[str, int] = {}
+        piece_word = np.asarray([word_ids.setdefault(q, len(word_ids)) if k == 3 else -1
+                                 for q, k in zip(table.pieces, piece_kind, strict=True)],
+                                dtype=np.int64)
+        offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(lengths) else lengths
+        reps = lengths[codes]
+        run_start = np.repeat(np.cumsum(reps) - reps, reps)
+        idx = np.repeat(offsets[codes], reps) + (np.arange(int(reps.sum())) - run_start)
+        kinds, ids = piece_kind[idx], piece_word[idx]
+        hyphen, word = kinds == 0, kinds == 3
+        doc_end, abstract_start = kinds == 1, kinds == 2
+        ended = np.cumsum(doc_end) - doc_end
+        in_title = (np.cumsum(abstract_start) - abstract_start) == ended
+        # A hyphen joins two words; any other hyphen is a break.
+        join = (hyphen & np.concatenate(([False], word[:-1]))
+                & np.concatenate((word[1:], [False])))
+        keep = ~join
         self.words = list(word_ids)
         key_ids: dict[str, int] = {}
         word_key = np.asarray([key_ids.setdefault(singular(w), len(key_ids)) for w in self.words]
                               + [-1], dtype=np.int64)
         self.keys = list(key_ids)
-        self.word = cat["word"]
+        self.word = ids[keep]
         self.key = word_key[self.word]  # -1 indexes the appended -1
-        self.joined = cat["joined"]
-        self.doc = cat["doc"].astype(np.int64)
-        self.title = cat["title"]
+        self.joined = np.concatenate(([False], join[:-1]))[keep]
+        self.doc = ended[keep].astype(np.int64)
+        self.title = in_title[keep]
 
 
 def _clean_field(value: object) -> str:
@@ -490,11 +518,13 @@ class _Phrases:
             first[code[start]] = start  # any occurrence will do: all spell the same key
             prev = code
             end = start + n - 1
-            whole = (~joined[start] & ~joined_pad[end + 1]
-                     & (content_sum[end + 1] - content_sum[start] > 0))
+            whole = ~joined[start] & ~joined_pad[end + 1]
             if n == 1:
+                # Generic words ("prediction") stay, marked weak: a last resort for a label.
                 whole &= ~bad_tok[start]
+                weak = np.unique(code[start[whole & ~content_tok[start]]])
             else:
+                whole &= content_sum[end + 1] - content_sum[start] > 0
                 whole &= (~bad_tok[start] | joined[start + 1]) & (~bad_tok[end] | joined[end])
             start = start[whole]
             positions.append(start)
@@ -505,6 +535,7 @@ class _Phrases:
         self.level = np.concatenate(self.level) if self.level else np.zeros(0, dtype=np.int64)
         self.first = np.concatenate(self.first) if self.first else np.zeros(0, dtype=np.int64)
         self.n_grams = offset
+        self.weak = weak if max_words and n_tok else np.zeros(0, dtype=np.int64)
         self.pos = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
         self.gid = np.concatenate(gids) if gids else np.zeros(0, dtype=np.int64)
         n_docs = int(tok.doc.max()) + 1 if len(tok.doc) else 1
@@ -721,6 +752,8 @@ def name_groups(
     min_support = np.minimum(MIN_LABEL_SUPPORT, size)
     jaccard = d / (size[g_of] + ref - d)
     score = jaccard * (0.5 + 0.5 * t / d)
+    weak = np.isin(gid_of, phrases.weak)
+    score[weak] *= _WEAK
     keep = d >= min_support[g_of]
     # The best _POOL candidates of each group (all ties at the cut kept).
     rows = np.flatnonzero(keep)
@@ -768,12 +801,14 @@ def name_groups(
         cands.sort(key=lambda c: (-c[0], c[1]))
         if os.environ.get("LITREVIEW_LABELS_DEBUG"):
             print(g, [(c[1], c[3], c[4], c[5], round(c[0], 3)) for c in cands[:12]])
+        weak_ids = set(phrases.weak[np.isin(phrases.weak, [c[2] for c in cands])].tolist())
         # Key terms: specific first (share of the phrase's papers in the group), then common.
         terms[g] = [c[2] for c in sorted(cands, key=lambda c: (
-            -(c[3] / (c[5] + 2)) * (c[3] / size[gi]) ** 0.5 * (0.5 + 0.5 * c[4] / c[3]), c[1]))]
+            -(c[3] / (c[5] + 2)) * (c[3] / size[gi]) ** 0.5 * (0.5 + 0.5 * c[4] / c[3]), c[1]))
+            if c[2] not in weak_ids]
         singles = [(s, [gid], dd, [kt]) for s, kt, gid, dd, _, _ in cands[:_POOL]]
         pairs = []
-        top = cands[:_PAIR_POOL]
+        top = [c for c in cands if c[2] not in weak_ids][:_PAIR_POOL]
         n = int(size[gi])
         if len(top) >= 2 and top[0][3] < _COVER * n:
             cols = [pool_index[c[2]] for c in top]
@@ -789,7 +824,8 @@ def name_groups(
             for ia, ca in enumerate(top[:_FIRST_POOL]):
                 single = ca[3] / (n + ca[5] - ca[3])
                 for ib, cb in enumerate(top):
-                    if (ib == ia or cb[3] < _PAIR_PRECISION * cb[5]
+                    if (ib == ia or cb[3] < _PAIR_PRECISION * cb[5] or min(ca[4], cb[4]) < 1
+                            or (" " not in cb[1] and (cb[4] < 2 or cb[4] < _PAIR_TITLES * cb[3]))
                             or _content_words(ca[1]) & _content_words(cb[1])):
                         continue
                     union = ca[3] + cb[3] - inside[ia, ib]
