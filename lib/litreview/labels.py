@@ -1,12 +1,18 @@
-"""Readable theme names from topic term lists: clean the terms, then name the theme.
+"""Readable theme names.
 
-Pure functions on lists of strings; nothing here knows about BERTopic.
+Two ways in:
+
+* ``name_groups`` names groups of papers (themes, or strands inside a theme) from
+  the papers' own titles and abstracts: a label is a whole phrase the papers use
+  ("Activation steering", "Theory of mind"), or two joined by "and", with key terms
+  of the same kind. Nothing here knows about BERTopic or embeddings.
+* The older helpers (``clean_terms``, ``theme_name``, ``unique_theme_names`` ...)
+  clean and join term lists that a topic model produced.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -485,6 +491,7 @@ class _Phrases:
         title = tok.title
         positions, gids, self.level, self.first = [], [], [], []
         offset = 0
+        weak = np.zeros(0, dtype=np.int64)
         # A phrase may start only at a word that may start one (or is hyphen-bound).
         can_start = (key >= 0) & (~bad_tok | joined_pad[1:n_tok + 1])
         prev = np.where(can_start, key, -1)
@@ -535,7 +542,7 @@ class _Phrases:
         self.level = np.concatenate(self.level) if self.level else np.zeros(0, dtype=np.int64)
         self.first = np.concatenate(self.first) if self.first else np.zeros(0, dtype=np.int64)
         self.n_grams = offset
-        self.weak = weak if max_words and n_tok else np.zeros(0, dtype=np.int64)
+        self.weak = weak
         self.pos = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
         self.gid = np.concatenate(gids) if gids else np.zeros(0, dtype=np.int64)
         n_docs = int(tok.doc.max()) + 1 if len(tok.doc) else 1
@@ -799,8 +806,6 @@ def name_groups(
             len(other) > len(c[1]) and f" {c[1]} " in f" {other} "
             and n >= _ABSORB_SHARE * c[3] for other, n in support.items())]
         cands.sort(key=lambda c: (-c[0], c[1]))
-        if os.environ.get("LITREVIEW_LABELS_DEBUG"):
-            print(g, [(c[1], c[3], c[4], c[5], round(c[0], 3)) for c in cands[:12]])
         weak_ids = set(phrases.weak[np.isin(phrases.weak, [c[2] for c in cands])].tolist())
         # Key terms: specific first (share of the phrase's papers in the group), then common.
         terms[g] = [c[2] for c in sorted(cands, key=lambda c: (

@@ -184,3 +184,11 @@ def test_hostile_text_and_missing_abstracts_do_not_break_naming():
     named = labels.name_groups(odd).set_index("group")
     assert named.loc[0, "label"] == "Activation steering"
     assert named.loc[0, "size"] == len(STEERING)
+
+
+def test_groups_without_any_usable_phrase_get_a_numbered_fallback():
+    bare = corpus(STEERING, [("The", "And of the."), ("Of", "The."), ("A", "An.")])
+    named = labels.name_groups(bare).set_index("group")
+    assert named.loc[0, "label"] == "Activation steering"
+    assert named.loc[1, "label"] == f"{labels.FALLBACK_NAME} (1)"
+    assert named.loc[1, "label_support"] == 0 and named.loc[1, "top_terms"] == []
