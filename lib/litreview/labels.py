@@ -351,7 +351,8 @@ _VERB_CONTEXT = ("to", "can", "cannot", "may", "might", "could", "would", "shoul
 _COVER = 0.6            # a label phrase carried by fewer of the group's papers gets a partner,
 _FIRST_POOL = 3         # ... chosen among the best this many phrases,
 _PAIR_PRECISION = 0.5   # ... a partner mostly found in the group, that adds papers,
-_PAIR_TITLES = 0.3      # ... both in titles (a one-word partner in two, and this share of them)
+_PAIR_TITLES = 0.3      # ... both in titles (a one-word partner in two, and this share of them,
+_PAIR_DISTINCT = 0.8    # ... unless this share of its papers are in the group)
 _WEAK = 0.3             # score factor of a generic word ("prediction"), a label of last resort
 _POOL = 48              # candidate phrases kept per group
 _PAIR_POOL = 16         # of which the best this many are tried in pairs
@@ -830,7 +831,9 @@ def name_groups(
                 single = ca[3] / (n + ca[5] - ca[3])
                 for ib, cb in enumerate(top):
                     if (ib == ia or cb[3] < _PAIR_PRECISION * cb[5] or min(ca[4], cb[4]) < 1
-                            or (" " not in cb[1] and (cb[4] < 2 or cb[4] < _PAIR_TITLES * cb[3]))
+                            or (" " not in cb[1] and cb[4] < _PAIR_TITLES * cb[3]
+                                and cb[3] < _PAIR_DISTINCT * cb[5])
+                            or (" " not in cb[1] and cb[4] < 2 and cb[3] < _PAIR_DISTINCT * cb[5])
                             or _content_words(ca[1]) & _content_words(cb[1])):
                         continue
                     union = ca[3] + cb[3] - inside[ia, ib]
