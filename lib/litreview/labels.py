@@ -1,13 +1,22 @@
-"""Readable theme names from topic term lists: clean the terms, then name the theme.
+"""Readable theme names.
 
-Pure functions on lists of strings; nothing here knows about BERTopic.
+Two ways in:
+
+* ``name_groups`` names groups of papers (themes, or strands inside a theme) from
+  the papers' own titles and abstracts: a label is a whole phrase the papers use
+  ("Activation steering", "Theory of mind"), or two joined by "and", with key terms
+  of the same kind. Nothing here knows about BERTopic or embeddings.
+* The older helpers (``clean_terms``, ``theme_name``, ``unique_theme_names`` ...)
+  clean and join term lists that a topic model produced.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 #: Words that say nothing about a theme in a corpus of research abstracts.
 RESEARCH_STOP_WORDS = frozenset(
@@ -250,3 +259,623 @@ def unique_theme_names(
             seen[name] += 1
             names[i] = f"{name} ({seen[name]})"
     return names
+
+
+# ---------------------------------------------------------------------------
+# Phrase labels: name groups of papers with phrases the papers themselves use
+# ---------------------------------------------------------------------------
+
+#: Content nouns that scikit-learn's English stop-word list carries but research phrases end on.
+_NOT_STOP = frozenset((
+    "system", "computer", "interest", "fire", "bill", "detail", "amount", "name", "front",
+    "side", "part", "top", "bottom", "mill", "move", "call", "back", "full", "empty",
+))
+
+#: Words that never start or end a label phrase: verbs, adjectives and adverbs of research
+#: prose (``"novel"``, ``"using"``, ``"desired"``), besides scikit-learn's stop words.
+FILLER_WORDS = frozenset((
+    "abstract", "achieve", "achieves", "achieved", "achieving", "address", "addresses",
+    "addressing", "analyze", "analyzing", "analyse", "approach", "approaches", "art", "assess",
+    "assessing", "available", "based", "best", "better", "beyond", "boosting", "can",
+    "comprehensive", "crucial", "demonstrate", "demonstrates", "desired", "different",
+    "diverse", "effective", "effectively", "efficiently", "empirical", "empirically",
+    "empowering", "enable", "enables", "enabling", "enhance", "enhanced", "enhancing",
+    "ensure", "ensuring", "evaluate", "evaluated", "evaluating", "existing", "explore",
+    "exploring", "extensive", "finally", "findings", "furthermore", "given", "good",
+    "harnessing", "high", "highly", "important", "improve", "improved", "improves",
+    "improving", "including", "introduce", "introduces", "introducing", "investigate",
+    "investigating", "key", "large", "leverage", "leveraging", "like", "make", "makes",
+    "making", "multiple", "new", "novel", "outperform", "outperforms", "overall", "paper",
+    "powerful", "present", "presents", "prior", "propose", "proposed", "proposes",
+    "proposing", "provide", "provides", "recent", "recently", "rethinking", "revisiting",
+    "significant", "significantly", "simple", "specific", "strong", "study", "studies",
+    "studying", "substantial", "towards", "toward", "understand", "unlocking", "use", "used",
+    "uses", "using", "various", "versus", "vs", "way", "ways", "well", "wide", "widely",
+    "work", "works", "allow", "allows", "able", "result", "results", "shown", "shows",
+    "second", "yield", "yields", "across", "et", "al", "suggest", "suggests", "reveal",
+    "reveals", "indicate", "indicates", "remain", "remains", "require", "requires", "lead",
+    "leads", "obtain", "obtains", "perform", "performs", "offer", "offers", "find", "finds",
+    "often", "typically", "usually", "generally", "particularly", "notably", "specifically",
+    "additionally", "consequently", "importantly", "especially", "largely", "mainly",
+    "capable", "consider", "considers", "considered", "called", "known", "according",
+    "mitigating", "mitigate", "measuring", "measure", "detecting", "quantifying", "predicting",
+    "identifying", "analysing", "benchmarking", "towards", "incorrect", "correct", "inherent",
+    "competitive", "demonstrated", "precise", "nuanced", "individual", "certain",
+))
+
+#: Generic nouns: fine as the head of a longer phrase ("reward models", "text classification"),
+#: never a key term or a label on their own.
+GENERIC_WORDS = frozenset((
+    "analysis", "application", "applications", "benchmark", "benchmarks", "capabilities",
+    "capability", "challenge", "challenges", "code", "data", "dataset", "datasets",
+    "evaluation", "experiment", "experiments", "framework", "frameworks", "language",
+    "learning", "llm", "llms", "lm", "lms", "method", "methods", "model", "models",
+    "people", "performance", "problem", "problems", "research", "state", "system",
+    "systems", "task", "tasks", "technique", "techniques", "text", "texts", "understanding",
+    "ai", "network", "networks", "neural", "deep", "machine", "human", "humans", "user",
+    "users", "information", "training", "trained", "tool", "tools", "set", "sets", "level",
+    "time", "number", "quality", "process", "processing", "function", "functions", "case",
+    "cases", "question", "questions", "input", "inputs", "output", "outputs", "step",
+    "steps", "type", "types", "setting", "settings", "role", "impact", "effect", "effects",
+    "ability", "abilities", "behavior", "behaviour", "behaviors", "response", "responses",
+    "need", "needs", "insight", "insights", "area", "areas", "support", "standard",
+    "standards", "foundation", "connection", "mechanism", "mechanisms", "example", "examples",
+    "accuracy", "error", "errors", "feature", "features", "interaction", "interactions",
+    "space", "strategy", "strategies", "domain", "domains", "variable", "variables",
+    "component", "components", "aspect", "aspects", "factor", "factors", "context",
+    "generation", "detection", "prediction", "predictions", "representation",
+    "representations", "theory", "distribution", "distributions", "sequence", "sequences",
+    "query", "queries", "prompt", "prompts", "word", "words", "baseline", "baselines",
+    "token", "tokens", "scale", "rate", "rates", "score", "scores", "class", "classes",
+    "category", "categories", "addition", "form", "forms", "solution", "solutions",
+    "algorithm", "algorithms", "observation", "observations", "classification",
+))
+
+_POSSESSIVE = re.compile(r"['’]s\b")
+#: A word (Unicode letters/digits), a hyphen between two words, or one break character.
+_TOKEN = re.compile(r"[^\W_]+|(?<=[^\W_])-(?=[^\W_])|[^\w\s]|_")
+_DOC_END, _ABSTRACT_START = "\ue001", "\ue002"  # private-use characters, removed from input
+
+MIN_LABEL_SUPPORT = 3
+_MAX_PHRASE_WORDS = 5
+_FRAGMENT_SHARE = 0.6   # a phrase this often extended by the same word is a piece of a longer one
+_ABSORB_SHARE = 0.7     # in a group, a longer phrase carried by this share of a piece's papers wins
+_IDIOM_SHARE = 0.75     # ... or followed by the same word, even a stop word ("with respect" to)
+_DANGLING_SHARE = 0.8  # a word this often followed by another content word is a modifier
+_DANGLING_ADJECTIVE = 0.55 # the same for words with an adjective's ending
+_ADJECTIVE_ENDINGS = ("al", "ive", "ous", "ful", "ic", "ariant", "able", "ible", "ary",
+                      "less", "ed")
+_VERB_SHARE = 0.15      # a word this often after "to", "can", "we" ... is a verb
+_VERB_CONTEXT = ("to", "can", "cannot", "may", "might", "could", "would", "should", "will",
+                 "must", "not", "we", "they", "often")
+_COVER = 0.6            # a label phrase carried by fewer of the group's papers gets a partner,
+_FIRST_POOL = 3         # ... chosen among the best this many phrases,
+_PAIR_PRECISION = 0.5   # ... a partner mostly found in the group, that adds papers,
+_PAIR_TITLES = 0.3      # ... both in titles (a one-word partner in two, and this share of them,
+_PAIR_DISTINCT = 0.8    # ... unless this share of its papers are in the group)
+_WEAK = 0.3             # score factor of a generic word ("prediction"), a label of last resort
+_POOL = 48              # candidate phrases kept per group
+_PAIR_POOL = 16         # of which the best this many are tried in pairs
+
+
+@functools.lru_cache(maxsize=1)
+def _edge_stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset((set(ENGLISH_STOP_WORDS) - _NOT_STOP) | FILLER_WORDS)
+
+
+class _PieceTable(dict):
+    """Distinct white-space-separated strings -> id, splitting each into pieces once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lengths: list[int] = []
+        self.pieces: list[str] = []
+
+    def __missing__(self, text: str) -> int:
+        index = self[text] = len(self)
+        pieces = ([text] if text.isalnum() or text in (_DOC_END, _ABSTRACT_START)
+                  else _TOKEN.findall(text))
+        self.lengths.append(len(pieces))
+        self.pieces.extend(pieces)
+        return index
+
+
+class _Tokens:
+    """The corpus as flat arrays, one entry per word (or break).
+
+    ``key`` is the id of the word's singular form (-1 at a break: punctuation,
+    the end of a title or of a paper), ``word`` the id of its lower-case form,
+    ``joined`` whether a hyphen ties it to the word before, ``doc`` the paper,
+    ``title`` whether it stands in the paper's title. The text is split on white
+    space and looked up in a table (C speed); only each distinct string that is not
+    a plain word goes through the regular expression, once, and the pieces are
+    expanded back with array operations.
+    """
+
+    def __init__(self, titles: Sequence[str], abstracts: Sequence[str], chunk: int = 4000):
+        import numpy as np
+
+        table = _PieceTable()
+        lookup = table.__getitem__
+        chunks = []
+        for start in range(0, len(titles), chunk):
+            text = "".join(
+                f"{_clean_field(t)} {_ABSTRACT_START} {_clean_field(a)} {_DOC_END} "
+                for t, a in zip(titles[start:start + chunk], abstracts[start:start + chunk],
+                                strict=True))
+            text = _POSSESSIVE.sub("", text.lower())
+            chunks.append(np.fromiter(map(lookup, text.split()), dtype=np.int64))
+        codes = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+        lengths = np.asarray(table.lengths, dtype=np.int64)
+        # kind: 0 hyphen, 1 end of paper, 2 start of abstract, 3 word, 4 other break
+        piece_kind = np.asarray([0 if q == "-" else 1 if q == _DOC_END else
+                                 2 if q == _ABSTRACT_START else 3 if q.isalnum() else 4
+                                 for q in table.pieces], dtype=np.int8)
+        word_ids: dict[str, int] = {}
+        piece_word = np.asarray([word_ids.setdefault(q, len(word_ids)) if k == 3 else -1
+                                 for q, k in zip(table.pieces, piece_kind, strict=True)],
+                                dtype=np.int64)
+        offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(lengths) else lengths
+        reps = lengths[codes]
+        run_start = np.repeat(np.cumsum(reps) - reps, reps)
+        idx = np.repeat(offsets[codes], reps) + (np.arange(int(reps.sum())) - run_start)
+        kinds, ids = piece_kind[idx], piece_word[idx]
+        hyphen, word = kinds == 0, kinds == 3
+        doc_end, abstract_start = kinds == 1, kinds == 2
+        ended = np.cumsum(doc_end) - doc_end
+        in_title = (np.cumsum(abstract_start) - abstract_start) == ended
+        # A hyphen joins two words; any other hyphen is a break.
+        join = (hyphen & np.concatenate(([False], word[:-1]))
+                & np.concatenate((word[1:], [False])))
+        keep = ~join
+        self.words = list(word_ids)
+        key_ids: dict[str, int] = {}
+        word_key = np.asarray([key_ids.setdefault(singular(w), len(key_ids)) for w in self.words]
+                              + [-1], dtype=np.int64)
+        self.keys = list(key_ids)
+        self.word = ids[keep]
+        self.key = word_key[self.word]  # -1 indexes the appended -1
+        self.joined = np.concatenate(([False], join[:-1]))[keep]
+        self.doc = ended[keep].astype(np.int64)
+        self.title = in_title[keep]
+
+
+def _clean_field(value: object) -> str:
+    """A title or abstract as text, without the two characters that mark its ends."""
+    text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    if _DOC_END in text or _ABSTRACT_START in text:
+        text = text.replace(_DOC_END, " ").replace(_ABSTRACT_START, " ")
+    return text
+
+
+class _Phrases:
+    """Every phrase of 1–5 words that stands whole in the corpus, and which papers carry it.
+
+    Hand-written on numpy rather than scikit-learn's ``CountVectorizer`` because the
+    vectorizer joins words across punctuation and hyphen compounds ("generation RAG"
+    from "generation (RAG)", "augmented generation" from "retrieval-augmented
+    generation"), does not tell a title from an abstract, and needs minutes for 74k
+    abstracts; here every step is one array operation over all words.
+
+    Candidates are the phrases some title in the corpus uses (titles are written to
+    name topics), counted wherever they stand whole, in titles and abstracts: no
+    break inside, not cutting a hyphen compound, neither starting nor ending with a
+    stop or filler word (unless that word is hyphen-bound, as in "in-context
+    learning"), holding at least one word that is not generic. Phrases are keyed by
+    their words' singular forms.
+    """
+
+    def __init__(self, tok: _Tokens, *, max_words: int = _MAX_PHRASE_WORDS,
+                 min_count: int = MIN_LABEL_SUPPORT):
+        import numpy as np
+        import pandas as pd
+
+        self.tok = tok
+        key, joined = tok.key, tok.joined
+        n_tok, n_keys = len(key), max(len(tok.keys), 1)
+        stop = {singular(w) for w in _edge_stop_words()} | set(_edge_stop_words())
+        generic = {singular(w) for w in GENERIC_WORDS} | set(GENERIC_WORDS)
+        known = set(tok.keys)
+        bad = np.asarray([k in stop or k.isdigit() or len(k) < 2 or _adverb(k, known)
+                          for k in tok.keys] + [True])
+        index = {k: i for i, k in enumerate(tok.keys)}
+        self.verb_context = np.asarray([index[w] for w in _VERB_CONTEXT if w in index],
+                                       dtype=np.int64)
+        content = np.asarray([not b and k not in generic
+                              for k, b in zip(tok.keys, bad[:-1], strict=True)] + [False])
+        self.bad = bad
+        bad_tok, content_tok = bad[key], content[key]
+        content_sum = np.concatenate(([0], np.cumsum(content_tok)))
+        joined_pad = np.concatenate((joined, [False], [False]))
+        title = tok.title
+        positions, gids, self.level, self.first = [], [], [], []
+        offset = 0
+        weak = np.zeros(0, dtype=np.int64)
+        # A phrase may start only at a word that may start one (or is hyphen-bound).
+        can_start = (key >= 0) & (~bad_tok | joined_pad[1:n_tok + 1])
+        prev = np.where(can_start, key, -1)
+        for n in range(1, max_words + 1):
+            span = n_tok - n + 1
+            if span <= 0:
+                break
+            if n == 1:
+                value = prev
+            else:
+                value = np.full(span, -1, dtype=np.int64)
+                ok = (prev[:span] >= 0) & (key[n - 1:] >= 0)
+                value[ok] = prev[:span][ok] * n_keys + key[n - 1:][ok]
+            # Only phrases some title uses; codes numbered by the title occurrences.
+            vocab = pd.unique(value[(value >= 0) & title[:span]])
+            n_codes = len(vocab)
+            code = np.full(n_tok, -1, dtype=np.int64)
+            live = np.flatnonzero(value >= 0)
+            if n == 1:
+                lookup = np.full(n_keys, -1, dtype=np.int64)
+                lookup[vocab] = np.arange(n_codes)
+                code[live] = lookup[value[live]]
+            elif n_codes:
+                code[live] = pd.Index(vocab).get_indexer(value[live])
+            if not n_codes:
+                break
+            counts = np.bincount(code[code >= 0], minlength=n_codes)
+            code = np.where((code >= 0) & (counts[np.maximum(code, 0)] >= min_count), code, -1)
+            start = np.flatnonzero(code >= 0)
+            first = np.full(n_codes, -1, dtype=np.int64)
+            first[code[start]] = start  # any occurrence will do: all spell the same key
+            prev = code
+            end = start + n - 1
+            whole = ~joined[start] & ~joined_pad[end + 1]
+            if n == 1:
+                # Generic words ("prediction") stay, marked weak: a last resort for a label.
+                whole &= ~bad_tok[start]
+                weak = np.unique(code[start[whole & ~content_tok[start]]])
+            else:
+                whole &= content_sum[end + 1] - content_sum[start] > 0
+                whole &= (~bad_tok[start] | joined[start + 1]) & (~bad_tok[end] | joined[end])
+            start = start[whole]
+            positions.append(start)
+            gids.append(code[start] + offset)
+            self.level.append(np.full(n_codes, n, dtype=np.int64))
+            self.first.append(first)
+            offset += n_codes
+        self.level = np.concatenate(self.level) if self.level else np.zeros(0, dtype=np.int64)
+        self.first = np.concatenate(self.first) if self.first else np.zeros(0, dtype=np.int64)
+        self.n_grams = offset
+        self.weak = weak
+        self.pos = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
+        self.gid = np.concatenate(gids) if gids else np.zeros(0, dtype=np.int64)
+        n_docs = int(tok.doc.max()) + 1 if len(tok.doc) else 1
+        self.n_docs = n_docs
+        pair = pd.unique(self.gid * n_docs + tok.doc[self.pos])
+        self.pair_gid, self.pair_doc = pair // n_docs, pair % n_docs
+        in_title = tok.title[self.pos]
+        title_pair = pd.unique(self.gid[in_title] * n_docs + tok.doc[self.pos[in_title]])
+        self.title_gid, self.title_doc = title_pair // n_docs, title_pair % n_docs
+
+    def key_text(self, gid: int) -> str:
+        """The phrase's words in singular form, space-separated (the comparison key)."""
+        start, n = int(self.first[gid]), int(self.level[gid])
+        return " ".join(self.tok.keys[k] for k in self.tok.key[start:start + n])
+
+    def unfit(self, gids: Any) -> set[int]:
+        """The phrases among ``gids`` that do not stand as a name on their own.
+
+        Read from how the corpus uses each phrase, at all its occurrences:
+
+        * a *fragment*: at least ``_FRAGMENT_SHARE`` of its occurrences are preceded,
+          or followed, by the same word that may start or end a phrase ("augmented
+          generation" after "retrieval", "large language" before "models");
+        * a *dangling modifier*: almost always followed by another word that may end a
+          phrase ("social", "moral", "retrieval-augmented"), a lower bar for words with
+          an adjective's ending ("equivariant");
+        * a *verb*: often after "to", "can", "we", ... ("mitigate", "steer").
+        """
+        import numpy as np
+        import pandas as pd
+
+        if not len(gids):
+            return set()
+        sel = np.isin(self.gid, gids)
+        gid, pos = self.gid[sel], self.pos[sel]
+        n = self.level[gid]
+        key = self.tok.key
+        total = pd.Series(1, index=gid).groupby(level=0).sum()
+        best = pd.Series(0, index=total.index)
+        followed = same_next = pd.Series(0, index=total.index)
+        for side, neighbour in (("left", pos - 1), ("right", pos + n)):
+            inside = (neighbour >= 0) & (neighbour < len(key))
+            g, nb = gid[inside], key[neighbour[inside]]
+            usable = (nb >= 0) & ~self.bad[nb]
+            if side == "left":
+                verbish = np.isin(nb, self.verb_context)
+                verb = pd.Series(verbish.astype(int), index=g).groupby(level=0).sum()
+            if not usable.any():
+                continue
+            pairs = pd.DataFrame({"g": g[usable], "k": nb[usable]}).value_counts()
+            top = pairs.groupby(level="g").max()
+            best = best.combine(top, max, fill_value=0)
+            if side == "right":
+                followed = pd.Series(1, index=g[usable]).groupby(level=0).sum() - 1
+                any_word = nb >= 0
+                same_next = pd.DataFrame({"g": g[any_word], "k": nb[any_word]}).value_counts()
+                same_next = same_next.groupby(level="g").max()
+        total_f = total.astype(float)
+        fragment = ((best.reindex(total.index, fill_value=0) / total_f >= _FRAGMENT_SHARE)
+                    | (same_next.reindex(total.index, fill_value=0) / total_f >= _IDIOM_SHARE))
+        ids = total.index.to_numpy()
+        last = self.tok.key[self.first[ids] + self.level[ids] - 1]
+        adjective = np.asarray([self.tok.keys[k].endswith(_ADJECTIVE_ENDINGS) for k in last])
+        bar = np.where(adjective, _DANGLING_ADJECTIVE, _DANGLING_SHARE)
+        dangling = followed.reindex(total.index, fill_value=0) / total_f >= bar
+        verb = verb.reindex(total.index, fill_value=0) / total_f >= _VERB_SHARE
+        unfit = fragment | dangling | verb
+        return {int(g) for g in total.index[unfit.to_numpy()]}
+
+    def surfaces(self, gids: Iterable[int]) -> dict[int, str]:
+        """Each phrase as the corpus most often writes it (lower case, hyphens kept)."""
+        import numpy as np
+        import pandas as pd
+
+        gids = np.asarray(sorted(set(gids)), dtype=np.int64)
+        if not len(gids):
+            return {}
+        sel = np.isin(self.gid, gids)
+        gid, pos = self.gid[sel], self.pos[sel]
+        n = self.level[gid]
+        word, joined = self.tok.word, self.tok.joined
+        code = word[pos].copy()
+        width = 2 * (len(self.tok.words) + 1)
+        for k in range(1, int(n.max())):
+            more = n > k
+            idx = np.where(more, pos + k, pos)
+            step = np.where(more, word[idx] * 2 + joined[idx] + 1, 0)
+            code = pd.factorize(code * width + step)[0].astype(np.int64)
+        frame = pd.DataFrame({"g": gid, "s": code, "p": pos})
+        forms = frame.groupby(["g", "s"]).agg(count=("p", "size"), pos=("p", "min")).reset_index()
+        out: dict[int, tuple[int, str]] = {}
+        for g, count, start in zip(forms["g"], forms["count"], forms["pos"], strict=True):
+            text = self._written(int(start), int(self.level[g]))
+            if g not in out or (-count, text) < (-out[g][0], out[g][1]):
+                out[int(g)] = (int(count), text)
+        return {g: text for g, (_, text) in out.items()}
+
+    def _written(self, start: int, n: int) -> str:
+        words = self.tok.words
+        text = words[self.tok.word[start]]
+        for i in range(start + 1, start + n):
+            text += ("-" if self.tok.joined[i] else " ") + words[self.tok.word[i]]
+        return text
+
+
+_NOT_ADVERBS = frozenset(("assembly", "monopoly", "butterfly", "underbelly", "anomaly"))
+
+
+def _adverb(word: str, known: set[str]) -> bool:
+    """Whether ``word`` is an "-ly" adverb of a word the corpus also uses ("naturally")."""
+    if len(word) < 6 or not word.endswith("ly"):
+        return False
+    if len(word) >= 8 and word not in _NOT_ADVERBS:
+        return True
+    return any(base in known for base in (word[:-2], word[:-3] + "y", word[:-4] + "le",
+                                          word[:-4]))
+
+
+def _phrase_key(text: str) -> str:
+    """The comparison key of a written phrase: its words' singular forms."""
+    words = _TOKEN.findall(_POSSESSIVE.sub("", _clean_field(text).lower()))
+    return " ".join(singular(w) for w in words if w[0].isalnum())
+
+
+def _content_words(key_text: str) -> set[str]:
+    stop = _edge_stop_words()
+    return {w for w in key_text.split() if w not in stop}
+
+
+def _shown(written: str, casing: Mapping[str, str] | None, *, capitalize: bool = False) -> str:
+    """A phrase in the corpus's casing: ``"retrieval-augmented generation (rag)"`` words kept."""
+    pieces = re.split(r"([ -])", written)
+    shown = [p if p in (" ", "-") else display_word(p, casing) for p in pieces]
+    if capitalize and shown and shown[0] and shown[0] == shown[0].lower():
+        shown[0] = shown[0][:1].upper() + shown[0][1:]
+    return "".join(shown)
+
+
+def name_groups(
+    papers: Any,
+    *,
+    parent: Mapping[int, int] | None = None,
+    parent_labels: Mapping[int, str] | None = None,
+    n_terms: int = 10,
+    casing: Mapping[str, str] | None = None,
+) -> Any:
+    """Name each group of papers with a phrase its papers use, and list its key terms.
+
+    ``papers`` has columns ``paper_id``, ``title``, ``abstract`` and ``group`` (int;
+    -1 = unplaced, ignored). Returns one row per group (sorted by group): ``group``,
+    ``label``, ``top_terms`` (lower case, as written), ``display_terms`` (in the
+    corpus's casing), ``label_support`` (papers of the group carrying the label's
+    phrase, or either phrase of an "A and B" label) and ``size``.
+
+    Candidates are the whole phrases of ``_Phrases`` that at least
+    ``MIN_LABEL_SUPPORT`` papers of the group carry (all of them in a group smaller
+    than that) and that are not fragments of a longer phrase. A phrase scores
+    by how well the papers carrying it coincide with the group — the Jaccard index
+    of the two sets among the reference papers (all placed papers; for a strand, its
+    parent's papers), a c-TF-IDF-like contrast — times a title weight: half for a
+    phrase only abstracts use, full for one in every carrier's title. Inside a group
+    a phrase gives way to a longer one that contains it and covers most of its
+    papers ("activation steering" over "steering"). When two phrases together match
+    the group clearly better than one ("Hallucination and retrieval-augmented
+    generation"), the label joins them with "and". A strand's label avoids its
+    parent's phrases; labels are unique across the groups named in one call. Ties
+    are broken by the phrase's text, so the result does not depend on row order.
+    """
+    import numpy as np
+    import pandas as pd
+    from scipy import sparse
+
+    columns = ["group", "label", "top_terms", "display_terms", "label_support", "size"]
+    placed = papers[papers["group"].astype(int) >= 0]
+    if placed.empty:
+        return pd.DataFrame(columns=columns)
+    groups = sorted({int(g) for g in placed["group"]})
+    group_index = {g: i for i, g in enumerate(groups)}
+    tok = _Tokens(placed["title"].tolist(), placed["abstract"].tolist())
+    phrases = _Phrases(tok)
+    doc_group = np.asarray([group_index[int(g)] for g in placed["group"]], dtype=np.int64)
+    n_groups, n_grams = len(groups), max(phrases.n_grams, 1)
+    size = np.bincount(doc_group, minlength=n_groups)
+
+    # Reference set of each group: its parent's papers when the parent has two or more
+    # named groups, else every placed paper.
+    parent = parent or {}
+    parent_of = np.asarray([parent.get(g, -1) if parent.get(g) is not None else -1
+                            for g in groups], dtype=np.int64)
+    siblings = Counter(int(p) for p in parent_of if p >= 0)
+    use_parent = np.asarray([p >= 0 and siblings[int(p)] >= 2 for p in parent_of])
+    parent_ids = sorted(siblings)
+    parent_index = np.asarray([parent_ids.index(int(p)) if u else -1
+                               for p, u in zip(parent_of, use_parent, strict=True)],
+                              dtype=np.int64)
+
+
+    # Papers per (group, phrase), in the titles per (group, phrase), per (parent, phrase).
+    pair_group = doc_group[phrases.pair_doc]
+    cell, d = np.unique(pair_group * n_grams + phrases.pair_gid, return_counts=True)
+    title_cell, t_counts = np.unique(doc_group[phrases.title_doc] * n_grams + phrases.title_gid,
+                                     return_counts=True)
+    t = np.zeros(len(cell), dtype=np.int64)
+    t[np.searchsorted(cell, title_cell)] = t_counts
+    g_of, gid_of = cell // n_grams, cell % n_grams
+    total = np.bincount(phrases.pair_gid, minlength=n_grams)
+    ref = total[gid_of].astype(np.int64)
+    in_parent = use_parent[g_of]
+    if in_parent.any():
+        _, p_inverse = np.unique(parent_index[g_of[in_parent]] * n_grams + gid_of[in_parent],
+                                 return_inverse=True)
+        p_counts = np.bincount(p_inverse, weights=d[in_parent])
+        ref[in_parent] = p_counts[p_inverse].astype(np.int64)
+    min_support = np.minimum(MIN_LABEL_SUPPORT, size)
+    jaccard = d / (size[g_of] + ref - d)
+    score = jaccard * (0.5 + 0.5 * t / d)
+    weak = np.isin(gid_of, phrases.weak)
+    score[weak] *= _WEAK
+    keep = d >= min_support[g_of]
+    # The best _POOL candidates of each group (all ties at the cut kept).
+    rows = np.flatnonzero(keep)
+    rows = rows[np.lexsort((-score[rows], g_of[rows]))]
+    rank = np.arange(len(rows)) - np.searchsorted(g_of[rows], g_of[rows])
+    cut = np.full(n_groups, -np.inf)
+    at_cut = rows[rank == 2 * _POOL - 1]
+    cut[g_of[at_cut]] = score[at_cut]
+    rows = rows[score[rows] >= cut[g_of[rows]]]
+    pooled = np.unique(gid_of[rows])
+    fragments = phrases.unfit(pooled)
+    key_text = {int(g): phrases.key_text(int(g)) for g in pooled}
+
+    excluded: dict[int, set[str]] = {}
+    for g, p in zip(groups, parent_of, strict=True):
+        label = (parent_labels or {}).get(int(p)) if p >= 0 else None
+        if label:
+            keys = {_phrase_key(label)} | {_phrase_key(part) for part in re.split(
+                r"\s+(?:and|&)\s+|,\s*", label)}
+            keys |= {"".join(w[0] for w in re.split(r"[ -]", k)) for k in keys
+                     if len(re.split(r"[ -]", k)) > 1}  # and their acronyms ("RAG")
+            excluded[g] = {k for k in keys if k}
+
+    # Which pooled phrase each placed paper carries (for "A and B" unions).
+    pool_index = {int(g): i for i, g in enumerate(pooled)}
+    in_pool = np.isin(phrases.pair_gid, pooled)
+    carries = sparse.csr_matrix(
+        (np.ones(int(in_pool.sum())), (phrases.pair_doc[in_pool],
+                                       np.searchsorted(pooled, phrases.pair_gid[in_pool]))),
+        shape=(len(placed), len(pooled)))
+    carries_csc = carries.tocsc()
+
+    options: dict[int, list[tuple[float, str, int, list[str]]]] = {}
+    terms: dict[int, list[int]] = {}
+    for gi, g in enumerate(groups):
+        mine = rows[g_of[rows] == gi]
+        cands = [(float(score[r]), key_text[int(gid_of[r])], int(gid_of[r]), int(d[r]),
+                  int(t[r]), int(ref[r])) for r in mine
+                 if int(gid_of[r]) not in fragments
+                 and key_text[int(gid_of[r])] not in excluded.get(g, ())]
+        support = {c[1]: c[3] for c in cands}
+        cands = [c for c in cands if not any(
+            len(other) > len(c[1]) and f" {c[1]} " in f" {other} "
+            and n >= _ABSORB_SHARE * c[3] for other, n in support.items())]
+        cands.sort(key=lambda c: (-c[0], c[1]))
+        weak_ids = set(phrases.weak[np.isin(phrases.weak, [c[2] for c in cands])].tolist())
+        # Key terms: specific first (share of the phrase's papers in the group), then common.
+        terms[g] = [c[2] for c in sorted(cands, key=lambda c: (
+            -(c[3] / (c[5] + 2)) * (c[3] / size[gi]) ** 0.5 * (0.5 + 0.5 * c[4] / c[3]), c[1]))
+            if c[2] not in weak_ids]
+        singles = [(s, [gid], dd, [kt]) for s, kt, gid, dd, _, _ in cands[:_POOL]]
+        pairs = []
+        top = [c for c in cands if c[2] not in weak_ids][:_PAIR_POOL]
+        n = int(size[gi])
+        if len(top) >= 2 and top[0][3] < _COVER * n:
+            cols = [pool_index[c[2]] for c in top]
+            members = np.flatnonzero(doc_group == gi)
+            x = carries[members][:, cols]
+            inside = (x.T @ x).toarray()
+            if use_parent[gi]:
+                ref_docs = np.flatnonzero(parent_index[doc_group] == parent_index[gi])
+                xr = carries[ref_docs][:, cols]
+            else:
+                xr = carries_csc[:, cols]
+            outside = (xr.T @ xr).toarray()
+            for ia, ca in enumerate(top[:_FIRST_POOL]):
+                single = ca[3] / (n + ca[5] - ca[3])
+                for ib, cb in enumerate(top):
+                    if (ib == ia or cb[3] < _PAIR_PRECISION * cb[5] or min(ca[4], cb[4]) < 1
+                            or (" " not in cb[1] and cb[4] < _PAIR_TITLES * cb[3]
+                                and cb[3] < _PAIR_DISTINCT * cb[5])
+                            or (" " not in cb[1] and cb[4] < 2 and cb[3] < _PAIR_DISTINCT * cb[5])
+                            or _content_words(ca[1]) & _content_words(cb[1])):
+                        continue
+                    union = ca[3] + cb[3] - inside[ia, ib]
+                    union_ref = ca[5] + cb[5] - outside[ia, ib]
+                    joint = union / (n + union_ref - union)
+                    if union - ca[3] < max(2, 0.1 * n) or joint <= single:
+                        continue
+                    weight = 0.5 + 0.5 * (ca[4] + cb[4]) / (ca[3] + cb[3])
+                    first, second = sorted((ca, cb), key=lambda c: (-c[3], c[1]))
+                    pairs.append((joint * weight, [first[2], second[2]], int(union),
+                                  [first[1], second[1]]))
+        ranked = sorted(singles + pairs, key=lambda o: (-o[0], " and ".join(o[3])))
+        options[g] = ranked
+
+    used_gids = {gid for g in groups for gid in terms[g][:n_terms]}
+    used_gids |= {gid for g in groups for o in options[g] for gid in o[1]}
+    written = phrases.surfaces(used_gids)
+
+    labels: dict[int, tuple[str, int]] = {}
+    taken: set[str] = set()
+    order = sorted(groups, key=lambda g: (-(options[g][0][0] if options[g] else -1.0), g))
+    for g in order:
+        p = parent.get(g)
+        avoid = {(parent_labels or {}).get(p, "").lower()} if p is not None else set()
+        for _, gids, support, _ in options[g]:
+            text = _shown(written[gids[0]], casing, capitalize=True)
+            if len(gids) > 1:
+                text += " and " + _shown(written[gids[1]], casing)
+            if text.lower() not in taken and text.lower() not in avoid:
+                labels[g] = (text, support)
+                break
+        else:
+            text = f"{FALLBACK_NAME} ({g})" if len(groups) > 1 else FALLBACK_NAME
+            labels[g] = (text, 0)
+        taken.add(labels[g][0].lower())
+
+    out = []
+    for gi, g in enumerate(groups):
+        top_terms = [written[gid] for gid in terms[g][:n_terms]]
+        out.append({
+            "group": g, "label": labels[g][0], "top_terms": top_terms,
+            "display_terms": [_shown(w, casing) for w in top_terms],
+            "label_support": labels[g][1], "size": int(size[gi]),
+        })
+    return pd.DataFrame(out, columns=columns)
