@@ -103,7 +103,7 @@ def split_records(text: str) -> list[tuple[int, dict[str, list[str]], list[tuple
             last_tag = tag
         elif _CONTINUATION.match(line) and fields is not None and last_tag is not None:
             values = fields[last_tag]
-            values[-1] = _join(values[-1], line.strip())
+            values[-1] = _join(values[-1], line.lstrip())
         else:
             if fields is None:
                 fields = {}
