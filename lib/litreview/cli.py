@@ -12,7 +12,7 @@ import yaml
 
 from litreview import __version__, config
 
-INPUT_FORMATS = ("auto", "hfpapers", "bibtex", "ris", "csv", "jsonl")
+INPUT_FORMATS = ("auto", "hfpapers", "bibtex", "ris", "csv", "jsonl", "medline", "wos", "openalex", "csljson")  # noqa: E501
 
 
 def build_parser() -> argparse.ArgumentParser:
