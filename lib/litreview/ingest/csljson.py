@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from litreview.ingest.jsontext import split_items
+from litreview.ingest.metadata import cited_by_in_note, split_keyword_field
 from litreview.ingest.records import RawRecord, excerpt_of
 
 FORMAT = "csljson"
@@ -90,8 +91,7 @@ def to_record(item: dict[str, Any], source: str, line: int, raw: str) -> RawReco
     year, month = csl_date(item.get("issued"))
     if year is None:
         year, month = csl_date(item.get("published-print") or item.get("published-online"))
-    keyword = _text(item.get("keyword"))
-    keywords = [k.strip() for k in re.split(r"[;,]", keyword) if k.strip()] if keyword else []
+    keywords = split_keyword_field(_text(item.get("keyword")))
     if isinstance(item.get("keyword"), list):
         keywords = [k for k in (_text(v) for v in item["keyword"]) if k]
     arxiv = None
@@ -114,7 +114,7 @@ def to_record(item: dict[str, Any], source: str, line: int, raw: str) -> RawReco
         venue=_text(item.get("container-title")) or _text(item.get("publisher")),
         url=_text(item.get("URL")),
         keywords=keywords,
-        cited_by=None,
-        document_type=_text(item.get("type")),
+        cited_by=cited_by_in_note(item.get("note")),
+        document_type=_text(item.get("genre")) or _text(item.get("type")),
         excerpt=excerpt_of(raw),
     )

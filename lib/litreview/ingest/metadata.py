@@ -200,13 +200,20 @@ def ris_metadata(fields: dict[str, Any]) -> dict[str, Any]:
     notes = fields.get("notes") or []
     notes = notes if isinstance(notes, list) else [notes]
     cited = next((c for c in map(cited_by_in_note, notes) if c is not None), None)
+    pmid = next((m.group(1) for n in notes if (m := re.match(r"PMID:\s*(\d+)", str(n)))), None)
+    customs = [str(fields.get(f"custom{i}") or "") for i in range(1, 9)]
+    arxiv = next((c for c in customs if c.lower().startswith("arxiv:")), None)
     date = fields.get("date") or fields.get("publication_year") or fields.get("year")
-    return {
+    extra = {
         "month": date,
+        "pmid": pmid,
         "keywords": keywords,
         "cited_by": cited,
-        "document_type": fields.get("type_of_reference"),
+        "document_type": fields.get("type_of_work") or fields.get("type_of_reference"),
     }
+    if arxiv:
+        extra["arxiv_id"] = arxiv
+    return extra
 
 
 def jsonl_metadata(obj: dict[str, Any]) -> dict[str, Any]:
