@@ -226,30 +226,33 @@ def to_ris(rows: Sequence[dict[str, Any]]) -> str:
     return rispy.dumps(references, implementation=_PlainRisWriter)
 
 
+def csl_item(row: dict[str, Any], key: str) -> dict[str, Any]:
+    """Return one paper row as a CSL-JSON item with id ``key`` (empty fields left out)."""
+    year, month = _int(row, "year"), _int(row, "month")
+    item: dict[str, Any] = {"id": key, "type": _types(row)[2]}
+    authors = []
+    for name in _list(row, "authors"):
+        family, sep, given = name.partition(", ")
+        authors.append({"family": family, "given": given} if sep else {"literal": name})
+    optional: Iterable[tuple[str, Any]] = (
+        ("title", _text(row, "title")),
+        ("author", authors),
+        ("issued", {"date-parts": [[year, month] if month else [year]]} if year else None),
+        ("container-title", _text(row, "venue")),
+        ("DOI", _text(row, "doi")),
+        ("PMID", _text(row, "pmid")),
+        ("number", f"arXiv:{_text(row, 'arxiv_id')}" if _text(row, "arxiv_id") else None),
+        ("URL", _safe_url(_text(row, "url"))),
+        ("abstract", _text(row, "abstract")),
+        ("keyword", "; ".join(k.replace(";", ",") for k in _keywords(row)) or None),
+        ("genre", _text(row, "document_type")),
+        ("note", "\n".join(_notes(row)) or None),
+    )
+    item.update((name, value) for name, value in optional if value)
+    return item
+
+
 def to_csljson(rows: Sequence[dict[str, Any]]) -> str:
-    """Return the papers as a CSL-JSON array (Zotero's "Import from Clipboard/File")."""
-    items = []
-    for key, row in zip(citation_keys(rows), rows, strict=True):
-        year, month = _int(row, "year"), _int(row, "month")
-        item: dict[str, Any] = {"id": key, "type": _types(row)[2]}
-        authors = []
-        for name in _list(row, "authors"):
-            family, sep, given = name.partition(", ")
-            authors.append({"family": family, "given": given} if sep else {"literal": name})
-        optional: Iterable[tuple[str, Any]] = (
-            ("title", _text(row, "title")),
-            ("author", authors),
-            ("issued", {"date-parts": [[year, month] if month else [year]]} if year else None),
-            ("container-title", _text(row, "venue")),
-            ("DOI", _text(row, "doi")),
-            ("PMID", _text(row, "pmid")),
-            ("number", f"arXiv:{_text(row, 'arxiv_id')}" if _text(row, "arxiv_id") else None),
-            ("URL", _safe_url(_text(row, "url"))),
-            ("abstract", _text(row, "abstract")),
-            ("keyword", "; ".join(k.replace(";", ",") for k in _keywords(row)) or None),
-            ("genre", _text(row, "document_type")),
-            ("note", "\n".join(_notes(row)) or None),
-        )
-        item.update((name, value) for name, value in optional if value)
-        items.append(item)
+    """Return the papers as a CSL-JSON array (Zotero: File > Import…)."""
+    items = [csl_item(row, key) for key, row in zip(citation_keys(rows), rows, strict=True)]
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
