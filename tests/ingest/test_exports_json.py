@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from litreview.ingest import ingest_paths
+from litreview.ingest import csljson, ingest_paths, openalex
 from litreview.ingest.jsontext import split_items
 from litreview.ingest.openalex import rebuild_abstract
 from litreview.ingest.reading import detect_format
@@ -179,3 +181,26 @@ def test_split_items_one_object_and_json_lines():
     assert [i.line for i in split_items('\n\n{"a": 1}')] == [3]
     items = split_items('{"a": 1}\n\n{"b": 2}\n')
     assert [(i.line, i.value) for i in items] == [(1, {"a": 1}), (3, {"b": 2})]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.just('{"id": "https://openalex.org/W1", "title": "T", "type": "article"}'),
+            st.just('\t{\n\t\t"title": "broken'),
+            st.just("\t{"),
+            st.just("\t},"),
+            st.just(","),
+            st.text(alphabet='{}[]":,\n\t ab1', max_size=30),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from(["[\n", "", '{"results": [\n']),
+)
+def test_json_parsers_never_raise(parts, opening):
+    text = opening + "\n".join(parts)
+    for parse in (openalex.parse, csljson.parse):
+        records, messages = parse(text, "f.json")
+        assert all(r.line >= 1 for r in records)
+        assert all(m.startswith("f.json:") for m in messages)

@@ -149,6 +149,8 @@ def test_wos_missing_er_and_truncated_file_are_rejected_with_lines(write):
     assert records.iloc[0]["reason"].startswith("WoS record not closed by ER")
     assert records.iloc[2]["reason"].startswith("truncated WoS record")
     assert result.papers.iloc[0]["title"] == "Second paper"
+    unclosed = wos.parse(_wos_record("Last", "An abstract.").replace("ER\n", "EF\n"), "s.txt")
+    assert unclosed[0][0].reject_reason.startswith("WoS record not closed by ER")
 
 
 _WORD = st.text(alphabet=string.ascii_letters + string.digits + "-'(),:", min_size=1, max_size=12)

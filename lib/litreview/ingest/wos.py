@@ -63,6 +63,9 @@ def parse(text: str, source: str) -> tuple[list[RawRecord], list[str]]:
             else:
                 close(None)
             fields, last_tag = None, None
+        elif match and match.group(1) == "EF" and fields is not None:
+            close(f"WoS record not closed by ER (the file ends at line {number})")
+            fields, last_tag = None, None
         elif match and match.group(1) in _HEADER_TAGS and fields is None:
             continue
         elif fields is None:
