@@ -93,7 +93,9 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-INPUT_FORMATS = ("auto", "hfpapers", "bibtex", "ris", "csv", "jsonl")
+INPUT_FORMATS = (
+    "auto", "hfpapers", "bibtex", "ris", "csv", "jsonl", "medline", "wos", "openalex", "csljson",
+)
 EMBEDDING_BACKENDS = ("torch", "onnx-int8", "two-stage", "auto")
 HDBSCAN_SELECTIONS = ("leaf", "eom")
 OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions", "none")

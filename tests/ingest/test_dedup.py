@@ -124,7 +124,7 @@ def test_provenance_and_richest_fields_win(write):
     assert len(result.papers) == 1
     assert paper["title"] == "Same Paper"  # the first appearance names the paper
     assert paper["abstract"] == abstract_text()
-    assert (paper["doi"], paper["year"], paper["authors"]) == ("10.5555/x", 2020, "A. B; C. D")
+    assert (paper["doi"], paper["year"], paper["authors"]) == ("10.5555/x", 2020, ["A. B", "C. D"])
     assert paper["sources"] == ["a.jsonl:1", "b.jsonl:1"]
     assert list(result.records.status) == ["kept", "duplicate"]
 

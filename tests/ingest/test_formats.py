@@ -84,11 +84,11 @@ def test_exports_merge_across_formats():
 def test_export_fields_are_kept():
     papers = ingest_paths([EXPORTS / "ieee-export.csv"]).papers
     first = papers.iloc[0]
-    assert first["authors"] == "P. Kogge; J. Shalf"
+    assert first["authors"] == ["P. Kogge", "J. Shalf"]
     assert first["doi"].startswith("10.1109/")
     assert first["year"] == 2013
     scopus = ingest_paths([EXPORTS / "scopus-export.csv"]).papers.iloc[0]
-    assert scopus["authors"].startswith("Phillips J.C.; Braun R.")
+    assert scopus["authors"][:2] == ["Phillips J.C.", "Braun R."]
     assert scopus["source_ids"][0].startswith("2-s2.0-")
 
 

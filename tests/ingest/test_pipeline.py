@@ -37,7 +37,7 @@ def test_accounting_invariant_on_every_fixture(write):
     messy = write("messy.txt", f"A Title\nB Title\n{abstract_text()}\n")
     result = ingest_paths([SEED_DIR, EXPORTS, messy])
     _assert_accounting(result)
-    assert compute_source_counts(result).records.sum() == len(result.records) == 293 + 85 + 2
+    assert compute_source_counts(result).records.sum() == len(result.records) == 293 + 110 + 2
 
 
 def test_run_ingest_writes_tables_and_manifest(tmp_path):

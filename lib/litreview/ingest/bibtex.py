@@ -5,6 +5,7 @@ from __future__ import annotations
 import bibtexparser
 from bibtexparser import model
 
+from litreview.ingest.metadata import bibtex_metadata
 from litreview.ingest.records import RawRecord, excerpt_of, message
 
 FORMAT = "bibtex"
@@ -76,6 +77,7 @@ def _entry_record(entry: model.Entry, source: str, line: int) -> RawRecord:
         venue=fields.get("journal") or fields.get("booktitle") or fields.get("publisher"),
         url=fields.get("url"),
         excerpt=excerpt_of(entry.raw or fields.get("title")),
+        **bibtex_metadata(fields, entry.entry_type),
     )
 
 

@@ -1,4 +1,4 @@
-"""Group records of the same paper: same DOI or arXiv id, same normalized title, fuzzy title.
+"""Group records of the same paper: same DOI, PMID or arXiv id, same normalized title, fuzzy title.
 
 Fuzzy matching never loops over all pairs in Python: titles are blocked by their rarest
 words, and within a block ``rapidfuzz.process.cdist`` scores the pairs in C++.
@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 from litreview.ingest.clean import fuzzy_title_form
 
 #: Strength of each kind of evidence; a duplicate reports the strongest link it has.
-_RANK = {"same DOI": 0, "same arXiv id": 1, "same normalized title": 2, "fuzzy": 3}
+_RANK = {"same DOI": 0, "same PMID": 1, "same arXiv id": 2, "same normalized title": 3, "fuzzy": 4}
 _BLOCK_KEYS_PER_TITLE = 3
 _MAX_BLOCK = 2000
 _STOPWORDS = frozenset(
@@ -60,6 +60,7 @@ class DedupKeys:
     doi: str | None
     arxiv_id: str | None
     title: str | None
+    pmid: str | None = None
 
 
 @dataclass
@@ -75,6 +76,7 @@ class _UnionFind:
         self.parent = list(range(len(keys)))
         self.dois = [{k.doi} if k.doi else set() for k in keys]
         self.arxiv = [{k.arxiv_id} if k.arxiv_id else set() for k in keys]
+        self.pmids = [{k.pmid} if k.pmid else set() for k in keys]
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -87,6 +89,7 @@ class _UnionFind:
         return bool(
             (self.dois[ra] and self.dois[rb] and not self.dois[ra] & self.dois[rb])
             or (self.arxiv[ra] and self.arxiv[rb] and not self.arxiv[ra] & self.arxiv[rb])
+            or (self.pmids[ra] and self.pmids[rb] and not self.pmids[ra] & self.pmids[rb])
         )
 
     def union(self, a: int, b: int) -> None:
@@ -95,6 +98,7 @@ class _UnionFind:
             self.parent[rb] = ra
             self.dois[ra] |= self.dois[rb]
             self.arxiv[ra] |= self.arxiv[rb]
+            self.pmids[ra] |= self.pmids[rb]
 
 
 def find_duplicates(keys: Sequence[DedupKeys], fuzzy_threshold: float = 92.0) -> DedupResult:
@@ -112,7 +116,7 @@ def find_duplicates(keys: Sequence[DedupKeys], fuzzy_threshold: float = 92.0) ->
             if best[i] is None or candidate < best[i]:
                 best[i] = candidate
 
-    for attr, kind in (("doi", "same DOI"), ("arxiv_id", "same arXiv id")):
+    for attr, kind in (("doi", "same DOI"), ("pmid", "same PMID"), ("arxiv_id", "same arXiv id")):
         first: dict[str, int] = {}
         for i, k in enumerate(keys):
             value = getattr(k, attr)

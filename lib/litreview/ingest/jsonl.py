@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from litreview.ingest.metadata import jsonl_metadata
 from litreview.ingest.records import RawRecord, excerpt_of
 
 FORMAT = "jsonl"
@@ -124,8 +125,8 @@ def _record(obj: object, source: str, line: int, raw: str) -> RawRecord:
         arxiv_id=arxiv,
         source_id=identifier,
         year=_get(obj, "year", "published", "date", "update_date"),
-        authors=_get(obj, "authors", "author"),
         venue=_get(obj, "venue", "journal", "journal-ref"),
         url=_get(obj, "url", "link"),
         excerpt=excerpt_of(raw),
+        **{"authors": _get(obj, "authors", "author"), **jsonl_metadata(obj)},
     )

@@ -12,7 +12,8 @@ from typing import Any
 import pandas as pd
 
 from litreview import io, manifest
-from litreview.ingest import bibtex, clean, dedup, hfpapers, jsonl, reading, ris, tabular
+from litreview.ingest import bibtex, clean, dedup, hfpapers, jsonl, metadata, reading, ris, tabular
+from litreview.ingest.formats import EXPORT_PARSERS
 from litreview.ingest.records import MAX_FIELD_CHARS, IngestError, RawRecord, message
 
 PARSERS = {
@@ -21,6 +22,7 @@ PARSERS = {
     "ris": ris.parse,
     "csv": tabular.parse,
     "jsonl": jsonl.parse,
+    **EXPORT_PARSERS,
 }
 INPUT_FORMATS = ("auto", *PARSERS)
 PAPER_COLUMNS = [
@@ -38,6 +40,7 @@ PAPER_COLUMNS = [
     "url",
     "source_ids",
     "n_records",
+    *metadata.METADATA_COLUMNS,
 ]
 RECORD_COLUMNS = [
     "source_file",
@@ -53,7 +56,17 @@ RECORD_COLUMNS = [
     "excerpt",
 ]
 
-_PAPER_TEXT = ["paper_id", "title", "abstract", "authors", "doi", "arxiv_id", "venue", "url"]
+_PAPER_TEXT = [
+    "paper_id",
+    "title",
+    "abstract",
+    "doi",
+    "arxiv_id",
+    "venue",
+    "url",
+    "pmid",
+    "document_type",
+]
 _RECORD_TEXT = [c for c in RECORD_COLUMNS if c != "line"]
 
 
@@ -202,8 +215,7 @@ def _clean(record: RawRecord, keep_title_only: bool) -> dict[str, Any]:
         "abstract": abstract,
         "doi": doi,
         "arxiv_id": arxiv_id,
-        "year": clean.parse_year(record.year),
-        "authors": clean.normalize_authors(record.authors),
+        **metadata.clean_metadata(record, arxiv_id),
         "venue": clean.clean_text(record.venue),
         "url": clean.clean_text(record.url),
         "urls": urls,
@@ -216,7 +228,8 @@ def _clean(record: RawRecord, keep_title_only: bool) -> dict[str, Any]:
 def _merge(rows: list[dict[str, Any]], fuzzy_threshold: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     candidates = [i for i, row in enumerate(rows) if not row["reject_reason"]]
     keys = [
-        dedup.DedupKeys(rows[i]["doi"], rows[i]["arxiv_id"], rows[i]["title"]) for i in candidates
+        dedup.DedupKeys(rows[i]["doi"], rows[i]["arxiv_id"], rows[i]["title"], rows[i]["pmid"])
+        for i in candidates
     ]
     found = dedup.find_duplicates(keys, fuzzy_threshold)
     members: dict[int, list[int]] = {}
@@ -266,7 +279,8 @@ def _merge(rows: list[dict[str, Any]], fuzzy_threshold: float) -> tuple[pd.DataF
             }
         )
     papers_df = pd.DataFrame(papers, columns=PAPER_COLUMNS)
-    papers_df["year"] = papers_df["year"].astype("Int64")
+    for column in ("year", "month", "cited_by"):
+        papers_df[column] = papers_df[column].astype("Int64")
     papers_df["n_records"] = papers_df["n_records"].astype("int64")
     records_df = pd.DataFrame(record_rows, columns=RECORD_COLUMNS)
     records_df["line"] = records_df["line"].astype("int64")
@@ -278,10 +292,18 @@ def _merge(rows: list[dict[str, Any]], fuzzy_threshold: float) -> tuple[pd.DataF
 
 
 def _combine(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Merge the records of one paper: the first record's title, the richest other fields."""
+    """Merge the records of one paper, preferring the record with the richest metadata.
+
+    The first record names the paper (its title). The others are ranked by how many metadata
+    fields they carry (input order breaks ties): year/month, DOI, venue ... come from the
+    best-ranked record that has them, the
+    abstract and the author list are the longest, keywords and URLs the union, ``cited_by``
+    the largest count.
+    """
+    ranked = sorted(rows, key=metadata.richness, reverse=True)  # stable: ties keep input order
 
     def first(name: str) -> Any:
-        return next((r[name] for r in rows if r[name] is not None), None)
+        return next((r[name] for r in ranked if r[name] is not None), None)
 
     def longest(name: str) -> Any:
         values = [r[name] for r in rows if r[name]]
@@ -290,11 +312,18 @@ def _combine(rows: list[dict[str, Any]]) -> dict[str, Any]:
     def union(name: str) -> list[str]:
         return list(dict.fromkeys(v for r in rows for v in r[name]))
 
+    dated = next((r for r in ranked if r["year"] is not None), None)
+    counts = [r["cited_by"] for r in rows if r["cited_by"] is not None]
     return {
-        "title": first("title"),
+        "title": next((r["title"] for r in rows if r["title"] is not None), None),
         "abstract": longest("abstract"),
-        "year": first("year"),
-        "authors": longest("authors"),
+        "year": dated["year"] if dated else None,
+        "month": dated["month"] if dated else None,
+        "authors": longest("authors") or [],
+        "pmid": first("pmid"),
+        "keywords": keyword_union(rows),
+        "cited_by": max(counts) if counts else None,
+        "document_type": first("document_type"),
         "doi": first("doi"),
         "arxiv_id": first("arxiv_id"),
         "urls": union("urls"),
@@ -307,12 +336,19 @@ def _combine(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def keyword_union(rows: list[dict[str, Any]]) -> list[str]:
+    """Keywords of all records of one paper, case-insensitive duplicates dropped."""
+    return metadata.keyword_list(k for r in rows for k in r["keywords"])
+
+
 def _paper_id(paper: dict[str, Any], used: set[str]) -> str:
     """Return ``p-`` + 12 hex of the SHA-1 of the paper's identity (DOI, arXiv id or title)."""
     if paper["doi"]:
         identity = "doi:" + paper["doi"]
     elif paper["arxiv_id"]:
         identity = "arxiv:" + paper["arxiv_id"]
+    elif paper["pmid"]:
+        identity = "pmid:" + paper["pmid"]
     else:
         identity = "title:" + clean.normalize_title_key(paper["title"])
     paper_id = "p-" + hashlib.sha1(identity.encode("utf-8")).hexdigest()[:12]

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from litreview.ingest.formats import EXPORT_EXTENSIONS, EXPORT_PARSERS, detect_export
 from litreview.ingest.records import IngestError, message
 
-FORMATS = ("hfpapers", "bibtex", "ris", "csv", "jsonl")
+FORMATS = ("hfpapers", "bibtex", "ris", "csv", "jsonl", *EXPORT_PARSERS)
 _EXTENSION_FORMATS = {
     ".bib": "bibtex",
     ".bibtex": "bibtex",
@@ -26,6 +27,7 @@ _EXTENSION_FORMATS = {
     ".ndjson": "jsonl",
     ".json": "jsonl",
     ".txt": "hfpapers",
+    **EXPORT_EXTENSIONS,
 }
 _TITLE_HEADERS = {"title", "document title", "ti", "article title", "paper title"}
 
@@ -143,6 +145,8 @@ def detect_format(text: str, path: Path) -> str:
     """Guess the format from the content first, the file extension second."""
     head = text[:65536]
     stripped = head.lstrip()
+    if exported := detect_export(head):
+        return exported
     if re.search(r"^\s*@[A-Za-z]+\s*[{(]", head, re.MULTILINE) and re.search(
         r"^\s*@[A-Za-z]+\s*[{(][^\n]*,", head, re.MULTILINE
     ):

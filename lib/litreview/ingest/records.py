@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: A field longer than this is not a title or an abstract but a pasted dump: the record is
 #: rejected (not truncated, so junk never reaches the topic model silently).
@@ -16,7 +16,11 @@ class IngestError(Exception):
 
 @dataclass
 class RawRecord:
-    """One record as read from a file, before cleaning; ``line`` is 1-based (0 = whole file)."""
+    """One record as read from a file, before cleaning; ``line`` is 1-based (0 = whole file).
+
+    ``authors`` is one string (``"A; B"``, BibTeX ``"A and B"``) or a list of names;
+    ``year``/``month`` may be any text holding them (``"2021 Mar"``, ``"2021-03-04"``).
+    """
 
     source_file: str
     line: int
@@ -27,11 +31,16 @@ class RawRecord:
     arxiv_id: str | None = None
     source_id: str | None = None
     year: object = None
-    authors: str | None = None
+    authors: str | list[str] | None = None
     venue: str | None = None
     url: str | None = None
     reject_reason: str | None = None
     excerpt: str = ""
+    month: object = None
+    pmid: str | None = None
+    keywords: list[str] = field(default_factory=list)
+    cited_by: object = None
+    document_type: str | None = None
 
 
 def excerpt_of(text: str | None) -> str:

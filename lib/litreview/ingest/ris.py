@@ -6,6 +6,7 @@ import re
 
 import rispy
 
+from litreview.ingest.metadata import ris_metadata
 from litreview.ingest.records import RawRecord, excerpt_of, message
 
 FORMAT = "ris"
@@ -81,4 +82,5 @@ def _record(fields: dict, source: str, line: int) -> RawRecord:
         venue=_first(fields.get("secondary_title") or fields.get("journal_name")),
         url=_first(fields.get("urls") or fields.get("url")),
         excerpt=excerpt_of(_first(fields.get("title"))),
+        **ris_metadata(fields),
     )

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import io
 
+from litreview.ingest.metadata import split_keyword_field
 from litreview.ingest.records import MAX_FIELD_CHARS, RawRecord, excerpt_of
 
 FORMAT = "csv"
@@ -20,6 +21,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "url": ("link", "pdf link", "url"),
     "source_id": ("eid", "ut", "ut (unique wos id)", "id", "accession number"),
     "arxiv_id": ("arxiv_id", "arxiv id", "arxiv"),
+    "month": ("month", "publication date", "pd"),
+    "pmid": ("pubmed id", "pmid", "pm"),
+    "keywords": ("author keywords", "keywords", "de"),
+    "cited_by": ("cited by", "times cited", "article citation count", "tc", "cited_by"),
+    "document_type": ("document type", "dt", "type"),
 }
 _NO_ABSTRACT = {"[no abstract available]", "no abstract available", "n/a"}
 
@@ -92,6 +98,11 @@ def parse(text: str, source: str) -> tuple[list[RawRecord], list[str]]:
                     venue=values.get("venue"),
                     url=values.get("url"),
                     excerpt=excerpt_of(delimiter.join(row)),
+                    month=values.get("month"),
+                    pmid=values.get("pmid"),
+                    keywords=split_keyword_field(values.get("keywords")),
+                    cited_by=values.get("cited_by"),
+                    document_type=values.get("document_type"),
                 )
             )
     return records, []

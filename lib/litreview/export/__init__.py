@@ -1,0 +1,154 @@
+"""Back into the reference manager: the corpus and each theme as BibTeX, RIS and CSL-JSON.
+
+``run_export(out_dir)`` reads ``DIR/data/papers.parquet`` and ``doc_topics.parquet``
+(``topics.parquet`` for theme names; ``strand``/``strand_label`` columns when present) and
+writes ``DIR/export/``::
+
+    corpus.bib  corpus.ris  corpus.json               every paper
+    theme-03-<name>.bib / .ris / .json                the papers of one theme
+    unassigned.bib / .ris / .json                     papers left out of every theme
+
+Every record carries its theme (and strand) as a keyword / tag --
+``litreview theme 03: <name>``, ``litreview strand 1: <name>`` -- so that an import into
+Zotero (File > Import…) sorts itself by tag. Files are rewritten whole on every run; the
+same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from litreview import io
+from litreview.export.writers import citation_keys, to_bibtex, to_csljson, to_ris
+
+__all__ = [
+    "EXPORT_DIR",
+    "citation_keys",
+    "run_export",
+    "theme_tags",
+    "to_bibtex",
+    "to_csljson",
+    "to_ris",
+]
+
+EXPORT_DIR = "export"
+WRITERS = {".bib": to_bibtex, ".ris": to_ris, ".json": to_csljson}
+THEME_TAG = "litreview theme {topic:02d}: {label}"
+STRAND_TAG = "litreview strand {strand}: {label}"
+UNASSIGNED_TAG = "litreview theme: unassigned"
+
+
+def run_export(out_dir: str | os.PathLike) -> list[Path]:
+    """Write the corpus and one file per theme in BibTeX, RIS and CSL-JSON; return the paths."""
+    papers = io.load_table(out_dir, "papers")
+    doc_topics = io.load_table(out_dir, "doc_topics")
+    try:
+        topics: pd.DataFrame | None = io.load_table(out_dir, "topics")
+    except FileNotFoundError:
+        topics = None
+    tagged = theme_tags(papers, doc_topics, topics)
+    folder = Path(out_dir) / EXPORT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    stale = {p for p in folder.iterdir() if p.suffix in WRITERS and p.is_file()}
+    written: list[Path] = []
+    groups: list[tuple[str, pd.DataFrame]] = [("corpus", tagged)]
+    for topic, members in tagged[tagged["topic"] >= 0].groupby("topic", sort=True):
+        label = str(members["theme_label"].iloc[0])
+        groups.append((f"theme-{int(topic):02d}-{_slug(label)}", members))
+    unassigned = tagged[tagged["topic"] < 0]
+    if len(unassigned):
+        groups.append(("unassigned", unassigned))
+    for stem, frame in groups:
+        rows = frame.to_dict("records")
+        for suffix, writer in WRITERS.items():
+            path = folder / f"{stem}{suffix}"
+            io.write_text(path, writer(rows))
+            written.append(path)
+            stale.discard(path)
+    for path in sorted(stale):  # themes of an earlier run that no longer exist
+        path.unlink()
+    return written
+
+
+def theme_tags(
+    papers: pd.DataFrame, doc_topics: pd.DataFrame, topics: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Return ``papers`` (in order) with ``topic``, ``theme_label`` and a ``tags`` list column.
+
+    Papers missing from ``doc_topics`` count as unassigned (topic -1).
+    """
+    names: dict[int, str] = {}
+    if topics is not None and {"topic", "label"} <= set(topics.columns):
+        names = {
+            int(t): str(label) for t, label in zip(topics["topic"], topics["label"], strict=True)
+        }
+    assignments = doc_topics.drop_duplicates("paper_id").set_index("paper_id")
+    strands = _strands(assignments, topics)
+    rows: list[dict[str, Any]] = []
+    for paper in papers.to_dict("records"):
+        pid = paper["paper_id"]
+        topic = int(assignments.at[pid, "topic"]) if pid in assignments.index else -1
+        label = names.get(topic)
+        if label is None and pid in assignments.index and "topic_label" in assignments.columns:
+            label = str(assignments.at[pid, "topic_label"])
+        label = _tag_text(label or f"theme {topic}")
+        tags = [THEME_TAG.format(topic=topic, label=label) if topic >= 0 else UNASSIGNED_TAG]
+        strand = strands.get(pid)
+        if strand is not None and topic >= 0:
+            tags.append(STRAND_TAG.format(strand=strand[0], label=_tag_text(strand[1])))
+        rows.append({**paper, "topic": topic, "theme_label": label, "tags": tags})
+    return pd.DataFrame(rows, columns=[*papers.columns, "topic", "theme_label", "tags"])
+
+
+def _strands(assignments: pd.DataFrame, topics: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
+    """``paper_id -> (strand, strand_label)`` from doc_topics, else through topics.parquet."""
+
+    def pair(strand: Any, label: Any) -> tuple[str, str] | None:
+        if strand is None or pd.isna(strand):
+            return None
+        strand_text = str(int(strand)) if isinstance(strand, int | float) else str(strand)
+        name = label if label is not None and not pd.isna(label) else f"strand {strand_text}"
+        return strand_text, str(name)
+
+    found: dict[str, tuple[str, str]] = {}
+    if "strand" in assignments.columns:
+        labels = assignments.get("strand_label")
+        for pid, strand in assignments["strand"].items():
+            value = pair(strand, labels.get(pid) if labels is not None else None)
+            if value:
+                found[str(pid)] = value
+        return found
+    if topics is not None and {"topic", "strand"} <= set(topics.columns):
+        by_topic = {
+            int(t): pair(s, label)
+            for t, s, label in zip(
+                topics["topic"],
+                topics["strand"],
+                topics["strand_label"]
+                if "strand_label" in topics.columns
+                else [None] * len(topics),
+                strict=True,
+            )
+        }
+        for pid, topic in assignments["topic"].items():
+            value = by_topic.get(int(topic))
+            if value:
+                found[str(pid)] = value
+    return found
+
+
+def _tag_text(label: str) -> str:
+    """One line, no ``;`` (keyword separator in BibTeX / CSL-JSON)."""
+    return " ".join(str(label).replace(";", ",").split())
+
+
+def _slug(label: str, limit: int = 40) -> str:
+    ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:limit].rstrip("-") or "theme"
