@@ -380,7 +380,7 @@ def assign_citation_keys(papers: pd.DataFrame) -> dict[str, str]:
             for r in columns.itertuples(index=False)}
 
     def kind(pid: str) -> str:
-        title, year, authors = rows[pid]
+        _title, year, authors = rows[pid]
         return "author" if year is not None and _first_surname(authors) else "title"
 
     keys = {pid: citation_key(*rows[pid]) for pid in sorted(rows)}

@@ -154,7 +154,7 @@ def _parse_url(text: str) -> str | None:
         host = host.encode("idna").decode("ascii").lower()
     except UnicodeError:
         return None
-    if not (_HOST.match(host) or re.fullmatch(r"[0-9a-f:.]+", host) and ":" in host):
+    if not (_HOST.match(host) or (re.fullmatch(r"[0-9a-f:.]+", host) and ":" in host)):
         return None
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
@@ -295,6 +295,6 @@ def markdown_link(url: Any, label: Any = None) -> str:
     safe = https_url(url)
     if safe is None:
         return escape_markdown(label) if label else ""
-    if label is None or label == url or label == safe:
+    if label is None or label in (url, safe):
         return f"<{safe}>"
     return f"[{escape_markdown(label)}](<{safe}>)"

@@ -190,7 +190,7 @@ class MarkdownSafe(str):
 
 
 def _markdown_finalize(value: Any) -> Any:
-    if isinstance(value, MarkdownSafe) or isinstance(value, int | float):
+    if isinstance(value, MarkdownSafe | int | float):
         return value
     return sanitize.escape_markdown(value, collapse=False) if value is not None else ""
 
