@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -266,7 +265,10 @@ def code_links(paper: Mapping[str, Any]) -> tuple[str, ...]:
 
 _MD_INLINE = re.compile(r"([\\`*_\[\]()<>#|])")
 _MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
-_MD_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])(?=\s|$)")
+_MD_TILDES = re.compile(r"~(?=~)|(?<=~)~|^(\s*)~")
+_MD_BULLET = re.compile(r"^(\s*)([-+=])")
+_MD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MD_ORDERED = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)")
 
 
 def escape_markdown(text: Any, *, collapse: bool = True) -> str:
@@ -275,15 +277,18 @@ def escape_markdown(text: Any, *, collapse: bool = True) -> str:
     Whitespace (newlines included) collapses to single spaces so the text cannot start
     a block (heading, list, quote, code block, table row). Backslash-escapes ``\\``,
     backticks, ``*``, ``_``, ``[``, ``]``, ``(``, ``)``, ``<``, ``>``, ``#`` and ``|``
-    everywhere, ``&`` where it would start an entity reference (``&lt;``, ``&#60;``), and
-    a leading list or quote marker. No HTML tag, link, image or autolink can form.
+    everywhere, ``&`` where it would start an entity reference (``&lt;``, ``&#60;``),
+    tildes in runs (strikethrough, fences) and a leading list marker or rule;
+    control characters are dropped. No HTML tag, link, image or autolink can form.
     ``collapse=False`` keeps leading and trailing spaces (runs still become one space).
     """
-    value = " ".join(_text(text).split()) if collapse else re.sub(r"\s+", " ", str(text))
-    value = unicodedata.normalize("NFC", value)
+    value = _MD_CONTROL.sub("", _text(text) if collapse else str(text))
+    value = " ".join(value.split()) if collapse else re.sub(r"\s+", " ", value)
     value = _MD_INLINE.sub(r"\\\1", value)
     value = _MD_ENTITY.sub(r"\\&", value)
-    return _MD_LINE_START.sub(r"\1\\\2", value)
+    value = _MD_TILDES.sub(lambda m: (m.group(1) or "") + "\\~", value)  # ~~strike, ~~~ fence
+    value = _MD_BULLET.sub(r"\1\\\2", value)
+    return _MD_ORDERED.sub(r"\1\\\2", value)
 
 
 def markdown_link(url: Any, label: Any = None) -> str:
