@@ -329,7 +329,8 @@ def _first_surname(authors: Any) -> str:
     text = normalise_whitespace(_text(names[0])) if names else ""
     first = re.split(r";|\s+and\s+", text)[0].strip()
     surname = first.split(",")[0] if "," in first else (first.split() or [""])[-1]
-    return "".join(w.lower() for w in _ascii_words(surname) if not w.isdigit())
+    words = [w.lower() for w in _ascii_words(surname) if not w.isdigit()]
+    return words[-1][:20] if words else ""  # "van der Berg" gives berg
 
 
 def _significant_words(title: str) -> list[str]:

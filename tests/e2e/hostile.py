@@ -32,11 +32,12 @@ PAYLOADS = (
     "&lt;script&gt;alert(document.domain)&lt;/script&gt;",
     '<iframe src="javascript:alert(document.domain)"></iframe>',
 )
+#: Each carries the record number so that records are not merged as "same DOI".
 BAD_DOIS = (
-    "10.1234/s><script>alert(1)</script>",
-    "10.1234/x](javascript:alert(1))",
-    'javascript:alert(1)',
-    '10.5555/a"onmouseover="alert(1)',
+    "10.1234/s{i}><script>alert(1)</script>",
+    "10.1234/x{i}](javascript:alert(1))",
+    "javascript:alert({i})",
+    '10.5555/a{i}"onmouseover="alert(1)',
 )
 BAD_URLS = (
     "javascript:alert(1)",
@@ -89,7 +90,7 @@ def write_hostile_corpus(folder: Path, n_bibtex: int = 12, n_ris: int = 12,
             f"  author = {{{_clean_for_bibtex(_payload(i + 2))} and Smith, Jane}},\n"
             f"  journal = {{{_clean_for_bibtex(_payload(i + 3))}}},\n"
             f"  year = {{2023}},\n"
-            f"  doi = {{{_clean_for_bibtex(BAD_DOIS[i % len(BAD_DOIS)])}}},\n"
+            f"  doi = {{{_clean_for_bibtex(BAD_DOIS[i % len(BAD_DOIS)].format(i=i))}}},\n"
             f"  url = {{{_clean_for_bibtex(BAD_URLS[i % len(BAD_URLS)])}}},\n"
             f"  abstract = {{{abstract}}}\n}}\n"
         )
@@ -104,7 +105,7 @@ def write_hostile_corpus(folder: Path, n_bibtex: int = 12, n_ris: int = 12,
             "AU  - Doe, John",
             f"T2  - {_payload(i + 3)}",
             "PY  - 2022",
-            f"DO  - {BAD_DOIS[i % len(BAD_DOIS)]}",
+            f"DO  - {BAD_DOIS[i % len(BAD_DOIS)].format(i=i)}",
             f"UR  - {BAD_URLS[i % len(BAD_URLS)]}",
             f"AB  - {_hostile_abstract(rec.abstract, i)}",
             "ER  - ",
