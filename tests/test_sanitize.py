@@ -88,7 +88,7 @@ def test_valid_pmid(value: object, pmid: str | None) -> None:
 
 
 @pytest.mark.parametrize("url", [*BAD_URLS[:2], BAD_URLS[3], "vbscript:msgbox(1)",
-                                 "//evil.example/x", "/relative/path", "page.html",
+                                 "//evil.example/x", "/relative/path", "page.html", "example.org/x",
                                  "https://user:pw@example.org/", "https://exa mple.org/",
                                  "https://bad_host.example/", "ftp://example.org/file",
                                  "https://example.org/\\..\\x", "https:///nohost"])
@@ -106,6 +106,8 @@ def test_https_url_refuses(url: str) -> None:
          "https://ok.example/%22%3E%3Cscript%3Ealert%281%29%3C/script"),
         ("http://example.org/p?q=1&r=<x>#frag", "http://example.org/p?q=1&r=%3Cx%3E#frag"),
         ("https://example.org/100%/x", "https://example.org/100%25/x"),
+        ("github.com/org/repo", "https://github.com/org/repo"),  # as abstracts write it
+        ("www.example.org/x", "https://www.example.org/x"),
     ],
 )
 def test_https_url_encodes(url: str, safe: str) -> None:

@@ -132,10 +132,19 @@ def https_url(url: Any, *, field: str | None = None) -> str | None:
     text = _text(url)
     if not text:
         return None
-    result = _parse_url(_strip_trailing(text))
+    result = _parse_url(_with_scheme(_strip_trailing(text)))
     if result is None:
         _drop("URL", text, field)
     return result
+
+
+_BARE_HOST = re.compile(r"^(?:www\.[a-z0-9-]+\.[a-z]{2,}|(?:github|gitlab)\.com|huggingface\.co)/",
+                        re.IGNORECASE)
+
+
+def _with_scheme(text: str) -> str:
+    """``github.com/org/repo`` and ``www.example.org/x`` (as abstracts write them) get https."""
+    return "https://" + text if _BARE_HOST.match(text) else text
 
 
 def _parse_url(text: str) -> str | None:
@@ -196,7 +205,7 @@ def is_code_url(url: Any) -> bool:
 
     Hugging Face paper pages (``huggingface.co/papers/…``) are papers, not code.
     """
-    safe = https_url(url)
+    safe = _parse_url(_with_scheme(_strip_trailing(_text(url))))  # no warning: a test only
     if safe is None:
         return False
     parts = urlsplit(safe)
