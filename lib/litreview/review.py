@@ -328,7 +328,11 @@ def _first_surname(authors: Any) -> str:
     names = _as_list(authors) if not isinstance(authors, str) else [authors]
     text = normalise_whitespace(_text(names[0])) if names else ""
     first = re.split(r";|\s+and\s+", text)[0].strip()
-    surname = first.split(",")[0] if "," in first else (first.split() or [""])[-1]
+    if "," in first:
+        surname = first.split(",")[0]
+    else:  # "G. Kalbe", "Jane Smith", or PubMed's "Smith JR": skip initials
+        tokens = [t for t in first.split() if not re.fullmatch(r"(?:[A-Z]\.?-?){1,3}", t)]
+        surname = tokens[-1] if tokens else ""
     words = [w.lower() for w in _ascii_words(surname) if not w.isdigit()]
     return words[-1][:20] if words else ""  # "van der Berg" gives berg
 

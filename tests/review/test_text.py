@@ -86,6 +86,8 @@ def test_self_contained_openers(sentence: str, ok: bool) -> None:
         ("Mapping the field of norms", 2021, "Smith, J.; Doe, A.", "smith2021mapping"),
         ("Mapping the field of norms", 2021, "José Rui Figueira and B. Roy", "figueira2021mapping"),
         ("Mapping the field of norms", None, "Smith, J.", "mappingfield"),
+        ("Mapping the field of norms", 2021, "Smith JR; Doe A", "smith2021mapping"),
+        ("Mapping the field of norms", 2021, "G. Kalbe", "kalbe2021mapping"),
         ("Évaluation à grande échelle", None, None, "evaluationgrande"),
         ("", None, None, "untitled"),
         ("<script>alert(1)</script>", None, None, "scriptalert"),
