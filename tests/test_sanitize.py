@@ -222,3 +222,12 @@ def test_period_does_not_double_punctuate() -> None:
     assert render.end_sentence("In-Context?") == "In-Context?"
     assert render.end_sentence("A title") == "A title."
     assert isinstance(render.end_sentence(render.MarkdownSafe("x")), render.MarkdownSafe)
+
+
+def test_html_environment_autoescapes_and_hrefs_are_revalidated() -> None:
+    env = render._html_env()
+    out = env.from_string('<a href="{{ u|href }}">{{ t }}</a>').render(
+        u="javascript:alert(1)", t="<script>alert(1)</script>")
+    assert out == '<a href="#">&lt;script&gt;alert(1)&lt;/script&gt;</a>'
+    assert render.safe_href("https://example.org/a b") == "#"
+    assert render.safe_href("https://example.org/x") == "https://example.org/x"
