@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from litreview import config, io, manifest
+from litreview import config, io, manifest, sanitize
 
 #: The data files this stage reads (without ``.parquet``), all under ``DIR/data``.
 INPUT_TABLES = (
@@ -319,52 +319,124 @@ _TITLE_STOPWORDS = frozenset({
 })
 
 
-def citation_key(title: str | None, year: int | None = None) -> str:
-    """Return a short CamelCase key from a title, with the year appended when known.
+#: Title words a key starts with, and the most it grows to when keys clash.
+_KEY_TITLE_WORDS = {"author": (1, 3), "title": (2, 4)}
 
-    ``"NormBank: A Knowledge Bank of Situational Social Norms"`` gives
-    ``"NormBank"``; a title without a short head before a colon gives its first
-    three significant words (``"Adding LLMs to the psycholinguistic…"`` gives
-    ``"AddingLLMsPsycholinguistic"``). Keys contain only ASCII letters and digits.
+
+def _first_surname(authors: Any) -> str:
+    """ASCII, lower-case surname of the first author (``"Smith, J.; Doe, A."`` gives smith)."""
+    names = _as_list(authors) if not isinstance(authors, str) else [authors]
+    text = normalise_whitespace(_text(names[0])) if names else ""
+    first = re.split(r";|\s+and\s+", text)[0].strip()
+    if "," in first:
+        surname = first.split(",")[0]
+    else:  # "G. Kalbe", "Jane Smith", or PubMed's "Smith JR": skip initials
+        tokens = [t for t in first.split() if not re.fullmatch(r"(?:[A-Z]\.?-?){1,3}", t)]
+        surname = tokens[-1] if tokens else ""
+    words = [w.lower() for w in _ascii_words(surname) if not w.isdigit()]
+    return words[-1][:20] if words else ""  # "van der Berg" gives berg
+
+
+def _significant_words(title: str) -> list[str]:
+    words = _ascii_words(normalise_whitespace(title))
+    return [w for w in words if w.lower() not in _TITLE_STOPWORDS] or words
+
+
+def citation_key(
+    title: str | None, year: int | None = None, authors: Any = None, *, n_words: int | None = None
+) -> str:
+    """Return a short, lower-case ASCII citation key, as researchers write them in BibTeX.
+
+    With an author and a year: first author's surname, year, first significant title word
+    (``smith2021mapping``). Otherwise the first two significant title words and the year
+    when known (``largelanguage2024``); a title whose head before a colon is one name uses
+    that name (``"NormBank: A Knowledge Bank…"`` gives ``normbank2023``). ``n_words``
+    takes more title words (used to tell clashing keys apart).
     """
-    title = normalise_whitespace(title)
+    title = normalise_whitespace(_text(title))
+    year = _year(year)
+    surname = _first_surname(authors)
+    words = _significant_words(title)
+    if surname and year is not None:
+        n = n_words or _KEY_TITLE_WORDS["author"][0]
+        return f"{surname}{year}" + "".join(w.lower() for w in words[:n])
     head, sep, _ = title.partition(":")
-    words = _ascii_words(head) if sep else []
-    if not (1 <= len(words) <= 3 and len("".join(words)) <= 24):
-        words = [w for w in _ascii_words(title) if w.lower() not in _TITLE_STOPWORDS][:3]
-        if not words:
-            words = _ascii_words(title)[:3]
-    key = "".join(w[0].upper() + w[1:] for w in words) or "Untitled"
-    if year is not None and not _is_missing(year):
-        key += str(int(year))
-    return key
+    head_words = _ascii_words(head) if sep else []
+    if len(head_words) == 1 and len(head_words[0]) <= 20 and not n_words:
+        words = head_words
+    n = n_words or _KEY_TITLE_WORDS["title"][0]
+    key = "".join(w.lower() for w in words[:n]) or (surname or "untitled")
+    return key + (str(year) if year is not None else "")
 
 
 def _ascii_words(text: str) -> list[str]:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.findall(r"[A-Za-z0-9]+", ascii_text.replace("'", ""))
+    return re.findall(r"[A-Za-z0-9]+", ascii_text.replace("'", "").replace("’", ""))
 
 
 def assign_citation_keys(papers: pd.DataFrame) -> dict[str, str]:
-    """Give every paper a unique key; clashes get a/b/c… suffixes in paper_id order."""
-    base = {
-        str(row.paper_id): citation_key(row.title, _year(row.year))
-        for row in papers[["paper_id", "title", "year"]].itertuples(index=False)
-    }
-    by_key: dict[str, list[str]] = {}
-    for paper_id, key in base.items():
-        by_key.setdefault(key, []).append(paper_id)
-    taken = {key for key, ids in by_key.items() if len(ids) == 1}
-    keys = {ids[0]: key for key, ids in by_key.items() if len(ids) == 1}
-    for key in sorted(k for k, ids in by_key.items() if len(ids) > 1):
+    """Give every paper a unique key (see :func:`citation_key`), independent of row order.
+
+    Papers whose keys clash get more title words while that tells them apart, then
+    a/b/c… suffixes in paper_id order (never a key another paper has).
+    """
+    columns = papers.reindex(columns=["paper_id", "title", "year", "authors"])
+    rows = {str(r.paper_id): (r.title, _year(r.year), r.authors)
+            for r in columns.itertuples(index=False)}
+
+    def kind(pid: str) -> str:
+        _title, year, authors = rows[pid]
+        return "author" if year is not None and _first_surname(authors) else "title"
+
+    keys = {pid: citation_key(*rows[pid]) for pid in sorted(rows)}
+    for _ in range(3):
+        clashing = _clashes(keys)
+        if not clashing:
+            break
+        for group in clashing:
+            longer = {}
+            for pid in group:
+                start, most = _KEY_TITLE_WORDS[kind(pid)]
+                n = min(most, start + 1 + _extra_words(keys[pid], rows[pid]))
+                longer[pid] = citation_key(*rows[pid], n_words=n)
+            if len(set(longer.values())) > 1:
+                keys.update(longer)
+    taken = {k for k, n in _counts(keys).items() if n == 1}
+    for group in _clashes(keys):
         index = 0
-        for paper_id in sorted(by_key[key]):
-            while (candidate := key + _letters(index)) in taken:
+        for pid in group:
+            while (candidate := keys[pid] + _letters(index)) in taken:
                 index += 1
             taken.add(candidate)
-            keys[paper_id] = candidate
+            keys[pid] = candidate
             index += 1
     return keys
+
+
+def _extra_words(key: str, row: tuple[Any, int | None, Any]) -> int:
+    """How many title words beyond the first level ``key`` already uses."""
+    title, year, authors = row
+    start, most = _KEY_TITLE_WORDS[
+        "author" if year is not None and _first_surname(authors) else "title"]
+    for n in range(start, most + 1):
+        if citation_key(title, year, authors, n_words=n) == key:
+            return n - start
+    return 0
+
+
+def _counts(keys: Mapping[str, str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for key in keys.values():
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _clashes(keys: Mapping[str, str]) -> list[list[str]]:
+    """Groups of paper ids (each sorted) that share a key, in key order."""
+    groups: dict[str, list[str]] = {}
+    for pid, key in keys.items():
+        groups.setdefault(key, []).append(pid)
+    return [sorted(ids) for key, ids in sorted(groups.items()) if len(ids) > 1]
 
 
 def _letters(index: int) -> str:
@@ -863,7 +935,7 @@ class _Quoter:
         result = []
         for pid in chosen:
             paper = papers.loc[pid]
-            code = [u for u in _as_list(paper.get("code_urls")) if safe_url(u)]
+            code = _code_urls(paper)
             result.append(
                 RepresentativePaper(
                     paper_id=pid,
@@ -1073,7 +1145,8 @@ def _paper_table(
 
 def _link_fields(papers: pd.DataFrame) -> list[dict[str, Any]]:
     """Return the fields ``_links`` reads, one dict per paper (fast, unlike iterrows)."""
-    return papers.reindex(columns=["doi", "arxiv_id", "url", "urls"]).to_dict("records")
+    return papers.reindex(
+        columns=["paper_id", "doi", "arxiv_id", "pmid", "url", "urls"]).to_dict("records")
 
 
 def _references(review: Review, papers: pd.DataFrame) -> list[Reference]:
@@ -1090,7 +1163,7 @@ def _references(review: Review, papers: pd.DataFrame) -> list[Reference]:
                 year=_year(paper["year"]),
                 sources=tuple(str(s) for s in _as_list(paper.get("sources"))),
                 links=tuple(_links(paper)),
-                code_urls=tuple(u for u in _as_list(paper.get("code_urls")) if safe_url(u)),
+                code_urls=_code_urls(paper),
             )
         )
     return sorted(refs, key=lambda r: (r.key.lower(), r.key))
@@ -1175,24 +1248,16 @@ def run_review(
 
 
 def safe_url(url: Any) -> bool:
-    """Whether a URL from the corpus is safe to link (http or https only)."""
-    return isinstance(url, str) and re.match(r"^https?://[^\s<>\"']+$", url.strip()) is not None
+    """Whether a URL from the corpus is safe to link (see :func:`litreview.sanitize.https_url`)."""
+    return sanitize.https_url(url) is not None
 
 
 def _links(paper: Mapping[str, Any]) -> list[tuple[str, str]]:
-    links: list[tuple[str, str]] = []
-    doi = paper.get("doi")
-    if isinstance(doi, str) and doi.strip():
-        doi = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", "", doi.strip(), flags=re.I)
-        links.append(("doi:" + doi, "https://doi.org/" + doi))
-    arxiv = paper.get("arxiv_id")
-    if isinstance(arxiv, str) and re.match(r"^[\w./-]+$", arxiv.strip()):
-        links.append(("arXiv:" + arxiv.strip(), "https://arxiv.org/abs/" + arxiv.strip()))
-    urls = [paper.get("url"), *_as_list(paper.get("urls"))]
-    for url in urls:
-        if safe_url(url) and url.strip() not in {u for _, u in links}:
-            links.append((url.strip(), url.strip()))
-    return links
+    return sanitize.paper_links(paper)
+
+
+def _code_urls(paper: Mapping[str, Any]) -> tuple[str, ...]:
+    return sanitize.code_links(paper)
 
 
 def _primary_url(paper: Mapping[str, Any]) -> str | None:

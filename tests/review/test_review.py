@@ -76,9 +76,9 @@ def test_citations_resolve_to_references(built_review: review.Review, out_dir: P
 
 def test_resources_found_with_citations(built_review: review.Review) -> None:
     found = {(r.name, r.kind, r.sentence.key) for t in built_review.themes for r in t.resources}
-    assert ("NormBank", "knowledge bank", "NormBank2024") in found
-    assert ("SafeBench-X", "benchmark", "SafeBenchX2021") in found
-    assert ("RepoCoder", "framework", "RepoCoder2022") in found
+    assert ("NormBank", "knowledge bank", "normbank2024") in found
+    assert ("SafeBench-X", "benchmark", "safebenchx2021") in found
+    assert ("RepoCoder", "framework", "repocoder2022") in found
 
 
 def test_unsafe_code_urls_are_dropped(built_review: review.Review) -> None:

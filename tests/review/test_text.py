@@ -74,48 +74,57 @@ def test_self_contained_openers(sentence: str, ok: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("title", "year", "key"),
+    ("title", "year", "authors", "key"),
     [
-        ("NormBank: A Knowledge Bank of Situational Social Norms", None, "NormBank"),
-        ("NormBank: A Knowledge Bank of Situational Social Norms", 2023, "NormBank2023"),
-        ("Social Chemistry 101: Learning to Reason about Norms", 2020, "SocialChemistry1012020"),
-        ("Adding LLMs to the psycholinguistic norming toolbox: A practical guide", None,
-         "AddingLLMsPsycholinguistic"),
-        ("The effect of refusal training on jailbreaks", 2024, "EffectRefusalTraining2024"),
-        ("Évaluation des modèles", None, "EvaluationDesModeles"),
-        ("", None, "Untitled"),
-        ("<script>alert(1)</script>", None, "ScriptAlert1"),
+        ("NormBank: A Knowledge Bank of Situational Social Norms", None, None, "normbank"),
+        ("NormBank: A Knowledge Bank of Situational Social Norms", 2023, None, "normbank2023"),
+        ("Social Chemistry 101: Learning to Reason about Norms", 2020, None,
+         "socialchemistry2020"),
+        ("Adding LLMs to the psycholinguistic norming toolbox: A practical guide", None, None,
+         "addingllms"),
+        ("The effect of refusal training on jailbreaks", 2024, None, "effectrefusal2024"),
+        ("Mapping the field of norms", 2021, "Smith, J.; Doe, A.", "smith2021mapping"),
+        ("Mapping the field of norms", 2021, "José Rui Figueira and B. Roy", "figueira2021mapping"),
+        ("Mapping the field of norms", None, "Smith, J.", "mappingfield"),
+        ("Mapping the field of norms", 2021, "Smith JR; Doe A", "smith2021mapping"),
+        ("Mapping the field of norms", 2021, "G. Kalbe", "kalbe2021mapping"),
+        ("Évaluation à grande échelle", None, None, "evaluationgrande"),
+        ("", None, None, "untitled"),
+        ("<script>alert(1)</script>", None, None, "scriptalert"),
     ],
 )
-def test_citation_key(title: str, year: int | None, key: str) -> None:
-    assert citation_key(title, year) == key
+def test_citation_key(title: str, year: int | None, authors: str | None, key: str) -> None:
+    assert citation_key(title, year, authors) == key
 
 
 def test_citation_keys_unique_and_stable() -> None:
     papers = pd.DataFrame(
         {
-            "paper_id": ["z9", "a1", "m5", "q2"],
-            "title": ["Same Title: x", "Same Title: y", "Same Title: z", "Other paper here"],
-            "year": pd.array([2024, 2024, 2024, None], dtype="Int64"),
+            "paper_id": ["z9", "a1", "m5", "q2", "r7"],
+            "title": ["Same Title: x", "Same Title: y", "Same Title: x", "Other paper here",
+                      "Same title again"],
+            "year": pd.array([2024, 2024, 2024, None, 2024], dtype="Int64"),
         }
     )
     keys = assign_citation_keys(papers)
-    assert len(set(keys.values())) == len(keys) == 4
-    # suffixes follow paper_id order, so they do not depend on row order
-    assert keys == {"a1": "SameTitle2024a", "m5": "SameTitle2024b", "z9": "SameTitle2024c",
-                    "q2": "OtherPaperHere"}
+    assert len(set(keys.values())) == len(keys) == 5
+    # clashing keys grow by a title word while that separates them, then take a/b
+    # suffixes in paper_id order, so nothing depends on row order
+    assert keys == {"a1": "sametitley2024", "m5": "sametitlex2024a", "z9": "sametitlex2024b",
+                    "q2": "otherpaper", "r7": "sametitleagain2024"}
     assert assign_citation_keys(papers.iloc[::-1]) == keys
-    assert all(k.isascii() and k.isalnum() for k in keys.values())
+    assert all(k.isascii() and k.isalnum() and k == k.lower() for k in keys.values())
 
 
 def test_citation_key_suffix_avoids_natural_key() -> None:
     papers = pd.DataFrame(
-        {"paper_id": ["1", "2", "3"], "title": ["Foo: a", "Foo: b", "Fooa: c"],
+        {"paper_id": ["1", "2", "3"], "title": ["Foo: a", "Foo: a", "Fooa: c"],
          "year": pd.array([None, None, None], dtype="Int64")}
     )
     keys = assign_citation_keys(papers)
     assert len(set(keys.values())) == 3
-    assert keys["3"] == "Fooa"
+    assert keys["3"] == "fooa"
+    assert {keys["1"], keys["2"]} == {"foob", "fooc"}
 
 
 @pytest.mark.parametrize(

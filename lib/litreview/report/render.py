@@ -1,7 +1,15 @@
 """Turn a Review into a self-contained HTML page, a PDF and a Markdown file.
 
-All corpus text reaches HTML through jinja2's autoescaping; only our own CSS
-and JS (shipped in ``static/``) are marked safe.
+Escape by construction, in both formats:
+
+- HTML: jinja2 autoescaping (markupsafe) on every ``{{ }}``; only our own CSS and JS
+  (shipped in ``static/``) and the interactive map (inside a sandboxed ``srcdoc``) are
+  marked safe. Every ``href`` goes through the ``href`` filter, which re-validates the
+  URL with :func:`litreview.sanitize.https_url` (http/https only).
+- Markdown: the environment's ``finalize`` escapes every ``{{ }}`` value with
+  :func:`litreview.sanitize.escape_markdown` unless a filter marked it as Markdown
+  (:class:`MarkdownSafe`); links come only from the ``mdlink`` filter, built from
+  validated URLs.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from litreview import config, io
+from litreview import config, io, sanitize
 from litreview.review import QUADRANTS, Review, format_percent
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -154,6 +162,7 @@ def _markdown_env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=False,
+        finalize=_markdown_finalize,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -161,6 +170,9 @@ def _markdown_env() -> jinja2.Environment:
     )
     _add_filters(env)
     env.filters["md"] = markdown_escape
+    env.filters["mdlink"] = lambda url, label=None: MarkdownSafe(sanitize.markdown_link(url, label))
+    env.filters["mdcode"] = markdown_code
+    env.filters["mdraw"] = MarkdownSafe  # our own paths and captions
     return env
 
 
@@ -168,14 +180,53 @@ def _add_filters(env: jinja2.Environment) -> None:
     env.filters["percent"] = format_percent
     env.filters["number"] = lambda n: f"{int(n):,}"
     env.filters["fixed"] = lambda x, digits=2: "–" if x is None else f"{float(x):.{digits}f}"
+    env.filters["href"] = safe_href
+    env.filters["period"] = end_sentence
+    env.filters["code_label"] = code_label
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+class MarkdownSafe(str):
+    """Text that is already Markdown (escaped corpus text or a link we built)."""
 
 
-def markdown_escape(text: Any) -> str:
-    """Backslash-escape Markdown and HTML syntax in corpus text."""
-    return _MD_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
+def _markdown_finalize(value: Any) -> Any:
+    if isinstance(value, MarkdownSafe | int | float):
+        return value
+    return sanitize.escape_markdown(value, collapse=False) if value is not None else ""
+
+
+def markdown_escape(text: Any) -> MarkdownSafe:
+    """Escape corpus text for Markdown (see :func:`litreview.sanitize.escape_markdown`)."""
+    if isinstance(text, MarkdownSafe):
+        return text
+    return MarkdownSafe(sanitize.escape_markdown(text))
+
+
+def markdown_code(text: Any) -> MarkdownSafe:
+    """An inline code span for a value, fenced by more backticks than it contains."""
+    value = " ".join(str("" if text is None else text).split())
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") or longest else ""
+    return MarkdownSafe(f"{fence}{pad}{value}{pad}{fence}")
+
+
+def safe_href(url: Any) -> str:
+    """The URL re-validated for an ``href`` (http/https only), or ``#`` when it is not safe."""
+    return sanitize.https_url(url) or "#"
+
+
+def code_label(url: Any) -> str:
+    """A short label for a code link: host and path without the scheme (github.com/org/repo)."""
+    safe = sanitize.https_url(url) or ""
+    return re.sub(r"^https?://(?:www\.)?", "", safe).rstrip("/")
+
+
+def end_sentence(text: Any) -> str:
+    """End ``text`` with a full stop unless it already ends a sentence ("In-Context?" stays)."""
+    kind = type(text) if isinstance(text, str) else str  # keeps MarkdownSafe / Markup
+    value = str("" if text is None else text).rstrip()
+    return kind(value if not value or value[-1] in ".?!…" else value + ".")
 
 
 @functools.cache

@@ -69,7 +69,8 @@
         var tr = document.createElement("tr");
         tr.className = "paper-row";
         var td = cell(tr, "");
-        if (r[5] || r[4]) {
+        var web = typeof r[4] === "string" && /^https?:\/\//i.test(r[4]);  // never javascript:
+        if (r[5] || web) {
           var a = document.createElement("a");
           a.href = r[5] ? "#ref-" + r[0] : r[4];
           if (!r[5]) { a.rel = "noopener noreferrer"; }
