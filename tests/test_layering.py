@@ -23,7 +23,7 @@ LATER_THAN_INGEST = ("embed", "two_stage", "topics", "review", "report", "plots.
                      "plots.review", "labels", "metrics", "export")
 #: Modules stage 03 (review, report) must not reach: it reads files only.
 TOPIC_SIDE = ("topics", "embed", "two_stage")
-BOTTOM = ("config", "io", "manifest", "params")
+BOTTOM = ("config", "io", "manifest", "params", "sanitize")
 
 
 def _module_name(path: Path) -> str:
