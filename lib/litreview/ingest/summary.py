@@ -96,16 +96,19 @@ def format_summary(result: IngestResult) -> str:
             "pass --keep-title-only "
             "(keep_title_only=True) to keep them"
         )
-    warnings = [m for m in result.messages if not _is_reject_message(m, rejected)]
+    # One set of the reject lines, so telling warnings from rejects is linear in both.
+    reject_lines = _reject_messages(rejected)
+    warnings = [m for m in result.messages if m not in reject_lines]
     if warnings:
         lines.append(f"{len(warnings)} warning(s), first: {warnings[0]}")
     return "\n".join(lines)
 
 
-def _is_reject_message(text: str, rejected: pd.DataFrame) -> bool:
-    return any(
-        text == f"{f}:{n}: {r}"
+def _reject_messages(rejected: pd.DataFrame) -> set[str]:
+    """Return the ``file:line: reason`` line of every rejected record (as ingest words them)."""
+    return {
+        f"{f}:{n}: {r}"
         for f, n, r in zip(
             rejected["source_file"], rejected["line"], rejected["reason"], strict=True
         )
-    )
+    }
