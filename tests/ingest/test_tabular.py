@@ -42,7 +42,8 @@ def test_quote_that_never_closes_costs_one_row_not_the_file(write):
     assert bad["line"] == 4
     assert bad["reason"].startswith("unbalanced quote")
     assert "open.csv:4: unbalanced quote" in "\n".join(result.messages)
-    assert sorted(result.papers.title) == sorted(f"Paper number {i}" for i in range(1, 11) if i != 3)
+    expected = sorted(f"Paper number {i}" for i in range(1, 11) if i != 3)
+    assert sorted(result.papers.title) == expected
 
 
 def test_unclosed_quote_on_a_line_that_reads_unambiguously_is_repaired(write):
@@ -87,7 +88,8 @@ def test_stray_closing_quote_and_shifted_columns_are_rejected_not_kept(write):
 def test_multi_line_cells_trailing_delimiters_and_blank_lines_still_read(write):
     text = (
         "Title,Abstract,Year,\n"
-        f'"Multi, line",\"First paragraph.\n\nSecond ""quoted"" paragraph. {abstract_text()}",2020,\n'
+        '"Multi, line","First paragraph.\n\n'
+        f'Second ""quoted"" paragraph. {abstract_text()}",2020,\n'
         "\n"
         f"Plain row,{abstract_text('plain')},2021\n"
     )
@@ -121,9 +123,16 @@ def test_scopus_repeated_funding_text_cells_are_realigned(write):
 
 # ---- properties --------------------------------------------------------------------------
 
-CELL = st.text(
-    st.sampled_from(list("abc XYZ,\"'-.;\t")), min_size=1, max_size=30
-).map(lambda s: s.lstrip(",\t") or "x")
+
+def _cell_text(text: str) -> str:
+    # csv.writer quotes a cell starting with a delimiter, and a quote flipped open before it
+    # would then close cleanly one row later: such cells are left to the example tests.
+    # Blank rows are skipped on purpose, so every generated row has some text.
+    text = text.lstrip(",\t")
+    return text if text.strip() else "x"
+
+
+CELL = st.text(st.sampled_from(list("abc XYZ,\"'-.;\t")), min_size=1, max_size=30).map(_cell_text)
 
 
 @st.composite
