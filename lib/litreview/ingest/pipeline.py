@@ -98,6 +98,7 @@ def ingest_paths(
     with timer("dedup"):
         papers, records = _merge(cleaned, fuzzy_threshold)
     for row in cleaned:
+        messages.extend(row["warnings"])
         if row["reject_reason"]:
             messages.append(message(row["source_file"], row["line"], row["reject_reason"]))
     result = IngestResult(
@@ -184,32 +185,42 @@ def _clean(record: RawRecord, keep_title_only: bool) -> dict[str, Any]:
     ]
     if reason is None and too_long:
         reason = f"{too_long[0]} longer than {MAX_FIELD_CHARS} characters"
-    title = clean.clean_text(record.title) if not too_long else None
-    abstract = clean.clean_text(record.abstract) if not too_long else None
+    latex = record.format in clean.LATEX_FORMATS
+    title = clean.clean_text(record.title, latex=latex) if not too_long else None
+    abstract = clean.clean_text(record.abstract, latex=latex) if not too_long else None
     if reason is None and not title:
         reason = "no title"
     if reason is None and not abstract and not keep_title_only:
         reason = "no abstract"
-    doi = clean.normalize_doi(record.doi)
-    arxiv_id = clean.normalize_arxiv_id(record.arxiv_id) or clean.arxiv_id_from_doi(doi)
+    # Identifiers are kept only when they are one well-formed id; a bad one is dropped with a
+    # warning and the record keeps its other fields.
+    doi, doi_problem = clean.check_doi(record.doi)
+    arxiv_id, arxiv_problem = clean.check_arxiv_id(record.arxiv_id)
+    arxiv_id = arxiv_id or clean.arxiv_id_from_doi(doi)
+    warnings = [
+        message(record.source_file, record.line, problem)
+        for problem in (doi_problem, arxiv_problem)
+        if problem and reason is None
+    ]
     urls = clean.extract_urls(abstract)
     return {
         "source_file": record.source_file,
         "line": record.line,
         "format": record.format,
-        "source_id": clean.clean_text(record.source_id),
+        "source_id": clean.clean_text(record.source_id, latex=latex),
         "title": title if title else clean.clean_text((record.title or "")[:500]),
         "abstract": abstract,
         "doi": doi,
         "arxiv_id": arxiv_id,
         "year": clean.parse_year(record.year),
-        "authors": clean.normalize_authors(record.authors),
-        "venue": clean.clean_text(record.venue),
-        "url": clean.clean_text(record.url),
+        "authors": clean.normalize_authors(record.authors, latex=latex),
+        "venue": clean.clean_text(record.venue, latex=latex),
+        "url": clean.clean_text(record.url, latex=latex),
         "urls": urls,
         "code_urls": [u for u in urls if clean.is_code_url(u)],
         "reject_reason": reason,
         "excerpt": record.excerpt,
+        "warnings": warnings,
     }
 
 
