@@ -87,12 +87,25 @@ def ingest_paths(
     timer = manifest.Timer()
     messages: list[str] = []
     raw: list[RawRecord] = []
+    read: list[Path] = []
     with timer("read_parse"):
-        files = reading.expand_paths(paths)
-        if not files:
+        scan = reading.scan_inputs(paths)
+        files = scan.files
+        if not files and not scan.skipped:
             raise IngestError(f"no input files found in {', '.join(map(str, paths))}")
+        if scan.hidden:
+            messages.append(
+                f"{scan.hidden} hidden file(s) or folder(s) (names starting with '.') not read"
+            )
+        # Every entry skipped while looking for files is a rejected record of its own.
+        raw.extend(
+            RawRecord(name, 0, reading.SKIPPED, reject_reason=why) for name, why in scan.skipped
+        )
         for path, name in files:
-            raw.extend(_read_file(path, name, input_format, messages))
+            records, readable = _read_file(path, name, input_format, messages)
+            if readable:  # the manifest hashes what was read; an unreadable file cannot be
+                read.append(path)
+            raw.extend(records)
     with timer("clean"):
         cleaned = [_clean(record, keep_title_only) for record in raw]
     with timer("dedup"):
@@ -104,7 +117,7 @@ def ingest_paths(
     result = IngestResult(
         papers=papers,
         records=records,
-        inputs=[path for path, _ in files],
+        inputs=read,
         messages=messages,
         parameters={
             "input_format": input_format,
@@ -160,20 +173,25 @@ def run_ingest(
     return result
 
 
-def _read_file(path: Path, name: str, input_format: str, messages: list[str]) -> list[RawRecord]:
+def _read_file(
+    path: Path, name: str, input_format: str, messages: list[str]
+) -> tuple[list[RawRecord], bool]:
+    """Return the file's records and whether its bytes could be read at all."""
     source = reading.read_source(path, name)
     messages.extend(source.messages)
     if source.text is None:
-        return [RawRecord(name, 0, input_format, reject_reason=source.problem or "unreadable file")]
+        reason = source.problem or "unreadable file"
+        readable = not reason.startswith(reading.UNREAD_PROBLEMS)
+        return [RawRecord(name, 0, input_format, reject_reason=reason)], readable
     fmt = reading.detect_format(source.text, path) if input_format == "auto" else input_format
     try:
         records, parse_messages = PARSERS[fmt](source.text, name)
     except Exception as exc:  # a parser bug must not hide the other files' records
-        return [RawRecord(name, 0, fmt, reject_reason=f"{fmt} parser failed: {exc!r}")]
+        return [RawRecord(name, 0, fmt, reject_reason=f"{fmt} parser failed: {exc!r}")], True
     messages.extend(parse_messages)
     if not records:
-        return [RawRecord(name, 0, fmt, reject_reason=f"no {fmt} records found")]
-    return records
+        return [RawRecord(name, 0, fmt, reject_reason=f"no {fmt} records found")], True
+    return records, True
 
 
 def _clean(record: RawRecord, keep_title_only: bool) -> dict[str, Any]:
