@@ -6,8 +6,10 @@ import json
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from litreview.ingest import ingest_paths
+from litreview.ingest import ingest_paths, jsonl
 
 from .conftest import abstract_text
 
@@ -90,3 +92,26 @@ def test_invalid_doi_is_dropped_with_a_warning_and_the_record_kept(write):
         m.startswith("d.ris:1: not a valid DOI '10.1234/s><script>") and m.endswith("DOI dropped")
         for m in result.messages
     )
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(JSON_VALUES)
+def test_a_jsonl_title_is_a_string_or_a_named_reject(title):
+    line = json.dumps({"title": title, "abstract": abstract_text()})
+    (record,), _ = jsonl.parse(line + "\n", "any.jsonl")
+    if isinstance(title, str) or title is None:
+        assert record.reject_reason is None
+        assert record.title == (title if title and title.strip() else None)
+    else:
+        assert record.reject_reason.startswith("title is ")
+        assert record.reject_reason.endswith(", not text")
+        assert record.title is None
