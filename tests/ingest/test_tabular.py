@@ -175,3 +175,14 @@ def test_one_stray_quote_costs_at_most_its_own_row(table, data):
             assert (record.title, record.abstract, record.year) == tuple(
                 c.strip() or None for c in row
             )
+
+
+def test_balanced_quotes_with_a_missing_cell_are_not_split_literally(write):
+    # Read literally, '"a, b",abstract' would give three cells and fit the header by accident.
+    text = HEADER + f'"Quoted, title",{abstract_text()}\nOne,{abstract_text("one")},2020\n'
+    result = ingest_paths([write("m.csv", text)])
+    rows = _accounting(result, "m.csv", 2)
+    assert list(rows.status) == ["rejected", "kept"]
+    assert rows.reason.iloc[0] == "row has 2 cells, the header has 3"
+    one = ingest_paths([write("one.csv", "Title,Abstract\nlonely\n" + f"B,{abstract_text()}\n")])
+    assert one.records.reason.iloc[0] == "row has 1 cell, the header has 2"

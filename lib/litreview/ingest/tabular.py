@@ -85,8 +85,10 @@ def parse(text: str, source: str) -> tuple[list[RawRecord], list[str]]:
                     position = end
                     records.append(_record(realigned, columns, source, start + 1, delimiter))
                     continue
-                problem = f"row has {len(row)} cells, the header has {width}"
-            repaired = _read_literally(lines[start], header, delimiter)
+                problem = f"row has {_cells(len(row))}, the header has {width}"
+            # Only a quoting error is repaired: when the quotes balance, a literal reading
+            # would split quoted delimiters ("a,b") and could fit by accident.
+            repaired = _read_literally(lines[start], header, delimiter) if error else None
             if repaired is not None:
                 messages.append(
                     message(
@@ -128,6 +130,10 @@ def parse(text: str, source: str) -> tuple[list[RawRecord], list[str]]:
             ),
         )
     return records, messages
+
+
+def _cells(n: int) -> str:
+    return f"{n} cell" if n == 1 else f"{n} cells"
 
 
 def _numbered_column(header: list[str]) -> int | None:
