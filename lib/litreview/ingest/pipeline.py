@@ -226,7 +226,7 @@ def _clean(record: RawRecord, keep_title_only: bool) -> dict[str, Any]:
         "line": record.line,
         "format": record.format,
         "source_id": clean.clean_text(record.source_id, latex=latex),
-        "title": title if title else clean.clean_text((record.title or "")[:500]),
+        "title": title if title else clean.clean_text((record.title or "")[:500], latex=latex),
         "abstract": abstract,
         "doi": doi,
         "arxiv_id": arxiv_id,
