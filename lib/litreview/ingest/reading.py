@@ -11,6 +11,7 @@ import os
 import re
 import stat
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,10 +95,10 @@ def scan_inputs(paths: Sequence[str | os.PathLike]) -> InputScan:
             scan.skipped.append((path.as_posix(), _not_regular(path.stat().st_mode)))
         else:
             raise IngestError(f"{path}: no such file or folder")
-    names = [name for _, name in scan.files]
+    counts = Counter(name for _, name in scan.files)
     # Two inputs with the same display name would make "file:line" ambiguous.
     scan.files = [
-        (path, name if names.count(name) == 1 else path.as_posix()) for path, name in scan.files
+        (path, name if counts[name] == 1 else path.as_posix()) for path, name in scan.files
     ]
     return scan
 
@@ -109,7 +110,8 @@ def _real_folders(root: Path) -> dict[tuple[int, int], str]:
     the order in which the two are met.
     """
     found: dict[tuple[int, int], str] = {}
-    for folder, _, _ in os.walk(root):  # does not follow links; unreadable ones come later
+    for folder, subfolders, _ in os.walk(root):  # no links followed; unreadable: see _walk
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
         try:
             info = os.stat(folder)
         except OSError:
