@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from litreview.ingest import clean
 
@@ -103,3 +105,66 @@ def test_normalize_authors(raw, authors):
 def test_title_keys_ignore_case_accents_and_punctuation():
     assert clean.normalize_title_key("Café: A Study!") == clean.normalize_title_key("cafe a-study")
     assert clean.fuzzy_title_form("Deep  Learning—A Review") == "deep learning a review"
+
+
+@pytest.mark.parametrize(
+    ("raw", "doi"),
+    [
+        ("10.1234/s><script>alert(1)</script>", None),
+        ('10.1234/x"onmouseover="alert(1)', None),
+        ("10.1234/abc def", None),
+        ("10.12/too-short-prefix", None),
+        ("see 10.1000/abc in text", None),
+        ("DOI: 10.1000/ABC.", "10.1000/abc"),
+        ("https://dx.doi.org/10.1000/a(b)c).", "10.1000/a(b)c"),
+        (r"10.1000/with\_underscore", "10.1000/with_underscore"),
+    ],
+)
+def test_check_doi_accepts_only_one_well_formed_doi(raw, doi):
+    found, problem = clean.check_doi(raw)
+    assert found == doi
+    assert clean.normalize_doi(raw) == doi
+    assert (problem is None) == (doi is not None)
+    if doi is None:
+        assert problem.startswith("not a valid DOI") and problem.endswith("DOI dropped")
+
+
+def test_check_doi_is_quiet_for_empty_and_placeholder_values():
+    assert clean.check_doi("  ") == (None, None)
+    assert clean.check_doi("N/A") == (None, None)
+
+
+@given(st.text(max_size=60))
+def test_any_doi_that_passes_matches_the_syntax(text):
+    doi = clean.normalize_doi(text)
+    assert doi is None or clean.DOI_PATTERN.fullmatch(doi)
+    assert doi is None or not set(doi) & set('<>" \n')
+
+
+def test_check_arxiv_id_and_pmid():
+    assert clean.check_arxiv_id("arXiv:2301.01234v2") == ("2301.01234", None)
+    found, problem = clean.check_arxiv_id("<script>")
+    assert found is None and problem.startswith("not a valid arXiv id")
+    assert clean.normalize_pmid("PMID: 00123456") == "123456"
+    assert clean.normalize_pmid("123456789") is None
+    assert clean.normalize_pmid("12a") is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "latex", "expected"),
+    [
+        ("``Quoted'' title", True, "\u201cQuoted\u201d title"),
+        ("``Quoted'' title", False, "\u201cQuoted\u201d title"),
+        ("the `best' model and ``this", True, "the \u2018best\u2019 model and \u201cthis"),
+        (
+            "models' outputs and the authors' `view'",
+            True,
+            "models' outputs and the authors' \u2018view\u2019",
+        ),
+        (r"{\scriptsize Code} at \url{https://x.org}", True, "Code at https://x.org"),
+        (r"A\B testing in C:\temp with {braces}", False, r"A\B testing in C:\temp with {braces}"),
+        (r"A\B testing \emph{x}", True, "A testing x"),
+    ],
+)
+def test_latex_residue_only_where_the_text_is_latex(raw, latex, expected):
+    assert clean.clean_text(raw, latex=latex) == expected

@@ -29,6 +29,8 @@ _SIZE_SWITCH = re.compile(
     r"\\(?:tiny|small|large|Large|LARGE|huge|Huge)\b|\\?\b(?:scriptsize|footnotesize|normalsize)\b"
 )
 _UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
+_LATEX_QUOTE_PAIR = re.compile(r"``([^`\n]{1,2000}?)''")
+_LATEX_SINGLE_PAIR = re.compile(r"(?<![`\w])`([^`'\n]{1,200})'(?![\w'])")
 _URL = re.compile(
     r"(?:https?://|www\.|(?<![\w.])(?:github\.com|gitlab\.com|huggingface\.co)/)[^\s<>\"'{}|\\^`]+",
     re.IGNORECASE,
@@ -40,8 +42,19 @@ _latex = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=False)
 logging.getLogger("pylatexenc").setLevel(logging.ERROR)
 
 
-def clean_text(value: object) -> str | None:
-    """Return ``value`` as clean single-line Unicode text, or None when empty."""
+#: Formats whose text is LaTeX source: BibTeX, and the arXiv metadata behind Hugging Face
+#: listings and arXiv JSON (``\\emph{...}``, ````quoted''``). RIS, CSV and the other exports
+#: are plain text, where a backslash is just a backslash.
+LATEX_FORMATS = frozenset({"bibtex", "hfpapers", "jsonl"})
+
+
+def clean_text(value: object, *, latex: bool = True) -> str | None:
+    """Return ``value`` as clean single-line Unicode text, or None when empty.
+
+    With ``latex`` (the text is LaTeX source, see ``LATEX_FORMATS``) commands, braces and
+    quote pairs are turned into the text they stand for; without it only a matched
+    ````…''`` pair is, since that is LaTeX residue in any text.
+    """
     if value is None:
         return None
     text = str(value)
@@ -52,13 +65,24 @@ def clean_text(value: object) -> str | None:
         text = _FORMATTING_TAG.sub("", text)
     if "&" in text:
         text = html.unescape(text)
-    if "size" in text or "\\" in text:
-        text = _SIZE_SWITCH.sub(" ", text)
-    text = strip_latex(text)
+    if "``" in text:
+        text = _LATEX_QUOTE_PAIR.sub("\u201c\\1\u201d", text)
+    if latex:
+        if "size" in text or "\\" in text:
+            text = _SIZE_SWITCH.sub(" ", text)
+        text = strip_latex(text)
+        if "`" in text or "''" in text:
+            text = _latex_quotes(text)
     text = _CONTROL.sub(" ", text)
     text = _WHITESPACE.sub(" ", text).strip()
     text = unicodedata.normalize("NFC", text)
     return text or None
+
+
+def _latex_quotes(text: str) -> str:
+    """LaTeX quotes: ```word'`` is ‘word’; lone ````` and ``''`` open and close double quotes."""
+    text = _LATEX_SINGLE_PAIR.sub("\u2018\\1\u2019", text)
+    return text.replace("``", "\u201c").replace("''", "\u201d")
 
 
 def strip_latex(text: str) -> str:
@@ -125,19 +149,74 @@ def is_code_url(url: str) -> bool:
     return bool(path.strip("/")) and any(host == h or host.endswith("." + h) for h in _CODE_HOSTS)
 
 
-_DOI = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
+#: DOI syntax (Crossref's recommended pattern, without the characters that end a link).
+DOI_PATTERN = re.compile(r'10\.\d{4,9}/[^\s<>"]+')
+_DOI_PREFIX = re.compile(
+    r"^(?:(?:https?://)?(?:dx\.)?doi\.org/|doi\s*:?\s*(?=10\.))", re.IGNORECASE
+)
+_PLACEHOLDERS = {"n/a", "na", "none", "null", "-", "--", "?", "unknown"}
 _ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d])")
 _ARXIV_OLD = re.compile(r"\b([a-z][a-z.-]+/\d{7})(?:v\d+)?\b", re.IGNORECASE)
+_PMID = re.compile(r"^(?:pmid\s*:?\s*)?(\d{1,8})$", re.IGNORECASE)
+
+
+def check_doi(value: object) -> tuple[str | None, str | None]:
+    """Return ``(doi, problem)``: the lower-cased DOI, or None and why ``value`` is not one.
+
+    The whole value must be one DOI (``10.NNNN/suffix``, optionally written as a doi.org
+    link or after ``doi:``); trailing punctuation is stripped. Anything else (a DOI with
+    ``<`` or a quote in it, two DOIs, free text) is refused rather than cut to a prefix,
+    so a DOI in the output is always exactly one well-formed identifier.
+    """
+    if value is None:
+        return None, None
+    text = " ".join(str(value).split())
+    if not text or text.lower() in _PLACEHOLDERS:
+        return None, None
+    candidate = _DOI_PREFIX.sub("", text)
+    for escaped in ("_", "%", "&", "#"):  # BibTeX escapes in DOI fields
+        candidate = candidate.replace("\\" + escaped, escaped)
+    candidate = _strip_trailing_punctuation(candidate)
+    if DOI_PATTERN.fullmatch(candidate):
+        return candidate.lower(), None
+    shown = text if len(text) <= 80 else text[:79] + "…"
+    return None, f"not a valid DOI {shown!r} (expected 10.NNNN/suffix); DOI dropped"
 
 
 def normalize_doi(value: object) -> str | None:
-    """Return the bare, lower-cased DOI in ``value`` (``10.xxx/yyy``) or None."""
+    """Return the bare, lower-cased DOI in ``value`` (``10.xxx/yyy``) or None (see check_doi)."""
+    return check_doi(value)[0]
+
+
+def _strip_trailing_punctuation(text: str) -> str:
+    while True:
+        stripped = text.rstrip(".,;:'")
+        for close, open_ in ((")", "("), ("]", "["), ("}", "{")):
+            if stripped.endswith(close) and stripped.count(close) > stripped.count(open_):
+                stripped = stripped[:-1]
+        if stripped == text:
+            return text
+        text = stripped
+
+
+def check_arxiv_id(value: object) -> tuple[str | None, str | None]:
+    """Return ``(arxiv_id, problem)`` like ``check_doi``; see ``normalize_arxiv_id``."""
+    if value is None or not str(value).strip() or str(value).strip().lower() in _PLACEHOLDERS:
+        return None, None
+    found = normalize_arxiv_id(value)
+    if found:
+        return found, None
+    text = " ".join(str(value).split())
+    shown = text if len(text) <= 80 else text[:79] + "…"
+    return None, f"not a valid arXiv id {shown!r}; arXiv id dropped"
+
+
+def normalize_pmid(value: object) -> str | None:
+    """Return a PubMed id (1-8 digits, optionally after ``PMID:``) or None."""
     if value is None:
         return None
-    match = _DOI.search(str(value))
-    if not match:
-        return None
-    return match.group(0).rstrip(".,;").lower()
+    match = _PMID.match(str(value).strip())
+    return str(int(match.group(1))) if match else None
 
 
 def normalize_arxiv_id(value: object) -> str | None:
@@ -165,9 +244,9 @@ def parse_year(value: object) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def normalize_authors(value: object) -> str | None:
+def normalize_authors(value: object, *, latex: bool = True) -> str | None:
     """Return authors as ``"A; B; C"`` from BibTeX ``and``, ``;`` or Scopus ``,`` lists."""
-    text = clean_text(value)
+    text = clean_text(value, latex=latex)
     if text is None:
         return None
     if re.search(r"\s+and\s+", text) and ";" not in text:

@@ -49,25 +49,64 @@ def strip_glued_prefix(line: str) -> str:
 
 
 def looks_like_abstract(line: str) -> bool:
-    """Tell an abstract (long, several sentences) from a title (short, no final period)."""
-    if len(line) >= 250:
+    """Tell an abstract (long, several sentences) from a title (short, no final period).
+
+    This looks at one line alone; ``parse`` also uses the lines around it (see there).
+    """
+    if len(line) >= _CERTAIN_ABSTRACT_CHARS:
         return True
     words = len(line.split())
     sentences = len(_SENTENCE_END.findall(line))
     return (words >= 25 and sentences >= 1) or (words >= 12 and sentences >= 2)
 
 
+#: A line this long is an abstract whatever its neighbours; no title is this long.
+_CERTAIN_ABSTRACT_CHARS = 250
+
+
+def _is_title_by_shape(line: str, following: str | None, after_title: bool) -> bool:
+    """Tell whether an abstract-like line is a title, from the shape of its block.
+
+    A listing is title, abstract, title, abstract ...: a short line (under 250 characters)
+    that does not end like prose (abstracts end with a period; titles with a word, "?", "!"
+    or ")") is a title, and one that ends with a period is a title when it does not follow
+    a title and a longer abstract follows it. So a title of two sentences ("Is X all you
+    need? A study of Y") stays a title whatever its sentence count; only a short line that
+    ends with a period and is not followed by a longer abstract remains the abstract of the
+    title before it, or a further paragraph of the abstract before it.
+    """
+    if len(line) >= _CERTAIN_ABSTRACT_CHARS:
+        return False
+    if not line.rstrip().endswith("."):
+        return True
+    before_abstract = (
+        following is not None
+        and looks_like_abstract(following)
+        and len(following.split()) > len(line.split())
+    )
+    return before_abstract and not after_title
+
+
 def parse(text: str, source: str) -> tuple[list[RawRecord], list[str]]:
-    """Return the records of a listing and warnings; a title alone has abstract None."""
+    """Return the records of a listing and warnings; a title alone has abstract None.
+
+    Whether a line is a title or an abstract is read from its own shape and from the line
+    after it (``_is_title_by_shape``), not from its sentence count alone.
+    """
     records: list[RawRecord] = []
     messages: list[str] = []
     pending: RawRecord | None = None
     last_with_abstract: RawRecord | None = None
+    content = []
     for number, raw_line in enumerate(text.split("\n"), start=1):
         line = strip_glued_prefix(raw_line.strip())
-        if not line or is_noise(line):
-            continue
-        if looks_like_abstract(line):
+        if line and not is_noise(line):
+            content.append((number, line))
+    for index, (number, line) in enumerate(content):
+        following = content[index + 1][1] if index + 1 < len(content) else None
+        if looks_like_abstract(line) and not _is_title_by_shape(
+            line, following, pending is not None
+        ):
             if pending is not None:
                 pending.abstract = line
                 records.append(pending)

@@ -98,6 +98,33 @@ def _get(obj: dict[str, Any], *names: str) -> str | None:
     return None
 
 
+_JSON_KINDS = {
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    list: "a list",
+    dict: "an object",
+}
+
+
+def _not_text(obj: dict[str, Any], *names: str) -> str | None:
+    """Say why the first present field of ``names`` is not a string, or None when it is.
+
+    A title of ``42``, ``true``, ``["a", "b"]`` or ``{"en": ...}`` is not a title: it is
+    rejected with its JSON type rather than kept as the text ``"42"`` or ``"{'en': ...}"``.
+    """
+    lowered = {str(k).lower(): v for k, v in obj.items()}
+    for name in names:
+        if name not in lowered or lowered[name] is None:
+            continue
+        value = lowered[name]
+        if isinstance(value, str):
+            return None
+        kind = _JSON_KINDS.get(type(value), type(value).__name__)
+        return f"{name} is {kind}, not text"
+    return None
+
+
 def _record(obj: object, source: str, line: int, raw: str) -> RawRecord:
     if not isinstance(obj, dict):
         return RawRecord(
@@ -107,6 +134,9 @@ def _record(obj: object, source: str, line: int, raw: str) -> RawRecord:
             reject_reason="JSON value is not an object",
             excerpt=excerpt_of(raw),
         )
+    problem = _not_text(obj, "title") or _not_text(obj, "abstract", "summary")
+    if problem:
+        return RawRecord(source, line, FORMAT, reject_reason=problem, excerpt=excerpt_of(raw))
     identifier = _get(obj, "id", "paper_id", "eid", "ut")
     arxiv = _get(obj, "arxiv_id", "arxiv")
     if (

@@ -100,23 +100,37 @@ def ingest_paths(
     timer = manifest.Timer()
     messages: list[str] = []
     raw: list[RawRecord] = []
+    read: list[Path] = []
     with timer("read_parse"):
-        files = reading.expand_paths(paths)
-        if not files:
+        scan = reading.scan_inputs(paths)
+        files = scan.files
+        if not files and not scan.skipped:
             raise IngestError(f"no input files found in {', '.join(map(str, paths))}")
+        if scan.hidden:
+            messages.append(
+                f"{scan.hidden} hidden file(s) or folder(s) (names starting with '.') not read"
+            )
+        # Every entry skipped while looking for files is a rejected record of its own.
+        raw.extend(
+            RawRecord(name, 0, reading.SKIPPED, reject_reason=why) for name, why in scan.skipped
+        )
         for path, name in files:
-            raw.extend(_read_file(path, name, input_format, messages))
+            records, readable = _read_file(path, name, input_format, messages)
+            if readable:  # the manifest hashes what was read; an unreadable file cannot be
+                read.append(path)
+            raw.extend(records)
     with timer("clean"):
         cleaned = [_clean(record, keep_title_only) for record in raw]
     with timer("dedup"):
         papers, records = _merge(cleaned, fuzzy_threshold)
     for row in cleaned:
+        messages.extend(row["warnings"])
         if row["reject_reason"]:
             messages.append(message(row["source_file"], row["line"], row["reject_reason"]))
     result = IngestResult(
         papers=papers,
         records=records,
-        inputs=[path for path, _ in files],
+        inputs=read,
         messages=messages,
         parameters={
             "input_format": input_format,
@@ -172,20 +186,25 @@ def run_ingest(
     return result
 
 
-def _read_file(path: Path, name: str, input_format: str, messages: list[str]) -> list[RawRecord]:
+def _read_file(
+    path: Path, name: str, input_format: str, messages: list[str]
+) -> tuple[list[RawRecord], bool]:
+    """Return the file's records and whether its bytes could be read at all."""
     source = reading.read_source(path, name)
     messages.extend(source.messages)
     if source.text is None:
-        return [RawRecord(name, 0, input_format, reject_reason=source.problem or "unreadable file")]
+        reason = source.problem or "unreadable file"
+        readable = not reason.startswith(reading.UNREAD_PROBLEMS)
+        return [RawRecord(name, 0, input_format, reject_reason=reason)], readable
     fmt = reading.detect_format(source.text, path) if input_format == "auto" else input_format
     try:
         records, parse_messages = PARSERS[fmt](source.text, name)
     except Exception as exc:  # a parser bug must not hide the other files' records
-        return [RawRecord(name, 0, fmt, reject_reason=f"{fmt} parser failed: {exc!r}")]
+        return [RawRecord(name, 0, fmt, reject_reason=f"{fmt} parser failed: {exc!r}")], True
     messages.extend(parse_messages)
     if not records:
-        return [RawRecord(name, 0, fmt, reject_reason=f"no {fmt} records found")]
-    return records
+        return [RawRecord(name, 0, fmt, reject_reason=f"no {fmt} records found")], True
+    return records, True
 
 
 def _clean(record: RawRecord, keep_title_only: bool) -> dict[str, Any]:
@@ -197,31 +216,41 @@ def _clean(record: RawRecord, keep_title_only: bool) -> dict[str, Any]:
     ]
     if reason is None and too_long:
         reason = f"{too_long[0]} longer than {MAX_FIELD_CHARS} characters"
-    title = clean.clean_text(record.title) if not too_long else None
-    abstract = clean.clean_text(record.abstract) if not too_long else None
+    latex = record.format in clean.LATEX_FORMATS
+    title = clean.clean_text(record.title, latex=latex) if not too_long else None
+    abstract = clean.clean_text(record.abstract, latex=latex) if not too_long else None
     if reason is None and not title:
         reason = "no title"
     if reason is None and not abstract and not keep_title_only:
         reason = "no abstract"
-    doi = clean.normalize_doi(record.doi)
-    arxiv_id = clean.normalize_arxiv_id(record.arxiv_id) or clean.arxiv_id_from_doi(doi)
+    # Identifiers are kept only when they are one well-formed id; a bad one is dropped with a
+    # warning and the record keeps its other fields.
+    doi, doi_problem = clean.check_doi(record.doi)
+    arxiv_id, arxiv_problem = clean.check_arxiv_id(record.arxiv_id)
+    arxiv_id = arxiv_id or clean.arxiv_id_from_doi(doi)
+    warnings = [
+        message(record.source_file, record.line, problem)
+        for problem in (doi_problem, arxiv_problem)
+        if problem and reason is None
+    ]
     urls = clean.extract_urls(abstract)
     return {
         "source_file": record.source_file,
         "line": record.line,
         "format": record.format,
-        "source_id": clean.clean_text(record.source_id),
-        "title": title if title else clean.clean_text((record.title or "")[:500]),
+        "source_id": clean.clean_text(record.source_id, latex=latex),
+        "title": title if title else clean.clean_text((record.title or "")[:500], latex=latex),
         "abstract": abstract,
         "doi": doi,
         "arxiv_id": arxiv_id,
         **metadata.clean_metadata(record, arxiv_id),
-        "venue": clean.clean_text(record.venue),
-        "url": clean.clean_text(record.url),
+        "venue": clean.clean_text(record.venue, latex=latex),
+        "url": clean.clean_text(record.url, latex=latex),
         "urls": urls,
         "code_urls": [u for u in urls if clean.is_code_url(u)],
         "reject_reason": reason,
         "excerpt": record.excerpt,
+        "warnings": warnings,
     }
 
 

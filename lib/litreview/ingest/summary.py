@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from litreview.ingest.reading import SKIPPED
+
 if TYPE_CHECKING:
     from litreview.ingest.pipeline import IngestResult
 
@@ -89,6 +91,13 @@ def format_summary(result: IngestResult) -> str:
         lines.append("Rejected records by reason:")
         for reason, count in rejected["reason_kind"].value_counts().items():
             lines.append(f"  {count:>6}  {reason}")
+    skipped = rejected[rejected["format"] == SKIPPED]
+    if not skipped.empty:
+        lines.append(f"Skipped while finding input files ({len(skipped)}):")
+        for name, reason in zip(skipped["source_file"][:20], skipped["reason"][:20], strict=True):
+            lines.append(f"  {name}: {reason}")
+        if len(skipped) > 20:
+            lines.append(f"  … and {len(skipped) - 20} more (status 'rejected', line 0)")
     no_abstract = int((rejected["reason_kind"] == "no abstract").sum())
     if no_abstract and not result.parameters.get("keep_title_only"):
         lines.append(
@@ -96,16 +105,19 @@ def format_summary(result: IngestResult) -> str:
             "pass --keep-title-only "
             "(keep_title_only=True) to keep them"
         )
-    warnings = [m for m in result.messages if not _is_reject_message(m, rejected)]
+    # One set of the reject lines, so telling warnings from rejects is linear in both.
+    reject_lines = _reject_messages(rejected)
+    warnings = [m for m in result.messages if m not in reject_lines]
     if warnings:
         lines.append(f"{len(warnings)} warning(s), first: {warnings[0]}")
     return "\n".join(lines)
 
 
-def _is_reject_message(text: str, rejected: pd.DataFrame) -> bool:
-    return any(
-        text == f"{f}:{n}: {r}"
+def _reject_messages(rejected: pd.DataFrame) -> set[str]:
+    """Return the ``file:line: reason`` line of every rejected record (as ingest words them)."""
+    return {
+        f"{f}:{n}: {r}"
         for f, n, r in zip(
             rejected["source_file"], rejected["line"], rejected["reason"], strict=True
         )
-    )
+    }
