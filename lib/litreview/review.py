@@ -22,6 +22,20 @@ import numpy as np
 import pandas as pd
 
 from litreview import config, io, manifest
+from litreview.review_roles import (  # re-exported: split_sentences, is_self_contained, …
+    _NOT_THEMATIC,
+    MAX_SENTENCE_WORDS,
+    MIN_SENTENCE_WORDS,
+    ROLES,  # noqa: F401
+    RoledSentence,
+    contribution_sentence,
+    field_acronyms,
+    is_self_contained,  # noqa: F401
+    normalise_whitespace,
+    quotable,
+    roled_sentences,
+    split_sentences,
+)
 
 #: The data files this stage reads (without ``.parquet``), all under ``DIR/data``.
 INPUT_TABLES = (
@@ -40,8 +54,6 @@ REDUNDANCY_THRESHOLD = 0.5
 BACKGROUND_PENALTY = 0.5
 #: Above this many papers the strategic diagram counts co-occurrences in a fixed sample.
 STRATEGIC_MAX_PAPERS = 20_000
-MIN_SENTENCE_WORDS = 8
-MAX_SENTENCE_WORDS = 50
 
 QUADRANTS = {
     "motor": "Motor themes",
@@ -68,6 +80,7 @@ class Sentence:
     paper_id: str
     key: str
     score: float = 0.0
+    role: str = ""  # one of review_roles.ROLES, or "title" when the title is quoted
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,47 @@ class RelatedTheme:
     similarity: float
 
 
+@dataclass(frozen=True)
+class Contribution:
+    """One paper of a strand, cited by the sentence that states what it contributes."""
+
+    paper_id: str
+    key: str
+    sentence: Sentence  # the contribution sentence, or the title when no sentence stands alone
+    kind: str  # "resource", "method" or "study": contributions of one kind sit together
+
+
+#: How each kind of contribution is introduced in a strand, in this order.
+CONTRIBUTION_KINDS = {
+    "resource": "datasets, benchmarks and other resources",
+    "method": "methods and frameworks",
+    "study": "studies and analyses",
+}
+
+
+@dataclass
+class Strand:
+    """A sub-theme: what it works on, what each paper contributes, what is found and open."""
+
+    strand: int
+    label: str
+    anchor: str
+    size: int
+    top_terms: list[str]
+    problem: list[Sentence]  # one or two background sentences
+    contributions: list[Contribution]  # every paper of the strand, once; grouped by kind
+    findings: list[Sentence]  # result sentences
+    open_issues: list[Sentence]  # limitation / future-work sentences
+    resources: list[Resource]
+
+    def groups(self) -> list[tuple[str, list[Contribution]]]:
+        """``(heading, contributions)`` by kind, in the order of :data:`CONTRIBUTION_KINDS`."""
+        return [(CONTRIBUTION_KINDS[kind].capitalize(),
+                 [c for c in self.contributions if c.kind == kind])
+                for kind in CONTRIBUTION_KINDS
+                if any(c.kind == kind for c in self.contributions)]
+
+
 @dataclass
 class ThemeSection:
     """Everything the report says about one theme."""
@@ -129,6 +183,12 @@ class ThemeSection:
     resources: list[Resource]
     related: list[RelatedTheme]
     quadrant: str | None = None
+    opening: str = ""  # our words, built from facts: size, strands, neighbours
+    strands: list[Strand] = field(default_factory=list)
+
+    def cited_ids(self) -> set[str]:
+        """Papers cited in this theme's strands."""
+        return {c.paper_id for strand in self.strands for c in strand.contributions}
 
 
 @dataclass
@@ -189,6 +249,8 @@ class Review:
     references: list[Reference]
     methods: Methods
     keys: dict[str, str] = field(repr=False, default_factory=dict)  # paper_id -> key
+    #: One cited sentence per paper in no theme (paper_id -> sentence), in outlier order.
+    unplaced: dict[str, Sentence] = field(default_factory=dict)
 
     @property
     def date(self) -> str:
@@ -202,111 +264,41 @@ class Review:
             quoted.extend(theme.key_sentences)
             quoted.extend(p.gist for p in theme.representatives if p.gist is not None)
             quoted.extend(r.sentence for r in theme.resources)
+            for strand in theme.strands:
+                quoted.extend(strand.problem)
+                quoted.extend(c.sentence for c in strand.contributions)
+                quoted.extend(strand.findings)
+                quoted.extend(strand.open_issues)
+                quoted.extend(r.sentence for r in strand.resources)
+        quoted.extend(self.unplaced.values())
         return quoted
+
+    def coverage(self) -> float:
+        """Share of placed papers cited in their own theme's section."""
+        placed = int((self.papers["topic"] >= 0).sum())
+        cited = sum(len(t.cited_ids()) for t in self.themes)
+        return cited / placed if placed else 1.0
+
+    def role_counts(self) -> pd.DataFrame:
+        """How many quoted sentences of each role the write-up uses (role, sentences)."""
+        roles = pd.Series([s.role or "other" for s in self.citations()], dtype=str)
+        counts = roles.value_counts()
+        return pd.DataFrame({"role": counts.index, "sentences": counts.to_numpy()})
 
 
 # --------------------------------------------------------------------------- text
+# Splitting, roles and quotability live in litreview.review_roles; re-exported here.
 
 
-_ABBREVIATIONS = frozenset({
-    "al", "vs", "cf", "fig", "figs", "eq", "eqs", "sec", "secs", "approx", "resp", "viz", "dr",
-    "mr", "mrs", "ms", "prof", "st", "jr", "sr", "inc", "ltd", "ref", "refs", "vol", "pp", "ch",
-    "no", "nos"
-})
-_BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])""")
-_DOTTED_ACRONYM = re.compile(r"^(?:[A-Za-z]\.){2,}$")  # e.g. i.e. U.S.
-
-
-def normalise_whitespace(text: str | None) -> str:
-    """Collapse runs of whitespace to single spaces and strip the ends."""
-    return " ".join(str(text or "").split())
-
-
-def split_sentences(text: str | None) -> list[str]:
-    """Split an abstract into sentences.
-
-    Splits after ``.``, ``!`` or ``?`` followed by whitespace and a capital or
-    digit, except after abbreviations (``e.g.``, ``i.e.``, ``et al.``, ``vs.``,
-    ``Fig.``), dotted acronyms (``U.S.``) and initials (``J. Smith``). Decimals
-    never split because no space follows their dot. Each returned sentence is
-    a substring of the whitespace-normalised text.
-    """
-    text = normalise_whitespace(text)
-    if not text:
-        return []
-    sentences: list[str] = []
-    start = 0
-    for match in _BOUNDARY.finditer(text):
-        if _is_abbreviation(text[start : match.start() + 1]):
-            continue
-        end = match.end() - len(match.group()) + len(match.group().rstrip())
-        sentence = text[start:end].strip()
-        if sentence:
-            sentences.append(sentence)
-        start = match.end()
-    tail = text[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return sentences
-
-
-def _is_abbreviation(before: str) -> bool:
-    """Whether the text up to a candidate boundary ends in an abbreviation."""
-    if not before.endswith("."):
-        return False
-    token = before.rsplit(" ", 1)[-1].lstrip("([\"'“‘")
-    if _DOTTED_ACRONYM.match(token):
-        return True
-    word = token[:-1]
-    if len(word) == 1 and word.isupper():  # an initial
-        return True
-    return word.lower() in _ABBREVIATIONS
-
-
-_OPENERS = re.compile(
-    r"^(?:this|these|that|those|it|its|they|their|them|such|he|she|his|her|here|there|"
-    r"however|moreover|furthermore|additionally|in addition|also|thus|therefore|hence|"
-    r"still|finally|then|besides|nevertheless|nonetheless|consequently|accordingly|"
-    r"similarly|likewise|instead|in contrast|on the other hand|in particular|"
-    r"specifically|to this end|to that end|as a result|for example|for instance|"
-    r"first|second|third|lastly|next|both|yet|but|and|or|so|other|another|the latter|"
-    r"the former|the same|in this (?:paper|work|study|article)|to (?:bridge|address|fill|"
-    r"tackle|close|overcome) (?:this|these|the)|previous|prior work|recent work)\b",
-    re.IGNORECASE,
-)
-_NOT_THEMATIC = re.compile(
-    r"https?://|www\.|github|\bcode (?:is|and|will)|available at"
-    r"|\((?:1|i|a)\)",  # enumerations read badly out of their abstract
-    re.I,
-)
-
-
-_BACK_REFERENCE = re.compile(
-    r"\b(?:this|these|such) (?:problem|gap|issue|issues|challenge|challenges|limitation|"
-    r"limitations|fact|finding|findings|approach|method|setting|dataset|benchmark|"
-    r"framework|model|task|resource|corpus|paper|work|study|analysis)\b|^motivated by\b",
-    re.IGNORECASE,
-)
-
-
-def is_self_contained(sentence: str) -> bool:
-    """Whether a sentence reads well out of context.
-
-    It must not open with a pronoun or connective ("This", "However,") nor lean
-    on an earlier sentence ("this problem", "these challenges").
-    """
-    return _OPENERS.match(sentence) is None and _BACK_REFERENCE.search(sentence) is None
-
-
-def _is_quotable(sentence: str, *, strict: bool = True) -> bool:
+def _is_quotable(sentence: str, *, strict: bool = True, known: Iterable[str] = ()) -> bool:
+    if strict:
+        return quotable(sentence, known_acronyms=known)
     words = sentence.split()
     if not MIN_SENTENCE_WORDS <= len(words) <= MAX_SENTENCE_WORDS:
         return False
     if _NOT_THEMATIC.search(sentence) or sentence.endswith("?"):
         return False
-    if sentence.count("(") != sentence.count(")"):
-        return False
-    return not strict or is_self_contained(sentence)
+    return sentence.count("(") == sentence.count(")")
 
 
 # --------------------------------------------------------------------------- citation keys
@@ -432,6 +424,15 @@ def find_resources(sentence: str) -> list[tuple[str, str]]:
             if _looks_like_name(name) and name not in (n for n, _ in found):
                 found.append((name, _normalise_kind(match.group("kind"))))
     return found
+
+
+def introduced_resources(title: str, sentences: Sequence[str]) -> list[tuple[str, str, str]]:
+    """``(name, kind, sentence)`` for each resource a paper introduces, in reading order."""
+    out: list[tuple[str, str, str]] = []
+    for sentence in sentences:
+        for name, kind in find_resources(sentence):
+            out.append((name, kind, sentence))
+    return out
 
 
 def _looks_like_name(name: str) -> bool:
@@ -576,6 +577,7 @@ class _Inputs:
     metrics: dict[str, Any]
     manifest: dict[str, Any]
     hashes: dict[str, str]
+    strands: pd.DataFrame | None = None  # data/strands.parquet when stage 02 wrote it
 
 
 def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
@@ -594,7 +596,10 @@ def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
     doc_topics = tables["doc_topics"].copy()
     doc_topics["paper_id"] = doc_topics["paper_id"].astype(str)
     topics = tables["topics"].sort_values(["size", "topic"], ascending=[False, True])
+    strands_path = config.data_dir(out_dir) / f"{STRANDS_TABLE}.parquet"
+    strands = io.load_table(out_dir, STRANDS_TABLE) if strands_path.exists() else None
     return _Inputs(
+        strands=strands,
         papers=papers.set_index("paper_id", drop=False),
         records=tables["records"],
         doc_topics=doc_topics,
@@ -610,7 +615,9 @@ def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
 def input_paths(out_dir: str | os.PathLike) -> list[Path]:
     """The files the review stage reads."""
     folder = config.data_dir(out_dir)
-    return [folder / f"{name}.parquet" for name in INPUT_TABLES] + [folder / METRICS_FILE]
+    optional = [folder / f"{STRANDS_TABLE}.parquet"]
+    return ([folder / f"{name}.parquet" for name in INPUT_TABLES] + [folder / METRICS_FILE]
+            + [path for path in optional if path.exists()])
 
 
 # --------------------------------------------------------------------------- composing
@@ -645,6 +652,16 @@ def _compose(
         topics["topic"], topics["label"], strict=True)}
     members = _members_by_theme(doc_topics)
     quoter = _Quoter(abstracts, keys, topics, members)
+    titles = {pid: normalise_whitespace(t) for pid, t in papers["title"].items()}
+    texts = {pid: f"{titles[pid]}. {abstracts[pid]}" for pid in titles}
+    known = field_acronyms(texts.values(), max(3, round(0.005 * len(texts))))
+    sentences = _Sentences(abstracts, known)
+    writer = _StrandWriter(sentences, keys, titles)
+    theme_terms = {int(t): _as_list(terms) for t, terms in zip(
+        topics["topic"], topics["top_terms"], strict=True)}
+    specs = _strand_specs(inputs, members, texts, theme_terms)
+    resources_of = _resources_by_paper(sentences, titles, keys,
+                                       [p for frame in members.values() for p in frame["paper_id"]])
 
     strategic = compute_strategic_diagram(
         [f"{_text(t)}. {_text(a)}" for t, a in zip(papers["title"], papers["abstract"],
@@ -672,11 +689,15 @@ def _compose(
                 representatives=quoter.representatives(
                     topic, _as_list(row.representative_paper_ids), n_representative, papers
                 ),
-                resources=quoter.resources(topic),
+                resources=[r for pid in members.get(topic, _NO_MEMBERS)["paper_id"]
+                           for r in resources_of.get(pid, [])],
                 related=_related(topic, inputs.similarity, names),
                 quadrant=quadrant_of.get(topic),
+                strands=[writer.write(topic, spec, i, resources_of)
+                         for i, spec in enumerate(specs.get(topic, []))],
             )
         )
+        sections[-1].opening = _opening(sections[-1], len(papers))
 
     overview = _overview(inputs, sections, names)
     cross = CrossTheme(
@@ -701,6 +722,8 @@ def _compose(
         methods=_methods(inputs, n_representative, n_key_sentences),
         keys=keys,
     )
+    review.unplaced = {pid: writer.contribution(pid) for pid in review.outliers["paper_id"]
+                       if titles.get(pid) or abstracts.get(pid)}
     review.references = _references(review, papers)
     return review
 
@@ -894,6 +917,26 @@ class _Quoter:
             if len(found) >= MAX_RESOURCES_PER_THEME:
                 break
         return found[:MAX_RESOURCES_PER_THEME]
+
+
+def _resources_by_paper(
+    sentences: _Sentences, titles: Mapping[str, str], keys: Mapping[str, str],
+    paper_ids: Iterable[str],
+) -> dict[str, list[Resource]]:
+    """Named resources each paper says it introduces (every paper, no cap)."""
+    found: dict[str, list[Resource]] = {}
+    for pid in paper_ids:
+        abstract = sentences.abstracts.get(pid, "")
+        title = titles.get(pid, "")
+        if not (_MAY_INTRODUCE.search(abstract) or ":" in title):
+            continue
+        seen: set[str] = set()
+        for name, kind, text in introduced_resources(title, sentences.split(pid)):
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                found.setdefault(pid, []).append(
+                    Resource(name, kind, Sentence(text, pid, keys[pid], role="objective")))
+    return found
 
 
 _MAY_INTRODUCE = re.compile(rf"\b[Ww]e\s+(?:also\s+|further\s+)?{_VERBS}\b|,\s+an?\s")
@@ -1117,6 +1160,347 @@ def _methods(inputs: _Inputs, n_representative: int, n_key_sentences: int) -> Me
         packages=dict(recorded.get("packages") or manifest.package_versions()),
         python=recorded.get("python"),
     )
+
+
+# --------------------------------------------------------------------------- strands
+
+#: Most strands a theme is split into when stage 02 recorded none.
+MAX_STRANDS = 6
+#: Most central core papers per strand whose sentences compete as problem, finding or open issue.
+STRAND_CANDIDATES = 60
+N_PROBLEM_SENTENCES = 2
+N_OPEN_SENTENCES = 2
+STRANDS_TABLE = "strands"
+_DATA_KINDS_SET = frozenset({
+    "benchmark", "dataset", "corpus", "knowledge bank", "knowledge base", "knowledge graph",
+    "resource", "collection", "leaderboard", "testbed", "test set", "treebank", "lexicon",
+    "suite", "database", "taxonomy", "environment", "simulator", "platform", "library",
+    "toolkit", "tool",
+})
+
+
+class _Sentences:
+    """Sentences of every abstract, with roles and quotability worked out only when asked.
+
+    Classifying every sentence of a 75k-paper corpus costs minutes; the write-up needs
+    roles for a strand's central papers and one contribution sentence per paper.
+    """
+
+    def __init__(self, abstracts: Mapping[str, str], known_acronyms: Iterable[str]) -> None:
+        self.abstracts = abstracts
+        self.known = frozenset(known_acronyms)
+        self._split: dict[str, list[str]] = {}
+        self._roled: dict[str, list[RoledSentence]] = {}
+
+    def split(self, pid: str) -> list[str]:
+        if pid not in self._split:
+            self._split[pid] = split_sentences(self.abstracts.get(pid, ""))
+        return self._split[pid]
+
+    def roled(self, pid: str) -> list[RoledSentence]:
+        if pid not in self._roled:
+            self._roled[pid] = roled_sentences(self.abstracts.get(pid, ""),
+                                               known_acronyms=self.known)
+        return self._roled[pid]
+
+    def contribution(self, pid: str) -> RoledSentence | None:
+        """The paper's contribution sentence (see :func:`review_roles.contribution_sentence`)."""
+        if pid in self._roled:
+            return contribution_sentence(self._roled[pid])
+        sentences = self.split(pid)
+        for i, text in enumerate(sentences):  # fast path: the first quotable "we propose …"
+            if _CONTRIBUTION_CUE.search(text) and quotable(text, known_acronyms=self.known):
+                return RoledSentence(text, i, len(sentences), "objective", True, True)
+        return contribution_sentence(self.roled(pid))
+
+
+_CONTRIBUTION_CUE = re.compile(
+    r"\b(?:we|paper|work|study)\s+(?:\w+ly\s+)?(?:propose|introduce|present|develop|release|"
+    r"design|construct|build|create|curate|contribute|offer|formali[sz]e|provide)s?\b", re.I)
+
+
+@dataclass
+class _StrandSpec:
+    strand: int
+    label: str
+    top_terms: list[str]
+    members: list[str]  # most central first
+    core: list[str]  # members that may represent the strand (not peripheral)
+
+
+def _strand_specs(
+    inputs: _Inputs, members: Mapping[int, pd.DataFrame], texts: Mapping[str, str],
+    theme_terms: Mapping[int, Sequence[str]],
+) -> dict[int, list[_StrandSpec]]:
+    """Strands of every theme: stage 02's when ``doc_topics`` has a ``strand`` column,
+    otherwise a deterministic sub-clustering of each theme's papers on their TF-IDF rows."""
+    doc = inputs.doc_topics
+    if "strand" in doc.columns:
+        return _recorded_strands(doc, inputs.strands, members)
+    return _subcluster_strands(members, texts, theme_terms)
+
+
+def _recorded_strands(
+    doc: pd.DataFrame, table: pd.DataFrame | None, members: Mapping[int, pd.DataFrame]
+) -> dict[int, list[_StrandSpec]]:
+    info: dict[int, dict[str, Any]] = {}
+    if table is not None and not table.empty:
+        for row in table.to_dict("records"):
+            info[int(row["strand"])] = row
+    strand_of = dict(zip(doc["paper_id"].astype(str), pd.to_numeric(
+        doc["strand"], errors="coerce").fillna(-1).astype(int), strict=True))
+    membership = (dict(zip(doc["paper_id"].astype(str), doc["membership"].astype(str),
+                           strict=True)) if "membership" in doc.columns else {})
+    labels = (dict(zip(doc["paper_id"].astype(str), doc["strand_label"], strict=True))
+              if "strand_label" in doc.columns else {})
+    if "similarity" in doc.columns:
+        similarity = dict(zip(doc["paper_id"].astype(str), pd.to_numeric(
+            doc["similarity"], errors="coerce").fillna(-1.0), strict=True))
+    else:
+        similarity = {}
+    specs: dict[int, list[_StrandSpec]] = {}
+    for topic, frame in members.items():
+        ids = list(frame["paper_id"])
+        by_strand: dict[int, list[str]] = {}
+        for pid in ids:
+            by_strand.setdefault(strand_of.get(pid, -1), []).append(pid)
+        out = []
+        for strand, pids in by_strand.items():
+            rank = {p: i for i, p in enumerate(pids)}
+            pids = sorted(pids, key=lambda p: (-similarity.get(p, -1.0), rank[p])) \
+                if similarity else pids
+            row = info.get(strand, {})
+            label = normalise_whitespace(_text(row.get("label")) or _text(labels.get(pids[0])))
+            if strand < 0:
+                label = "Other papers of this theme"
+            terms = [str(t) for t in _as_list(row.get("top_terms"))]
+            core = [p for p in pids if membership.get(p, "core") != "peripheral"] or pids
+            out.append(_StrandSpec(strand, label or f"Strand {strand}", terms, pids, core))
+        specs[topic] = _ordered(out)
+    return specs
+
+
+def _ordered(specs: list[_StrandSpec]) -> list[_StrandSpec]:
+    """Largest strand first; "other papers" (strand -1) last."""
+    return sorted(specs, key=lambda s: (s.strand < 0, -len(s.members), s.label, s.strand))
+
+
+def _subcluster_strands(
+    members: Mapping[int, pd.DataFrame], texts: Mapping[str, str],
+    theme_terms: Mapping[int, Sequence[str]],
+) -> dict[int, list[_StrandSpec]]:
+    """Ward clustering of each theme's papers (TF-IDF, reduced by a seeded SVD).
+
+    The number of strands is round(sqrt(n / 5)), between 1 and :data:`MAX_STRANDS`;
+    themes above 2,000 papers use seeded k-means instead of Ward (quadratic memory).
+    Each strand is named by the three terms most over-represented in it relative to
+    its theme.
+    """
+    from sklearn.cluster import AgglomerativeClustering, KMeans
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    ids = [pid for frame in members.values() for pid in frame["paper_id"]]
+    specs: dict[int, list[_StrandSpec]] = {}
+    if not ids:
+        return specs
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2),
+                                 min_df=2, max_features=50_000)
+    try:
+        matrix = vectorizer.fit_transform([texts.get(pid, "") for pid in ids])
+    except ValueError:
+        matrix = None
+    row_of = {pid: i for i, pid in enumerate(ids)}
+    vocab = vectorizer.get_feature_names_out() if matrix is not None else np.array([])
+    for topic, frame in members.items():
+        pids = list(frame["paper_id"])
+        k = int(min(MAX_STRANDS, max(1, round(math.sqrt(len(pids) / 5)))))
+        if matrix is None or k == 1 or len(pids) < 6:
+            labels = np.zeros(len(pids), dtype=int)
+        else:
+            rows = matrix[[row_of[p] for p in pids]]
+            n_comp = int(min(50, rows.shape[1] - 1, len(pids) - 1))
+            reduced = (normalize(TruncatedSVD(n_comp, random_state=0).fit_transform(rows))
+                       if n_comp >= 2 else rows.toarray())
+            if len(pids) > 2000:
+                labels = KMeans(k, n_init=3, random_state=0).fit_predict(reduced)
+            else:
+                labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(reduced)
+        theme_rows = matrix[[row_of[p] for p in pids]] if matrix is not None else None
+        theme_mean = (np.asarray(theme_rows.mean(axis=0)).ravel()
+                      if theme_rows is not None else None)
+        skip = {str(t).lower() for t in theme_terms.get(topic, [])}
+        out = []
+        for label in sorted(set(labels.tolist())):
+            group = [p for p, lab in zip(pids, labels, strict=True) if lab == label]
+            terms: list[str] = []
+            if theme_rows is not None and len(set(labels.tolist())) > 1:
+                mean = np.asarray(matrix[[row_of[p] for p in group]].mean(axis=0)).ravel()
+                lift = mean - theme_mean
+                for j in np.lexsort((vocab, -lift))[:40]:
+                    term = str(vocab[j])
+                    if lift[j] <= 0 or term in skip or any(term in t or t in term for t in terms):
+                        continue
+                    terms.append(term)
+                    if len(terms) == 3:
+                        break
+            name = _join(terms) if terms else "All papers of this theme"
+            out.append(_StrandSpec(int(label), name[:1].upper() + name[1:], terms, group, group))
+        out = _ordered(out)
+        specs[topic] = [
+            _StrandSpec(i, s.label, s.top_terms, s.members, s.core) for i, s in enumerate(out)
+        ]
+    return specs
+
+
+class _StrandWriter:
+    """Write each strand: problem, every paper's contribution, findings, open issues."""
+
+    def __init__(self, sentences: _Sentences, keys: Mapping[str, str],
+                 titles: Mapping[str, str]) -> None:
+        self.sentences = sentences
+        self.keys = keys
+        self.titles = titles
+
+    def contribution(self, pid: str) -> Sentence:
+        found = self.sentences.contribution(pid)
+        if found is not None:
+            return Sentence(found.text, pid, self.keys[pid], role=found.role)
+        return Sentence(self.titles.get(pid, ""), pid, self.keys[pid], role="title")
+
+    def write(self, topic: int, spec: _StrandSpec, index: int,
+              resources_of: Mapping[str, list[Resource]]) -> Strand:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        contributions = {pid: self.contribution(pid) for pid in spec.members}
+        candidates: list[tuple[str, RoledSentence]] = []
+        for pid in spec.core[:STRAND_CANDIDATES]:
+            for s in self.sentences.roled(pid):
+                if s.quotable and s.role in ("background", "result", "limitation") \
+                        and s.text != contributions[pid].text:
+                    candidates.append((pid, s))
+        texts = [c.text for c in contributions.values()] + [s.text for _, s in candidates]
+        vectors = None
+        if texts:
+            try:
+                vectors = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(
+                    texts)
+            except ValueError:
+                vectors = None
+        n_c = len(contributions)
+        problem = findings = open_issues = []
+        if vectors is not None and candidates:
+            centroid = _unit(np.asarray(vectors.mean(axis=0)).ravel())
+            scores = np.asarray(vectors[n_c:] @ centroid).ravel()
+            rank = sorted(range(len(candidates)), key=lambda i: (-scores[i], candidates[i][0],
+                                                                   candidates[i][1].position))
+            problem = self._pick(rank, candidates, vectors[n_c:], "background",
+                                 N_PROBLEM_SENTENCES, one_first_line=True)
+            n_findings = int(min(4, 1 + len(spec.members) // 5))
+            findings = self._pick(rank, candidates, vectors[n_c:], "result", n_findings)
+            open_issues = self._pick(rank, candidates, vectors[n_c:], "limitation",
+                                     N_OPEN_SENTENCES)
+        ordered = self._group(spec.members, contributions, vectors, resources_of)
+        resources = [r for pid in spec.members for r in resources_of.get(pid, [])]
+        return Strand(
+            strand=spec.strand, label=spec.label,
+            anchor=f"{theme_anchor(topic)}-strand-{index + 1}", size=len(spec.members),
+            top_terms=spec.top_terms, problem=problem, contributions=ordered,
+            findings=findings, open_issues=open_issues, resources=resources,
+        )
+
+    def _pick(self, rank: list[int], candidates: list[tuple[str, RoledSentence]], vectors: Any,
+              role: str, n: int, *, one_first_line: bool = False) -> list[Sentence]:
+        chosen: list[int] = []
+        for i in rank:
+            pid, s = candidates[i]
+            if len(chosen) >= n:
+                break
+            if s.role != role or any(candidates[j][0] == pid for j in chosen):
+                continue
+            if one_first_line and s.position == 0 and any(
+                    candidates[j][1].position == 0 for j in chosen):
+                continue
+            if any(float(vectors[i].multiply(vectors[j]).sum()) > REDUNDANCY_THRESHOLD
+                   for j in chosen):
+                continue
+            chosen.append(i)
+        return [Sentence(candidates[i][1].text, candidates[i][0], self.keys[candidates[i][0]],
+                         role=role) for i in chosen]
+
+    def _group(self, members: list[str], contributions: Mapping[str, Sentence], vectors: Any,
+               resources_of: Mapping[str, list[Resource]]) -> list[Contribution]:
+        """Contributions by kind; within a kind, each next to its most similar neighbour."""
+        row = {pid: i for i, pid in enumerate(contributions)}
+        out: list[Contribution] = []
+        for kind in CONTRIBUTION_KINDS:
+            group = [p for p in members if _contribution_kind(
+                contributions[p], resources_of.get(p, [])) == kind]
+            for pid in _chain(group, row, vectors):
+                out.append(Contribution(pid, self.keys[pid], contributions[pid], kind))
+        return out
+
+
+def _contribution_kind(sentence: Sentence, resources: Sequence[Resource]) -> str:
+    if any(r.kind in _DATA_KINDS_SET for r in resources):
+        return "resource"
+    if sentence.role != "title" and _CONTRIBUTION_CUE.search(sentence.text):
+        return "method"
+    return "study"
+
+
+def _chain(group: list[str], row: Mapping[str, int], vectors: Any, limit: int = 400) -> list[str]:
+    """Order papers so that each follows the most similar one not yet placed.
+
+    Starts from the most central paper (the group's first); above ``limit`` papers
+    the quadratic walk is skipped and centrality order is kept.
+    """
+    if vectors is None or len(group) <= 2 or len(group) > limit:
+        return list(group)
+    sub = vectors[[row[p] for p in group]]
+    sim = (sub @ sub.T).toarray()
+    placed = [0]
+    left = set(range(1, len(group)))
+    while left:
+        last = placed[-1]
+        nxt = min(left, key=lambda j: (-sim[last, j], j))
+        placed.append(nxt)
+        left.remove(nxt)
+    return [group[i] for i in placed]
+
+
+def _opening(section: ThemeSection, n_papers: int) -> str:
+    """The theme's opening paragraph, ours, from facts: size, strands, neighbours, quadrant."""
+    parts = [f"{section.name} gathers {_count(section.size, 'paper')} "
+             f"({format_percent(section.share)} of the corpus)."]
+    strands = [s for s in section.strands if s.strand >= 0]
+    if len(section.strands) > 1 and strands:
+        listed = [f"{s.label} ({s.size})" for s in strands]
+        other = len(section.strands) - len(strands)
+        listing = "; ".join(listed[:-1]) + ("; and " if len(listed) > 1 else "") + listed[-1]
+        parts.append(
+            f"Its papers fall into {_count(len(strands), 'strand')}: {listing}"
+            + (f"; {_count(section.strands[-1].size, 'paper')} fit no strand." if other else ".")
+        )
+    kinds: dict[str, int] = {}
+    for strand in section.strands:
+        for c in strand.contributions:
+            kinds[c.kind] = kinds.get(c.kind, 0) + 1
+    if kinds:
+        described = [f"{CONTRIBUTION_KINDS[k]} ({kinds[k]})" for k in CONTRIBUTION_KINDS
+                     if k in kinds]
+        parts.append(f"By what they contribute, its papers offer {_join(described)}.")
+    if section.related:
+        near = [f"{r.name} (similarity {r.similarity:.2f})" for r in section.related]
+        parts.append(f"Its closest neighbours are {_join(near)}.")
+    if section.quadrant:
+        parts.append(f"On the strategic diagram it is among the "
+                     f"{QUADRANTS[section.quadrant].lower()}: {_QUADRANT_GLOSS[section.quadrant]}.")
+    n_res = sum(len(s.resources) for s in section.strands)
+    if n_res:
+        parts.append(f"Its abstracts name {_count(n_res, 'new resource')}.")
+    return " ".join(parts)
 
 
 # --------------------------------------------------------------------------- running

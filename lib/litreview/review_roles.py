@@ -153,7 +153,7 @@ _SLASHED = re.compile(r"(?<![\w/])[A-Z](?:/[A-Z])+(?![\w/])")
 
 
 def acronyms(sentence: str) -> list[str]:
-    """Tokens written as acronyms (two or more capitals, few lower-case letters): RPR, GPT-4, A/H."""
+    """Tokens written as acronyms (two or more capitals, few lower-case letters): RPR, A/H."""
     found = _SLASHED.findall(sentence)
     for match in _ACRONYM.finditer(sentence):
         token = match.group(1) + match.group(2)
@@ -225,17 +225,21 @@ def quotable(sentence: str, *, known_acronyms: Iterable[str] = ()) -> bool:
     words = sentence.split()
     if not MIN_SENTENCE_WORDS <= len(words) <= MAX_SENTENCE_WORDS:
         return False
-    if _NOT_THEMATIC.search(sentence) or sentence.endswith("?") or sentence.startswith("("):
+    if sentence[-1:] not in ".!" or sentence.startswith("("):
         return False
-    if sentence.count("(") != sentence.count(")") or sentence[-1:] not in ".!":
+    if sentence.count("(") != sentence.count(")"):
+        return False
+    if _OPENERS.match(sentence) is not None or _INNER_CONNECTIVE.match(sentence) is not None:
+        return False
+    if _NOT_THEMATIC.search(sentence):
         return False
     outside = re.sub(r"\([^()]*\)", " ", sentence).split()
-    if len(outside) < MIN_SENTENCE_WORDS or _STATISTIC.search(sentence) and len(outside) < 14:
+    if len(outside) < MIN_SENTENCE_WORDS or (_STATISTIC.search(sentence) and len(outside) < 14):
         return False
     numeric = sum(bool(re.search(r"\d", w)) for w in words)
     if numeric > len(words) / 3:
         return False
-    if not is_self_contained(sentence):
+    if _BACK_REFERENCE.search(sentence) is not None:
         return False
     return not unexplained_acronyms(sentence, known_acronyms)
 
@@ -416,13 +420,16 @@ def contribution_sentence(sentences: Sequence[RoledSentence]) -> RoledSentence |
     """The quotable sentence that best states the paper's contribution, or None.
 
     Preference: a "we propose / introduce / present …" sentence, then any other
-    objective, then a result, then a method sentence; earlier first within each.
+    objective, then a result or a method sentence with the authors as subject, then
+    any result past the first sentence; earlier first within each. Background is
+    never a contribution: without one of these the caller quotes the title.
     """
     ranks = (
         lambda s: s.contribution,
         lambda s: s.role == "objective",
-        lambda s: s.role == "result" and _FIRST_PERSON.search(s.text) is not None,
-        lambda s: s.role == "method",
+        lambda s: s.role == "result" and _WE_SUBJECT.search(s.text) is not None,
+        lambda s: s.role == "method" and _WE_SUBJECT.search(s.text) is not None,
+        lambda s: s.role == "result" and s.position > 0,
     )
     for test in ranks:
         for sentence in sentences:
