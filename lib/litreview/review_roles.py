@@ -85,7 +85,8 @@ _OPENERS = re.compile(
     r"still|finally|then|besides|nevertheless|nonetheless|consequently|accordingly|"
     r"similarly|likewise|instead|rather|in contrast|by contrast|conversely|meanwhile|"
     r"on the other hand|on the one hand|in fact|indeed|in turn|in particular|in short|"
-    r"in summary|overall|altogether|specifically|to this end|to that end|as a result|"
+    r"in summary|in conclusion|to (?:summari[sz]e|conclude)|contrary to (?:the|this|these|that)|"
+    r"overall|altogether|specifically|to this end|to that end|as a result|"
     r"as such|for example|for instance|for this|first(?:ly)?|second(?:ly)?|third(?:ly)?|"
     r"lastly|next|both|yet|but|and|or|so|other|another|the latter|the former|the same|"
     r"the resulting|the above|the proposed|the former|the remaining|each of|all of|"
@@ -120,9 +121,10 @@ _BACK_REFERENCE = re.compile(
     r"\b(?:the|these|those) (?:above|aforementioned|former|latter)\b|"
     r"\b(?:above|aforementioned)\b|"
     # "this" refers back unless it names the paper itself ("In this paper, we …")
-    r"^(?:\S+\s+){0,7}?(?:this\b(?! (?:paper|work|study|article|survey|review|chapter|thesis|"
-    r"report|note|position paper|tutorial)\b)|(?:these|those)\b(?! (?:of|who|that|which|in)\b)|"
-    r"they\b)|\b(?:one|two|three|four|five|several|many|all|any|other) such\b|"
+    r"\bthis\b(?! (?:paper|work|study|article|survey|review|chapter|thesis|"
+    r"report|note|position paper|tutorial)\b)|"
+    r"^(?:\S+\s+){0,7}?(?:(?:these|those)\b(?! (?:of|who|that|which|in)\b)|they\b)|"
+    r"^(?:\S+\s+){0,11}?them\b|\b(?:one|two|three|four|five|several|many|all|any|other) such\b|"
     r"^[^,]{0,60},\s+(?:it|its|their|such|that|they|\w+ing (?:it|them|their|its))\b|"
     r"^(?:\S+\s+){0,2}?(?:their|its|them)\b|\balso\b|"
     r"\bwe (?:further|additionally|then|instead|again|likewise|similarly)\b",
@@ -261,7 +263,7 @@ _WEAK_LIMITATION = re.compile(
     r"\b(?:still|often|frequently|consistently|systematically) (?:fail|struggle|lag|fall short)|"
     r"\bfall(?:s)? short\b|\bstruggle(?:s)? (?:to|with)\b|\bfails? to\b|\bcannot\b|"
     r"\bdo(?:es)? not (?:generalize|generalise|transfer|scale|capture)|\bis (?:still )?lacking\b|"
-    r"\black of\b|\blimited (?:to|by)\b",
+    r"\blimited (?:to|by)\b",
     re.I,
 )
 _CONCLUSION = re.compile(
@@ -301,7 +303,8 @@ _OBJECTIVE = re.compile(
     r"contributes|offer|offers|formalize|formalise|formalizes|provide|provides|investigate|"
     r"investigates|study|studies|explore|explores|examine|examines|ask|address|addresses|"
     r"tackle|tackles|aim|aims|seek|seeks|set out|focus|focuses|characterize|characterise|"
-    r"revisit|revisits|analy[sz]e|analy[sz]es|argue|argues|describe|describes|report on)\b|"
+    r"revisit|revisits|analy[sz]e|analy[sz]es|argue|argues|describe|describes|report on|"
+    r"summari[sz]e|summari[sz]es|outline|outlines|review|reviews|survey|surveys|discuss)\b|"
     r"\b(?:the|our) (?:goal|aim|objective|purpose) of\b|\bthe (?:goal|aim|objective|purpose) "
     r"(?:is|was)\b|\bwe ask (?:whether|how|what)\b|\bthis (?:paper|work|study) (?:is|was)\b|"
     r"\b(?:natural|important) to ask\b",
@@ -429,7 +432,7 @@ def contribution_sentence(sentences: Sequence[RoledSentence]) -> RoledSentence |
         lambda s: s.role == "objective",
         lambda s: s.role == "result" and _WE_SUBJECT.search(s.text) is not None,
         lambda s: s.role == "method" and _WE_SUBJECT.search(s.text) is not None,
-        lambda s: s.role == "result" and s.position > 0,
+        lambda s: s.role == "result" and s.position > 0 and _BACKGROUND.search(s.text) is None,
     )
     for test in ranks:
         for sentence in sentences:
