@@ -815,6 +815,9 @@ def _compose(
     theme_terms = {int(t): _as_list(terms) for t, terms in zip(
         topics["topic"], topics["top_terms"], strict=True)}
     specs = _strand_specs(inputs, members, texts, theme_terms)
+    peripheral = (set(doc_topics.loc[doc_topics["membership"].astype(str) == "peripheral",
+                                     "paper_id"].astype(str))
+                  if "membership" in doc_topics.columns else set())
     resources_of = _resources_by_paper(sentences, titles, keys,
                                        [p for frame in members.values() for p in frame["paper_id"]])
 
@@ -842,7 +845,9 @@ def _compose(
                 share=float(row.share),
                 key_sentences=quoter.key_sentences(topic, n_key_sentences),
                 representatives=quoter.representatives(
-                    topic, _as_list(row.representative_paper_ids), n_representative, papers
+                    topic, [p for p in _as_list(row.representative_paper_ids)
+                            if str(p) not in peripheral],
+                    n_representative, papers, exclude=peripheral,
                 ),
                 resources=[r for pid in members.get(topic, _NO_MEMBERS)["paper_id"]
                            for r in resources_of.get(pid, [])],
@@ -1033,11 +1038,14 @@ class _Quoter:
         return Sentence(sentences[order[0]], pid, self.keys[pid], round(float(scores[order[0]]), 4))
 
     def representatives(
-        self, topic: int, listed: Iterable[Any], n: int, papers: pd.DataFrame
+        self, topic: int, listed: Iterable[Any], n: int, papers: pd.DataFrame,
+        exclude: set[str] | frozenset[str] = frozenset(),
     ) -> list[RepresentativePaper]:
-        """The theme's ``n`` most representative papers (stage 02's order, then centrality)."""
+        """The theme's ``n`` most representative papers (stage 02's order, then centrality),
+        never one of ``exclude`` (papers stage 02 marked peripheral)."""
         ranked = [str(p) for p in listed] + list(self.members.get(topic, _NO_MEMBERS)["paper_id"])
-        chosen = [pid for pid in dict.fromkeys(ranked) if pid in papers.index][:n]
+        chosen = [pid for pid in dict.fromkeys(ranked)
+                  if pid in papers.index and pid not in exclude][:n]
         result = []
         for pid in chosen:
             paper = papers.loc[pid]
