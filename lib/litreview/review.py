@@ -218,6 +218,8 @@ class CrossTheme:
     quadrant_sentences: dict[str, str]
     #: Papers whose text built the co-word network (all, or a fixed sample of large corpora).
     strategic_papers: int = 0
+    #: topic, term, rank, theme_share, corpus_share (see :func:`compute_term_weights`).
+    term_weights: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -718,6 +720,52 @@ def _empty_strategic() -> pd.DataFrame:
     )
 
 
+# --------------------------------------------------------------------------- key terms
+
+
+def compute_term_weights(
+    documents: Sequence[str], document_topics: Sequence[int],
+    theme_terms: Mapping[int, Sequence[str]], *, max_documents: int | None = STRATEGIC_MAX_PAPERS,
+) -> pd.DataFrame:
+    """How much each theme's key terms weigh: the share of the theme's papers using each.
+
+    Returns ``topic, term, rank, theme_share, corpus_share`` (shares in 0–1 of papers whose
+    title or abstract contains the term; binary occurrence, as in the strategic diagram,
+    over a fixed sample of ``max_documents`` when the corpus is larger).
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    terms = {int(t): list(dict.fromkeys(str(x).lower() for x in ts if str(x).strip()))
+             for t, ts in theme_terms.items()}
+    vocabulary = sorted({term for ts in terms.values() for term in ts})
+    columns = ["topic", "term", "rank", "theme_share", "corpus_share"]
+    if not vocabulary or not len(documents):
+        return pd.DataFrame(columns=columns)
+    labels = np.asarray(document_topics, dtype=int)
+    if max_documents is not None and len(documents) > max_documents:
+        picked = np.sort(np.random.default_rng(0).choice(len(documents), max_documents,
+                                                         replace=False))
+        documents = [documents[i] for i in picked]
+        labels = labels[picked]
+    max_n = max(len(term.split()) for term in vocabulary)
+    # English stop words are dropped as the topics stage does, so "theory of mind" counts
+    # for the key term "theory mind".
+    occurrences = CountVectorizer(vocabulary=vocabulary, ngram_range=(1, max_n), binary=True,
+                                  lowercase=True, stop_words="english").fit_transform(
+        [normalise_whitespace(d) for d in documents]).tocsc()
+    index = {term: i for i, term in enumerate(vocabulary)}
+    corpus = np.asarray(occurrences.mean(axis=0)).ravel()
+    rows = []
+    for topic, ts in terms.items():
+        members = np.flatnonzero(labels == topic)
+        share = (np.asarray(occurrences[members].mean(axis=0)).ravel() if len(members)
+                 else np.zeros(len(vocabulary)))
+        for rank, term in enumerate(ts, start=1):
+            rows.append((topic, term, rank, float(share[index[term]]),
+                         float(corpus[index[term]])))
+    return pd.DataFrame(rows, columns=columns)
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -860,6 +908,8 @@ def _compose(
         sections[-1].opening = _opening(sections[-1], len(papers))
 
     overview = _overview(inputs, sections, names)
+    topic_of = dict(zip(doc_topics["paper_id"].astype(str), doc_topics["topic"].astype(int),
+                        strict=True))
     cross = CrossTheme(
         similarity=inputs.similarity,
         closest_pairs=_closest_pairs(inputs.similarity, names),
@@ -868,6 +918,12 @@ def _compose(
         strategic=strategic,
         quadrant_sentences=quadrant_sentences(strategic),
         strategic_papers=min(len(papers), STRATEGIC_MAX_PAPERS),
+        term_weights=compute_term_weights(
+            [texts[pid] for pid in papers["paper_id"]],
+            [topic_of.get(pid, -1) for pid in papers["paper_id"]],
+            {int(t): _as_list(terms) for t, terms in zip(
+                topics["topic"], topics["top_terms"], strict=True)},
+        ),
     )
     overview.paragraph = _overview_paragraph(overview, sections, cross, names)
     review = Review(
@@ -1696,7 +1752,7 @@ def run_review(
     Returns the paths written: the strategic diagram figures, then the report files.
     """
     from litreview import report
-    from litreview.plots.review import plot_strategic_diagram
+    from litreview.plots.review import plot_key_terms, plot_strategic_diagram
 
     timer = manifest.Timer()
     with timer("load"):
@@ -1709,6 +1765,10 @@ def run_review(
 
         fig = plot_strategic_diagram(review.cross.strategic)
         written = io.save_figure(fig, out_dir, "review_strategic_diagram")
+        plt.close(fig)
+        fig = plot_key_terms(review.cross.term_weights,
+                             {t.topic: f"{t.name} ({t.size})" for t in review.themes})
+        written += io.save_figure(fig, out_dir, "review_key_terms")
         plt.close(fig)
     for fmt in formats:
         with timer(fmt):

@@ -304,3 +304,50 @@ def test_strands_from_stage_02_are_used_and_peripheral_papers_never_represent(
                 assert s.paper_id not in peripheral
     assert built.coverage() == 1.0
     assert any("strands.parquet" in path for path in built.methods.inputs)
+
+
+def test_term_weights_are_shares_of_papers() -> None:
+    weights = review.compute_term_weights(
+        ["theory of mind in models", "theory of mind", "steering vectors", "steering"],
+        [0, 0, 1, 1], {0: ["theory mind", "steering"], 1: ["steering"]})
+    row = weights.set_index(["topic", "term"])
+    assert row.loc[(0, "theory mind"), "theme_share"] == 1.0
+    assert row.loc[(0, "steering"), "theme_share"] == 0.0
+    assert row.loc[(1, "steering"), "theme_share"] == 1.0
+    assert row.loc[(1, "steering"), "corpus_share"] == 0.5
+
+
+def test_key_term_chart_shows_weights_on_a_labelled_axis(built_review: review.Review) -> None:
+    from litreview.plots.review import plot_key_terms
+
+    names = {t.topic: t.name for t in built_review.themes}
+    fig = plot_key_terms(built_review.cross.term_weights, names)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == len(names)
+    for ax in axes:
+        assert "% of the theme's papers" in ax.get_xlabel()
+        widths = [p.get_width() for p in ax.patches]
+        assert widths and len(set(widths)) > 1  # weights, not a rank staircase
+
+
+def test_labels_never_overprint_on_the_strategic_diagram_and_map(out_dir: Path) -> None:
+    import textwrap
+
+    from litreview.plots import overlapping_labels
+    from litreview.plots.review import plot_strategic_diagram
+    from litreview.plots.topics import plot_document_map
+
+    strategic = _hand_made_strategic()
+    crowded = pd.concat([strategic, strategic.assign(
+        name=strategic["name"] + " again", centrality=strategic["centrality"] + 0.01,
+        topic=strategic["topic"] + 10)], ignore_index=True)
+    fig = plot_strategic_diagram(crowded)
+    names = {textwrap.fill(n, 22) for n in crowded["name"]}
+    labels = [t for t in fig.axes[0].texts if t.get_text() in names]
+    assert len(labels) == 8 and overlapping_labels(fig, labels) == []
+    doc = pd.read_parquet(out_dir / "data" / "doc_topics.parquet")
+    topics = pd.read_parquet(out_dir / "data" / "topics.parquet")
+    fig = plot_document_map(doc, topics)
+    ax = fig.axes[0]
+    assert ax.get_legend() is not None and len(ax.get_legend().get_texts()) >= len(topics)
+    assert overlapping_labels(fig, list(ax.texts)) == []
