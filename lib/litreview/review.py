@@ -1581,9 +1581,12 @@ def _display_case(term: str, texts: Sequence[str]) -> str:
     for text in texts:
         for match in pattern.findall(text):
             spellings[match] = spellings.get(match, 0) + 1
-    if not spellings:
+    # Only a spelling with capitals inside a word (RAG, SFT, CIFAR, GPT-4) wins over the
+    # lower-case term: "Guidance" at the start of a name is not how the field writes it.
+    marked = {w: n for w, n in spellings.items() if any(c.isupper() for c in w[1:])}
+    if not marked:
         return term
-    return min(spellings, key=lambda w: (-spellings[w], w))
+    return min(marked, key=lambda w: (-marked[w], w))
 
 
 class _StrandWriter:
@@ -1751,6 +1754,20 @@ def run_review(
 
     Returns the paths written: the strategic diagram figures, then the report files.
     """
+    return write_review(out_dir, title=title, author=author, n_representative=n_representative,
+                        n_key_sentences=n_key_sentences, formats=formats)[1]
+
+
+def write_review(
+    out_dir: str | os.PathLike,
+    *,
+    title: str = "Thematic review",
+    author: str = "",
+    n_representative: int = 5,
+    n_key_sentences: int = 3,
+    formats: Sequence[str] = ("html", "pdf", "md"),
+) -> tuple[Review, list[Path]]:
+    """:func:`run_review`, also returning the composed :class:`Review` (for the notebook)."""
     from litreview import report
     from litreview.plots.review import plot_key_terms, plot_strategic_diagram
 
@@ -1788,7 +1805,62 @@ def run_review(
             "n_key_sentences": sum(len(t.key_sentences) for t in review.themes),
         },
     )
-    return written
+    return review, written
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def compute_outline(review: Review) -> pd.DataFrame:
+    """The review's table of contents: one row per strand (theme, strand, papers, resources,
+    findings, open issues), themes largest first."""
+    rows = [
+        {"theme": t.name, "theme_papers": t.size, "strand": s.label, "papers": s.size,
+         "resources": len(s.resources), "findings": len(s.findings),
+         "open_issues": len(s.open_issues)}
+        for t in review.themes for s in t.strands
+    ]
+    return pd.DataFrame(rows, columns=["theme", "theme_papers", "strand", "papers", "resources",
+                                       "findings", "open_issues"])
+
+
+def compute_coverage(review: Review) -> pd.DataFrame:
+    """Per theme: papers, papers cited in its section, and how each is cited (by a
+    contribution sentence or, when none stands alone, by its title)."""
+    rows = []
+    for t in review.themes:
+        contributions = [c for s in t.strands for c in s.contributions]
+        by_title = sum(c.sentence.role == "title" for c in contributions)
+        rows.append({"theme": t.name, "papers": t.size, "cited": len(t.cited_ids()),
+                     "coverage": len(t.cited_ids()) / max(t.size, 1),
+                     "by_sentence": len(contributions) - by_title, "by_title": by_title})
+    frame = pd.DataFrame(rows, columns=["theme", "papers", "cited", "coverage", "by_sentence",
+                                        "by_title"])
+    if len(frame):
+        total = frame[["papers", "cited", "by_sentence", "by_title"]].sum()
+        frame.loc[len(frame)] = {"theme": "All themes", **total.to_dict(),
+                                 "coverage": total["cited"] / max(total["papers"], 1)}
+    return frame
+
+
+def section_markdown(markdown: str, heading: str) -> str:
+    """The part of a rendered ``review.md`` under ``### heading``, up to the next theme."""
+    start = markdown.find(f"### {heading}\n")
+    if start < 0:
+        return ""
+    end = markdown.find("\n### ", start + 4)
+    stop = markdown.find("\n## ", start + 4)
+    ends = [e for e in (end, stop) if e >= 0]
+    return markdown[start:min(ends) if ends else len(markdown)].strip()
+
+
+def outputs_table(paths: Iterable[Path]) -> pd.DataFrame:
+    """The files the stage wrote, with their size in kB."""
+    paths = [Path(p) for p in paths]
+    return pd.DataFrame({
+        "file": [f"{p.parent.name}/{p.name}" for p in paths],
+        "kB": [round(p.stat().st_size / 1024, 1) if p.exists() else None for p in paths],
+    })
 
 
 # --------------------------------------------------------------------------- helpers
