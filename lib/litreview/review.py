@@ -138,6 +138,8 @@ class Contribution:
 
 
 #: How each kind of contribution is introduced in a strand, in this order.
+#: The PDF lists at most this many contributions per strand (the HTML and Markdown list all).
+PDF_STRAND_LIMIT = 40
 CONTRIBUTION_KINDS = {
     "resource": "datasets, benchmarks and other resources",
     "method": "methods and frameworks",
@@ -160,12 +162,12 @@ class Strand:
     open_issues: list[Sentence]  # limitation / future-work sentences
     resources: list[Resource]
 
-    def groups(self) -> list[tuple[str, list[Contribution]]]:
-        """``(heading, contributions)`` by kind, in the order of :data:`CONTRIBUTION_KINDS`."""
-        return [(CONTRIBUTION_KINDS[kind].capitalize(),
-                 [c for c in self.contributions if c.kind == kind])
-                for kind in CONTRIBUTION_KINDS
-                if any(c.kind == kind for c in self.contributions)]
+    def groups(self, limit: int | None = None) -> list[tuple[str, list[Contribution]]]:
+        """``(heading, contributions)`` by kind, in the order of :data:`CONTRIBUTION_KINDS`;
+        with ``limit``, only the first ``limit`` contributions (the PDF of a large corpus)."""
+        shown = self.contributions if limit is None else self.contributions[:limit]
+        return [(CONTRIBUTION_KINDS[kind].capitalize(), [c for c in shown if c.kind == kind])
+                for kind in CONTRIBUTION_KINDS if any(c.kind == kind for c in shown)]
 
 
 @dataclass
@@ -253,6 +255,8 @@ class Review:
     keys: dict[str, str] = field(repr=False, default_factory=dict)  # paper_id -> key
     #: One cited sentence per paper in no theme (paper_id -> sentence), in outlier order.
     unplaced: dict[str, Sentence] = field(default_factory=dict)
+    #: Contributions per strand the PDF lists (:data:`PDF_STRAND_LIMIT`).
+    pdf_strand_limit: int = PDF_STRAND_LIMIT
 
     @property
     def date(self) -> str:

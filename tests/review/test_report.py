@@ -166,3 +166,16 @@ def test_report_without_figures(tmp_path: Path) -> None:
 def test_unknown_format_is_refused(built_review: review.Review, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown report format"):
         report.write_report(built_review, tmp_path, formats=("docx",))
+
+
+def test_pdf_says_when_it_shortens_a_strand(report_files: dict[str, Path]) -> None:
+    model = review.build_review(report_files["root"])
+    model.pdf_strand_limit = 2
+    printed = report.render_print_html(model, report_files["root"])
+    assert "The PDF lists 2 of the strand" in printed
+    screen = report.render_html(model, report_files["root"])
+    assert "The PDF lists" not in screen
+    for theme in model.themes:
+        for strand in theme.strands:
+            for c in strand.contributions:
+                assert f'href="#ref-{c.key}"' in screen
