@@ -275,8 +275,7 @@ class Review:
                 quoted.extend(strand.problem)
                 quoted.extend(c.sentence for c in strand.contributions)
                 quoted.extend(strand.findings)
-                quoted.extend(strand.open_issues)
-                quoted.extend(r.sentence for r in strand.resources)
+                quoted.extend(strand.open_issues)  # resources are named, not quoted
         quoted.extend(self.unplaced.values())
         return quoted
 
@@ -1593,6 +1592,10 @@ def _display_case(term: str, texts: Sequence[str]) -> str:
     return min(marked, key=lambda w: (-marked[w], w))
 
 
+#: A sentence reporting a measurement ("= 0.49", "12%") states a result, not the problem.
+_MEASURED = re.compile(r"[=<>]\s*-?\d|\d\s?%")
+
+
 class _StrandWriter:
     """Write each strand: problem, every paper's contribution, findings, open issues."""
 
@@ -1602,7 +1605,13 @@ class _StrandWriter:
         self.keys = keys
         self.titles = titles
 
-    def contribution(self, pid: str) -> Sentence:
+    def contribution(self, pid: str, resources: Sequence[Resource] = ()) -> Sentence:
+        """The sentence that introduces the paper's resource, if it stands alone; else its
+        contribution sentence; else its title."""
+        for resource in resources:
+            text = resource.sentence.text
+            if text != self.titles.get(pid) and quotable(text, known_acronyms=self.sentences.known):
+                return Sentence(text, pid, self.keys[pid], role="objective")
         found = self.sentences.contribution(pid)
         if found is not None:
             return Sentence(found.text, pid, self.keys[pid], role=found.role)
@@ -1612,12 +1621,14 @@ class _StrandWriter:
               resources_of: Mapping[str, list[Resource]]) -> Strand:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        contributions = {pid: self.contribution(pid) for pid in spec.members}
+        contributions = {pid: self.contribution(pid, resources_of.get(pid, []))
+                         for pid in spec.members}
         candidates: list[tuple[str, RoledSentence]] = []
         for pid in spec.core[:STRAND_CANDIDATES]:
             for s in self.sentences.roled(pid):
                 if s.quotable and s.role in ("background", "result", "limitation") \
-                        and s.text != contributions[pid].text:
+                        and s.text != contributions[pid].text \
+                        and not (s.role == "background" and _MEASURED.search(s.text)):
                     candidates.append((pid, s))
         texts = [c.text for c in contributions.values()] + [s.text for _, s in candidates]
         vectors = None

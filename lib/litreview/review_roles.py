@@ -86,6 +86,7 @@ _OPENERS = re.compile(
     r"similarly|likewise|instead|rather|in contrast|by contrast|conversely|meanwhile|"
     r"on the other hand|on the one hand|in fact|indeed|in turn|in particular|in short|"
     r"in summary|in conclusion|to (?:summari[sz]e|conclude)|contrary to (?:the|this|these|that)|"
+    r"as a consequence|to further|in doing so|by doing so|in response|in this sense|"
     r"overall|altogether|specifically|to this end|to that end|as a result|"
     r"as such|for example|for instance|for this|first(?:ly)?|second(?:ly)?|third(?:ly)?|"
     r"lastly|next|both|yet|but|and|or|so|other|another|the latter|the former|the same|"
@@ -127,7 +128,9 @@ _BACK_REFERENCE = re.compile(
     r"^(?:\S+\s+){0,11}?them\b|\b(?:one|two|three|four|five|several|many|all|any|other) such\b|"
     r"^[^,]{0,60},\s+(?:it|its|their|such|that|they|\w+ing (?:it|them|their|its))\b|"
     r"^(?:\S+\s+){0,2}?(?:their|its|them)\b|\balso\b|"
-    r"\bwe (?:further|additionally|then|instead|again|likewise|similarly)\b",
+    r"\bwe (?:further|additionally|then|instead|again|likewise|similarly)\b|"
+    r"\b(?:validate|evaluate|demonstrate|show|test|assess|confirm|eliminate)s? (?:its|their|"
+    r"the effect|the effects)\b|\b(?:it|they) (?:does|do|did)\b",
     re.IGNORECASE,
 )
 _NOT_THEMATIC = re.compile(
@@ -148,7 +151,9 @@ COMMON_ACRONYMS = frozenset({
     "VAE", "MLP", "MLPs", "XAI", "HCI", "URL", "URLs", "JSON", "XML", "CSV",
 })
 _ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*?)(s?)(?![\w-])")
-_STATISTIC = re.compile(r"\b[pr]\s*[<=>≤≥]\s*0?\.\d|[±]|\bCI\b|\bSD\b", re.I)
+_STATISTIC = re.compile(
+    r"\b[pr]\s*[<=>≤≥]\s*0?\.\d|[±]|\bCI\b|\bSD\b|\b(?:correlation|accuracy|F1)\s*[=:]\s*-?\d",
+    re.I)
 
 
 _SLASHED = re.compile(r"(?<![\w/])[A-Z](?:/[A-Z])+(?![\w/])")
