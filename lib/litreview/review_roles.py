@@ -130,7 +130,7 @@ _BACK_REFERENCE = re.compile(
     r"^(?:\S+\s+){0,2}?(?:their|its|them)\b|\balso\b|"
     r"\bwe (?:further|additionally|then|instead|again|likewise|similarly)\b|"
     r"\b(?:validate|evaluate|demonstrate|show|test|assess|confirm|eliminate)s? (?:its|their|"
-    r"the effect|the effects)\b|\b(?:it|they) (?:does|do|did)\b",
+    r"the effect|the effects)\b|\b(?:it|they) (?:does|do|did)\b|\b(?:hence|thus|therefore)\b",
     re.IGNORECASE,
 )
 _NOT_THEMATIC = re.compile(
