@@ -1150,7 +1150,7 @@ def _resources_by_paper(
     for pid in paper_ids:
         abstract = sentences.abstracts.get(pid, "")
         title = titles.get(pid, "")
-        if not (_MAY_INTRODUCE.search(abstract) or ":" in title):
+        if not (":" in title or _INTRO_RE.search(abstract)):
             continue
         seen: set[str] = set()
         for name, kind, text in introduced_resources(title, sentences.split(pid)):
@@ -1430,11 +1430,30 @@ class _Sentences:
         if pid in self._roled:
             return contribution_sentence(self._roled[pid])
         sentences = self.split(pid)
+        n = len(sentences)
         for i, text in enumerate(sentences):  # fast path: the first quotable "we propose …"
             if _CONTRIBUTION_CUE.search(text) and quotable(text, known_acronyms=self.known):
-                return RoledSentence(text, i, len(sentences), "objective", True, True)
-        return contribution_sentence(self.roled(pid))
+                return RoledSentence(text, i, n, "objective", True, True)
+        # Same preference as review_roles.contribution_sentence, classifying only the
+        # sentences that can win (roles and quotability are the costly part at 75k papers).
+        best: tuple[int, int, RoledSentence] | None = None
+        for i, text in enumerate(sentences):
+            we = _WE_SUBJECT_CUE.search(text) is not None
+            if not we and (i == 0 or not _RESULT_CUE.search(text)):
+                continue
+            role = sentence_role(text, i, n)
+            rank = ({"objective": 1, "result": 2, "method": 3}.get(role, 9) if we
+                    else (4 if role == "result" and not _BACKGROUND_CUE.search(text) else 9))
+            if rank < 9 and (best is None or (rank, i) < best[:2]) and quotable(
+                    text, known_acronyms=self.known):
+                best = (rank, i, RoledSentence(text, i, n, role, True, False))
+        return best[2] if best else None
 
+
+from litreview.review_roles import _BACKGROUND as _BACKGROUND_CUE  # noqa: E402
+from litreview.review_roles import _RESULT as _RESULT_CUE  # noqa: E402
+from litreview.review_roles import _WE_SUBJECT as _WE_SUBJECT_CUE  # noqa: E402
+from litreview.review_roles import sentence_role  # noqa: E402
 
 _CONTRIBUTION_CUE = re.compile(
     r"\b(?:we|paper|work|study)\s+(?:\w+ly\s+)?(?:propose|introduce|present|develop|release|"

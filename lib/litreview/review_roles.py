@@ -11,6 +11,7 @@ explicit and testable. Precision is measured by hand on the seed corpus
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -140,6 +141,11 @@ _NOT_THEMATIC = re.compile(
     r"\((?:1|i|a)\)|\b(?:1|i)\)",  # enumerations read badly out of their abstract
     re.I,
 )
+# Case-folded twins of the two costliest patterns: matching lower-cased text without
+# re.IGNORECASE is 2-3x faster, which counts at 75k abstracts.
+_NOT_THEMATIC_LOWER = re.compile(_NOT_THEMATIC.pattern)
+_BACK_REFERENCE_LOWER = re.compile(_BACK_REFERENCE.pattern)
+
 #: Acronyms a reader of any computing paper knows without an expansion.
 COMMON_ACRONYMS = frozenset({
     "AI", "AGI", "API", "APIs", "NLP", "ML", "LLM", "LLMs", "LM", "LMs", "GPT", "BERT", "RL",
@@ -172,16 +178,20 @@ def acronyms(sentence: str) -> list[str]:
     return found
 
 
+@functools.lru_cache(maxsize=4096)
+def _expansion_patterns(acronym: str) -> tuple[re.Pattern[str], ...]:
+    bare = re.escape(acronym)
+    return (
+        re.compile(rf"\({bare}s?\)|\({bare}s?[,;]"),
+        re.compile(rf"\b{bare}s?\s*\([^()]{{6,}}\)"),
+        re.compile(rf"\b{bare}s?\s*[,:]\s+(?:a|an|the first)\s"),
+        re.compile(rf"\b(?:called|named|dubbed|termed)\s+{bare}\b"),
+    )
+
+
 def _expanded(acronym: str, sentence: str) -> bool:
     """Whether the sentence defines ``acronym``: "Long Name (LN)", "LN (long name)", "LN, a …"."""
-    bare = re.escape(acronym)
-    if re.search(rf"\({bare}s?\)|\({bare}s?[,;]", sentence):
-        return True
-    if re.search(rf"\b{bare}s?\s*\([^()]{{6,}}\)", sentence):
-        return True
-    if re.search(rf"\b{bare}s?\s*[,:]\s+(?:a|an|the first)\s", sentence):
-        return True
-    return bool(re.search(rf"\b(?:called|named|dubbed|termed)\s+{bare}\b", sentence))
+    return any(p.search(sentence) for p in _expansion_patterns(acronym))
 
 
 def unexplained_acronyms(sentence: str, known: Iterable[str] = ()) -> list[str]:
@@ -198,7 +208,16 @@ def unexplained_acronyms(sentence: str, known: Iterable[str] = ()) -> list[str]:
 
 
 def field_acronyms(texts: Iterable[str], min_papers: int) -> frozenset[str]:
-    """Acronyms used by at least ``min_papers`` different texts: the field's own vocabulary."""
+    """Acronyms used by at least ``min_papers`` different texts: the field's own vocabulary.
+
+    Above 20,000 texts every k-th is read (and ``min_papers`` scaled by 1/k): the field's
+    vocabulary is common by definition, and a sample finds it.
+    """
+    texts = list(texts)
+    step = max(1, len(texts) // 20_000)
+    if step > 1:
+        texts = texts[::step]
+        min_papers = max(2, round(min_papers / step))
     counts: Counter[str] = Counter()
     for text in texts:
         counts.update({a[:-1] if a.endswith("s") else a for a in acronyms(text or "")})
@@ -238,15 +257,16 @@ def quotable(sentence: str, *, known_acronyms: Iterable[str] = ()) -> bool:
         return False
     if _OPENERS.match(sentence) is not None or _INNER_CONNECTIVE.match(sentence) is not None:
         return False
-    if _NOT_THEMATIC.search(sentence):
+    lower = sentence.lower()
+    if _NOT_THEMATIC_LOWER.search(lower):
         return False
     outside = re.sub(r"\([^()]*\)", " ", sentence).split()
-    if len(outside) < MIN_SENTENCE_WORDS or (_STATISTIC.search(sentence) and len(outside) < 14):
+    if len(outside) < MIN_SENTENCE_WORDS or (len(outside) < 14 and _STATISTIC.search(sentence)):
         return False
-    numeric = sum(bool(re.search(r"\d", w)) for w in words)
+    numeric = sum(any(c.isdigit() for c in w) for w in words)
     if numeric > len(words) / 3:
         return False
-    if _BACK_REFERENCE.search(sentence) is not None:
+    if _BACK_REFERENCE_LOWER.search(lower) is not None:
         return False
     return not unexplained_acronyms(sentence, known_acronyms)
 
