@@ -125,7 +125,9 @@ _BACK_REFERENCE = re.compile(
     # "this" refers back unless it names the paper itself ("In this paper, we …")
     r"\bthis\b(?! (?:paper|work|study|article|survey|review|chapter|thesis|"
     r"report|note|position paper|tutorial)\b)|"
-    r"^(?:\S+\s+){0,7}?(?:(?:these|those)\b(?! (?:of|who|that|which|in)\b)|they\b)|"
+    r"\b(?:these|those)\b(?! (?:of|who|that|which|in|with|whose)\b)|^(?:\S+\s+){0,7}?they\b|"
+    r"\bsuch (?!as\b|that\b)[a-z]|\bthem\.$|"
+    r"^(?:background|methods?|results?|conclusions?|objectives?|purpose|findings)\s*:|"
     r"^(?:\S+\s+){0,11}?them\b|\b(?:one|two|three|four|five|several|many|all|any|other) such\b|"
     r"^[^,]{0,60},\s+(?:it|its|their|such|that|they|\w+ing (?:it|them|their|its))\b|"
     r"^(?:\S+\s+){0,2}?(?:their|its|them)\b|\balso\b|"

@@ -58,8 +58,8 @@ def test_quotability_precision_on_hand_labels(labelled: pd.DataFrame,
     kept = [t for s, t in zip(said, truth, strict=True) if s]
     precision = sum(kept) / len(kept)
     recall = sum(kept) / sum(truth)
-    assert precision >= 0.9, precision  # measured: 0.96 (43 of 45)
-    assert recall >= 0.75, recall  # measured: 0.88
+    assert precision >= 0.9, precision  # measured: 0.97 (38 of 39)
+    assert recall >= 0.75, recall  # measured: 0.78
 
 
 def test_role_accuracy_on_hand_labels(labelled: pd.DataFrame) -> None:
