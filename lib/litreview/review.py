@@ -22,6 +22,20 @@ import numpy as np
 import pandas as pd
 
 from litreview import config, io, manifest, sanitize
+from litreview.review_roles import (  # re-exported: split_sentences, is_self_contained, …
+    _NOT_THEMATIC,
+    MAX_SENTENCE_WORDS,
+    MIN_SENTENCE_WORDS,
+    ROLES,  # noqa: F401
+    RoledSentence,
+    contribution_sentence,
+    field_acronyms,
+    is_self_contained,  # noqa: F401
+    normalise_whitespace,
+    quotable,
+    roled_sentences,
+    split_sentences,
+)
 
 #: The data files this stage reads (without ``.parquet``), all under ``DIR/data``.
 INPUT_TABLES = (
@@ -40,8 +54,6 @@ REDUNDANCY_THRESHOLD = 0.5
 BACKGROUND_PENALTY = 0.5
 #: Above this many papers the strategic diagram counts co-occurrences in a fixed sample.
 STRATEGIC_MAX_PAPERS = 20_000
-MIN_SENTENCE_WORDS = 8
-MAX_SENTENCE_WORDS = 50
 
 QUADRANTS = {
     "motor": "Motor themes",
@@ -68,6 +80,7 @@ class Sentence:
     paper_id: str
     key: str
     score: float = 0.0
+    role: str = ""  # one of review_roles.ROLES, or "title" when the title is quoted
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,49 @@ class RelatedTheme:
     similarity: float
 
 
+@dataclass(frozen=True)
+class Contribution:
+    """One paper of a strand, cited by the sentence that states what it contributes."""
+
+    paper_id: str
+    key: str
+    sentence: Sentence  # the contribution sentence, or the title when no sentence stands alone
+    kind: str  # "resource", "method" or "study": contributions of one kind sit together
+
+
+#: How each kind of contribution is introduced in a strand, in this order.
+#: The PDF lists at most this many contributions per strand (the HTML and Markdown list all).
+PDF_STRAND_LIMIT = 40
+CONTRIBUTION_KINDS = {
+    "resource": "datasets, benchmarks and other resources",
+    "method": "methods and frameworks",
+    "study": "studies and analyses",
+}
+
+
+@dataclass
+class Strand:
+    """A sub-theme: what it works on, what each paper contributes, what is found and open."""
+
+    strand: int
+    label: str
+    anchor: str
+    size: int
+    top_terms: list[str]
+    problem: list[Sentence]  # one or two background sentences
+    contributions: list[Contribution]  # every paper of the strand, once; grouped by kind
+    findings: list[Sentence]  # result sentences
+    open_issues: list[Sentence]  # limitation / future-work sentences
+    resources: list[Resource]
+
+    def groups(self, limit: int | None = None) -> list[tuple[str, list[Contribution]]]:
+        """``(heading, contributions)`` by kind, in the order of :data:`CONTRIBUTION_KINDS`;
+        with ``limit``, only the first ``limit`` contributions (the PDF of a large corpus)."""
+        shown = self.contributions if limit is None else self.contributions[:limit]
+        return [(CONTRIBUTION_KINDS[kind].capitalize(), [c for c in shown if c.kind == kind])
+                for kind in CONTRIBUTION_KINDS if any(c.kind == kind for c in shown)]
+
+
 @dataclass
 class ThemeSection:
     """Everything the report says about one theme."""
@@ -129,6 +185,12 @@ class ThemeSection:
     resources: list[Resource]
     related: list[RelatedTheme]
     quadrant: str | None = None
+    opening: str = ""  # our words, built from facts: size, strands, neighbours
+    strands: list[Strand] = field(default_factory=list)
+
+    def cited_ids(self) -> set[str]:
+        """Papers cited in this theme's strands."""
+        return {c.paper_id for strand in self.strands for c in strand.contributions}
 
 
 @dataclass
@@ -158,6 +220,8 @@ class CrossTheme:
     quadrant_sentences: dict[str, str]
     #: Papers whose text built the co-word network (all, or a fixed sample of large corpora).
     strategic_papers: int = 0
+    #: topic, term, rank, theme_share, corpus_share (see :func:`compute_term_weights`).
+    term_weights: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -189,6 +253,10 @@ class Review:
     references: list[Reference]
     methods: Methods
     keys: dict[str, str] = field(repr=False, default_factory=dict)  # paper_id -> key
+    #: One cited sentence per paper in no theme (paper_id -> sentence), in outlier order.
+    unplaced: dict[str, Sentence] = field(default_factory=dict)
+    #: Contributions per strand the PDF lists (:data:`PDF_STRAND_LIMIT`).
+    pdf_strand_limit: int = PDF_STRAND_LIMIT
 
     @property
     def date(self) -> str:
@@ -199,114 +267,44 @@ class Review:
         """Every quoted sentence in the write-up, in reading order."""
         quoted: list[Sentence] = []
         for theme in self.themes:
-            quoted.extend(theme.key_sentences)
-            quoted.extend(p.gist for p in theme.representatives if p.gist is not None)
-            quoted.extend(r.sentence for r in theme.resources)
+            if not theme.strands:  # the fallback layout: key sentences and representatives
+                quoted.extend(theme.key_sentences)
+                quoted.extend(p.gist for p in theme.representatives if p.gist is not None)
+                quoted.extend(r.sentence for r in theme.resources)
+            for strand in theme.strands:
+                quoted.extend(strand.problem)
+                quoted.extend(c.sentence for c in strand.contributions)
+                quoted.extend(strand.findings)
+                quoted.extend(strand.open_issues)  # resources are named, not quoted
+        quoted.extend(self.unplaced.values())
         return quoted
+
+    def coverage(self) -> float:
+        """Share of placed papers cited in their own theme's section."""
+        placed = int((self.papers["topic"] >= 0).sum())
+        cited = sum(len(t.cited_ids()) for t in self.themes)
+        return cited / placed if placed else 1.0
+
+    def role_counts(self) -> pd.DataFrame:
+        """How many quoted sentences of each role the write-up uses (role, sentences)."""
+        roles = pd.Series([s.role or "other" for s in self.citations()], dtype=str)
+        counts = roles.value_counts()
+        return pd.DataFrame({"role": counts.index, "sentences": counts.to_numpy()})
 
 
 # --------------------------------------------------------------------------- text
+# Splitting, roles and quotability live in litreview.review_roles; re-exported here.
 
 
-_ABBREVIATIONS = frozenset({
-    "al", "vs", "cf", "fig", "figs", "eq", "eqs", "sec", "secs", "approx", "resp", "viz", "dr",
-    "mr", "mrs", "ms", "prof", "st", "jr", "sr", "inc", "ltd", "ref", "refs", "vol", "pp", "ch",
-    "no", "nos"
-})
-_BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])""")
-_DOTTED_ACRONYM = re.compile(r"^(?:[A-Za-z]\.){2,}$")  # e.g. i.e. U.S.
-
-
-def normalise_whitespace(text: str | None) -> str:
-    """Collapse runs of whitespace to single spaces and strip the ends."""
-    return " ".join(str(text or "").split())
-
-
-def split_sentences(text: str | None) -> list[str]:
-    """Split an abstract into sentences.
-
-    Splits after ``.``, ``!`` or ``?`` followed by whitespace and a capital or
-    digit, except after abbreviations (``e.g.``, ``i.e.``, ``et al.``, ``vs.``,
-    ``Fig.``), dotted acronyms (``U.S.``) and initials (``J. Smith``). Decimals
-    never split because no space follows their dot. Each returned sentence is
-    a substring of the whitespace-normalised text.
-    """
-    text = normalise_whitespace(text)
-    if not text:
-        return []
-    sentences: list[str] = []
-    start = 0
-    for match in _BOUNDARY.finditer(text):
-        if _is_abbreviation(text[start : match.start() + 1]):
-            continue
-        end = match.end() - len(match.group()) + len(match.group().rstrip())
-        sentence = text[start:end].strip()
-        if sentence:
-            sentences.append(sentence)
-        start = match.end()
-    tail = text[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return sentences
-
-
-def _is_abbreviation(before: str) -> bool:
-    """Whether the text up to a candidate boundary ends in an abbreviation."""
-    if not before.endswith("."):
-        return False
-    token = before.rsplit(" ", 1)[-1].lstrip("([\"'“‘")
-    if _DOTTED_ACRONYM.match(token):
-        return True
-    word = token[:-1]
-    if len(word) == 1 and word.isupper():  # an initial
-        return True
-    return word.lower() in _ABBREVIATIONS
-
-
-_OPENERS = re.compile(
-    r"^(?:this|these|that|those|it|its|they|their|them|such|he|she|his|her|here|there|"
-    r"however|moreover|furthermore|additionally|in addition|also|thus|therefore|hence|"
-    r"still|finally|then|besides|nevertheless|nonetheless|consequently|accordingly|"
-    r"similarly|likewise|instead|in contrast|on the other hand|in particular|"
-    r"specifically|to this end|to that end|as a result|for example|for instance|"
-    r"first|second|third|lastly|next|both|yet|but|and|or|so|other|another|the latter|"
-    r"the former|the same|in this (?:paper|work|study|article)|to (?:bridge|address|fill|"
-    r"tackle|close|overcome) (?:this|these|the)|previous|prior work|recent work)\b",
-    re.IGNORECASE,
-)
-_NOT_THEMATIC = re.compile(
-    r"https?://|www\.|github|\bcode (?:is|and|will)|available at"
-    r"|\((?:1|i|a)\)",  # enumerations read badly out of their abstract
-    re.I,
-)
-
-
-_BACK_REFERENCE = re.compile(
-    r"\b(?:this|these|such) (?:problem|gap|issue|issues|challenge|challenges|limitation|"
-    r"limitations|fact|finding|findings|approach|method|setting|dataset|benchmark|"
-    r"framework|model|task|resource|corpus|paper|work|study|analysis)\b|^motivated by\b",
-    re.IGNORECASE,
-)
-
-
-def is_self_contained(sentence: str) -> bool:
-    """Whether a sentence reads well out of context.
-
-    It must not open with a pronoun or connective ("This", "However,") nor lean
-    on an earlier sentence ("this problem", "these challenges").
-    """
-    return _OPENERS.match(sentence) is None and _BACK_REFERENCE.search(sentence) is None
-
-
-def _is_quotable(sentence: str, *, strict: bool = True) -> bool:
+def _is_quotable(sentence: str, *, strict: bool = True, known: Iterable[str] = ()) -> bool:
+    if strict:
+        return quotable(sentence, known_acronyms=known)
     words = sentence.split()
     if not MIN_SENTENCE_WORDS <= len(words) <= MAX_SENTENCE_WORDS:
         return False
     if _NOT_THEMATIC.search(sentence) or sentence.endswith("?"):
         return False
-    if sentence.count("(") != sentence.count(")"):
-        return False
-    return not strict or is_self_contained(sentence)
+    return sentence.count("(") == sentence.count(")")
 
 
 # --------------------------------------------------------------------------- citation keys
@@ -451,59 +449,220 @@ def _letters(index: int) -> str:
 
 # --------------------------------------------------------------------------- resources
 
-_NAME = r"(?:[A-Z][\w\-]*|[0-9]+[A-Za-z][\w\-]*)(?:\s+(?:[A-Z0-9][\w\-]*))*?"
+_NAME = r"(?:[A-Z][\w\-*]*|[0-9]+[A-Za-z][\w\-]*)(?:\s+(?:[A-Z0-9][\w\-]*))*?"
 _VERBS = (
     r"(?:introduce|present|release|propose|construct|build|curate|create|develop|"
-    r"contribute|collect|design)"
+    r"contribute|collect|design|offer)"
+)
+#: "We propose", "we further introduce", "this paper introduces", "our work presents".
+_INTRO = (
+    rf"(?:\b[Ww]e\s+(?:\w+ly\s+)?(?:also\s+|further\s+|first\s+|then\s+)?{_VERBS}"
+    rf"(?:\s+in this \w+)?|\b(?:[Tt]his|[Oo]ur)\s+(?:paper|work|study|article)\s+{_VERBS}s|"
+    rf"\bby\s+(?:introducing|proposing|presenting|releasing|developing|constructing|building|"
+    rf"creating|curating|designing)|\b[Ww]e\b[^.;]{{0,80}}?\band\s+{_VERBS}|"
+    rf"\b[Oo]ur\s+(?:proposed\s+)?(?:approach|method|framework|model|system|benchmark|dataset))"
 )
 _KINDS = (
-    r"(?:benchmark|data ?set|corpus|corpora|framework|toolkit|tool|library|suite|model|method|"
-    r"knowledge (?:bank|base|graph)|resource|collection|taxonomy|metric|leaderboard|platform|"
+    r"(?:benchmarking|benchmark|data ?set|corpus|corpora|framework|toolkit|tool|library|suite|"
+    r"model|method|knowledge (?:bank|base|graph)|resource|collection|taxonomy|metric|"
+    r"leaderboard|platform|"
     r"testbed|environment|simulator|pipeline|system|database|lexicon|treebank|test set|"
-    r"language model|agent|architecture|algorithm)"
+    r"language model|agent|architecture|algorithm|approach|technique|protocol|paradigm|"
+    r"mechanism|function|module|strategy|scheme|measure|index|score|workflow|network)"
 )
 _DATA_KINDS = (
     r"(?:benchmark|data ?set|corpus|toolkit|library|suite|knowledge (?:bank|base|graph)|"
     r"leaderboard|testbed|test set|treebank|lexicon)"
 )
+_ACR = r"[A-Za-z][A-Za-z0-9\-*]*[A-Z0-9][A-Za-z0-9\-*]*"
 _RESOURCE_PATTERNS = (
     # "We present NormBank, a knowledge bank of …" / "We introduce X (Long Name): a new benchmark"
     re.compile(
-        rf"\b[Ww]e\s+(?:also\s+|further\s+)?{_VERBS}\s+(?P<name>{_NAME})"
-        rf"(?:\s*\([^()]{{1,80}}\))?\s*[,:]\s*(?:a|an|the first)\s+"
+        rf"{_INTRO}\s+(?:the\s+)?(?P<name>{_NAME})"
+        rf"(?:\s*\([^()]{{1,80}}\))?\s*(?:[,:]\s*(?:which\s+(?:serves\s+as|is)\s+)?|"
+        rf"\s+as\s+|\s+(?:--|—)\s*)(?:a|an|the first)\s+"
         rf"(?:[\w\-]+\s+){{0,6}}?(?P<kind>{_KINDS})s?\b"
     ),
     # "We introduce a new benchmark, X, …" / "we release a dataset called X"
     re.compile(
-        rf"\b[Ww]e\s+(?:also\s+|further\s+)?{_VERBS}\s+(?:a|an)\s+(?:[\w\-]+\s+){{0,5}}?"
-        rf"(?P<kind>{_KINDS})s?(?:\s*,\s*|\s+(?:called|named|dubbed|termed)\s+)"
-        rf"(?P<name>{_NAME})(?=\s*[,.;:(]|\s+(?:which|that|to|for|with|of|comprising|containing))"
+        rf"{_INTRO}\s+(?:a|an|the|two|three|several)\s+(?:[\w\-]+\s+){{0,8}}?"
+        rf"(?P<kind>{_KINDS})s?(?:\s*,\s*|,?\s+(?:called|named|dubbed|termed|namely)\s+|\s+)"
+        rf"(?P<name>{_NAME})(?=\s*[,.;:(]|\s+(?:which|that|to|for|with|of|comprising|containing|"
+        rf"and)\b|\s+(?:[\w\-]+\s+){{0,3}}\()"
     ),
-    # "… SafetyBench, a comprehensive benchmark for …"
+    # "We propose Relevance Patching (RelP)", "we propose dynamic safety shaping (DSS), a
+    # framework", "the Flexible Activation Steering with Backtracking (FASB) framework"
+    re.compile(
+        rf"{_INTRO}\s+(?:the\s+|a\s+|an\s+)?(?:(?:novel|new|simple|first)\s+)?"
+        rf"(?P<long>(?:[^\s,;:.()]+\s+){{0,9}}?[^\s,;:.()]+)\s*\((?P<name>{_ACR})\)"
+        rf"(?:\s+(?P<kind>{_KINDS})s?\b|(?=\s*(?:[,.;:]|--|—|$)|\s+(?:as|that|which|to|for|"
+        rf"with|in|on|and)\b))"
+    ),
+    # 'we propose "SelfCheckGPT", a …' / 'we introduce "Outlandish," a … dataset'
+    re.compile(
+        rf"{_INTRO}\s+(?:the\s+)?[\"“`']+(?P<name>[A-Z][\w\-]*(?:\s+[\w\-]+){{0,3}}?)[,.]?[\"”']+"
+        rf"(?:\s*,?\s*(?:a|an|the)\s+(?:[\w\-]+\s+){{0,6}}?(?P<kind>{_KINDS})s?\b)?"
+    ),
+    # "…, named Self-Feedback" / "a technique called X" / "our approach SAILOR"
+    re.compile(
+        rf"\b(?:named|called|termed|dubbed|namely|our (?:proposed )?(?:approach|method|"
+        rf"framework|model|system|benchmark|dataset),?)\s+(?P<name>{_NAME})"
+        rf"(?=\s*[,.;:(]|\s+(?:which|that|to|for|with|of|and|is|can|consistently)\b|$)"
+    ),
+    # "We propose CopyPasteLLM, obtained …" / "we introduce the Poisoned Context Testbed, …"
+    re.compile(
+        rf"{_INTRO}\s+(?:the\s+)?(?P<name>{_NAME})(?=\s*[,.;:]|\s+(?:to|for|that|which)\b)"
+    ),
+    # "… SafetyBench, a comprehensive benchmark for …" (only in a sentence that introduces)
     re.compile(
         rf"(?:^|(?<=[\s(]))(?P<name>{_NAME}),\s+(?:a|an)\s+(?:[\w\-]+\s+){{0,5}}?"
         rf"(?P<kind>{_DATA_KINDS})s?\b"
     ),
 )
+_INTRO_RE = re.compile(_INTRO)
 _NAME_STOPWORDS = frozenset({
     "a", "an", "the", "this", "that", "these", "our", "we", "in", "it", "to", "for", "on",
-    "with", "as", "by", "unlike", "existing"
+    "with", "as", "by", "unlike", "existing", "towards", "toward", "beyond", "rethinking",
+    "revisiting", "understanding", "when", "why", "how", "what", "is", "are", "do",
 })
+#: The six kinds the report names, and the words that map onto them.
+RESOURCE_KINDS = ("dataset", "benchmark", "model", "method", "framework", "library")
+_KIND_WORDS = {
+    "benchmark": "benchmark", "benchmarking": "benchmark", "leaderboard": "benchmark",
+    "test set": "benchmark",
+    "testbed": "benchmark", "suite": "benchmark", "test suite": "benchmark",
+    "dataset": "dataset", "corpus": "dataset", "corpora": "dataset", "knowledge bank": "dataset",
+    "knowledge base": "dataset", "knowledge graph": "dataset", "resource": "dataset",
+    "collection": "dataset", "database": "dataset", "lexicon": "dataset", "treebank": "dataset",
+    "taxonomy": "dataset",
+    "model": "model", "language model": "model", "agent": "model", "architecture": "model",
+    "network": "model",
+    "framework": "framework", "pipeline": "framework", "system": "framework",
+    "platform": "framework", "environment": "framework", "simulator": "framework",
+    "workflow": "framework",
+    "library": "library", "toolkit": "library", "tool": "library",
+}
 
 
-def find_resources(sentence: str) -> list[tuple[str, str]]:
+def find_resources(sentence: str, title: str = "") -> list[tuple[str, str]]:
     """Return ``(name, kind)`` for each named resource a sentence says it introduces.
 
-    Names must look like names: CamelCase (``NormBank``), an acronym (``MMLU``),
-    contain a digit, or span several capitalised words (``Moral Stories``).
+    The sentence must introduce ("we propose / introduce / present / release …",
+    "this paper introduces …"). Names must look like names: CamelCase (``NormBank``),
+    an acronym given in parentheses (``RelP``), contain a digit, span several
+    capitalised words (``Moral Stories``), be quoted (``"SelfCheckGPT"``), or be a
+    single capitalised word that the paper's ``title`` also carries (``Beacon``).
+    ``kind`` is one of :data:`RESOURCE_KINDS`.
     """
+    if not _INTRO_RE.search(sentence):
+        return []
     found: list[tuple[str, str]] = []
-    for pattern in _RESOURCE_PATTERNS:
+    for index, pattern in enumerate(_RESOURCE_PATTERNS):
         for match in pattern.finditer(sentence):
             name = match.group("name").strip(" -")
-            if _looks_like_name(name) and name not in (n for n, _ in found):
-                found.append((name, _normalise_kind(match.group("kind"))))
+            groups = match.groupdict()
+            if index == 2 and _looks_like_name(groups["long"]) and " " not in groups["long"]:
+                name = groups["long"]  # "SimpleSafetyTests (SST)": the long form is the name
+            ok = _looks_like_name(name) or index in (2, 3) or (
+                index in (0, 1) and name in re.findall(r"[\w\-]+", title)
+                and name[:1].isupper())
+            if index == 2 and not _looks_like_name(name):
+                ok = False
+            if index == 3 and name.lower() in _NAME_STOPWORDS:
+                ok = False
+            if index != 2:  # "named Long Name (ACR) Evaluation": the ACR
+                after = re.match(rf"(?:[\s\w\-]{{0,50}}?)\((?P<acr>{_ACR})\)",
+                                 sentence[match.end("name"):])
+                longer = " " in name or (after is not None and after.group(0)[:-len(
+                    after.group("acr")) - 2].strip() != "")
+                if after and longer and _looks_like_name(after.group("acr")) and not after.group(
+                        "acr").endswith("s"):
+                    name, ok = after.group("acr"), True
+            if not ok or _is_known(name, found, sentence) or _not_a_name(name):
+                continue
+            kind = _kind_of(groups.get("kind"), sentence, name)
+            found.append((name, kind))
+            # "… ConvexDA and RewardFusion", "(GraNd) and the Error L2-Norm (EL2N)"
+            rest = sentence[match.end():]
+            more = re.match(rf"\s*(?:,|and)\s+(?:the\s+)?(?:(?:[^\s,;:.()]+\s+){{0,5}}?"
+                            rf"\((?P<acr>{_ACR})\)|(?P<name>{_NAME})(?=[\s,.;:]))", rest)
+            if index != 3 and more:
+                extra = more.group("acr") or more.group("name")
+                if _looks_like_name(extra) and not _is_known(extra, found, sentence) \
+                        and not _not_a_name(extra):
+                    found.append((extra, kind))
     return found
+
+
+def _not_a_name(name: str) -> bool:
+    """Plural acronyms (GNNs) and everyday acronyms (LLM, OOD) name no new resource."""
+    from litreview.review_roles import COMMON_ACRONYMS
+
+    bare = name.rstrip("*")
+    return (bare in COMMON_ACRONYMS or bare in {"OOD", "ID", "IID"}
+            or bool(re.fullmatch(r"[A-Z][A-Z0-9]*[A-Z]s", bare)))
+
+
+def _is_known(name: str, found: Sequence[tuple[str, str]], sentence: str) -> bool:
+    for other, _ in found:
+        a, b = name.lower(), other.lower()
+        if a == b or a in b or b in a:
+            return True
+        if f"{other} ({name})" in sentence or f"{name} ({other})" in sentence:
+            return True
+    return False
+
+
+def _kind_of(word: str | None, sentence: str, name: str, title: str = "") -> str:
+    """One of :data:`RESOURCE_KINDS`: the kind word the pattern matched, else the nearest
+    kind word after the name in the sentence (then in the title), else ``method``."""
+    if word:
+        return _normalise_kind(word)
+    at = sentence.find(name) if name else -1
+    after = " ".join(sentence[at + len(name):].split()[:10]) if at >= 0 else sentence
+    before = " ".join(sentence[:at].split()[-8:]) if at >= 0 else ""
+    named = re.search(r"(?:called|named|termed|dubbed|namely|approach|method|framework|model|"
+                      r"system|benchmark|dataset),?\s*$", before)
+    for text in ((before, after, title) if named else (after, before, title)):
+        match = re.search(rf"(?<![\w-]){_KINDS}s?\b", text, re.I)
+        if match:
+            return _normalise_kind(match.group(0))
+    return "method"
+
+
+def introduced_resources(title: str, sentences: Sequence[str]) -> list[tuple[str, str, str]]:
+    """``(name, kind, sentence)`` for each resource a paper introduces, in reading order.
+
+    Sentences first (:func:`find_resources`), then the title: a title shaped
+    ``"X: …"`` names a resource when X is one name-like token (``MOSSBench:``,
+    ``EgoNormia:``, ``Beacon:``) and the abstract presents it — mentions X or says
+    "we propose / introduce / present". Its sentence is the first that mentions X,
+    else the title.
+    """
+    title = normalise_whitespace(title)
+    out: list[tuple[str, str, str]] = []
+    names: list[tuple[str, str]] = []
+    for sentence in sentences:
+        for name, kind in find_resources(sentence, title):
+            if not _is_known(name, names, sentence):
+                names.append((name, kind))
+                out.append((name, kind, sentence))
+    head, sep, tail = title.partition(":")
+    head = head.strip()
+    one_token = len(head.split()) == 1 or bool(re.fullmatch(r"\S+ [0-9IVX]+", head))
+    if sep and head and one_token and head.lower() not in _NAME_STOPWORDS:
+        mentioned = [s for s in sentences if re.search(rf"(?<![\w-]){re.escape(head)}(?![\w-])", s)]
+        single_word = " " not in head and head[:1].isupper() and head[1:].islower()
+        name_like = _looks_like_name(head) and "(" not in head and len(head) <= 30
+        camel = name_like and head[:1].isalpha()  # not "3D-Properties"
+        presents = mentioned or (camel and any(_INTRO_RE.search(s) for s in sentences))
+        if ((name_like and presents) or (single_word and mentioned)) and not _is_known(
+                head, names, title):
+            kind = _kind_of(None, tail, "", "")
+            if kind == "method":
+                kind = _kind_of(None, mentioned[0], head) if mentioned else "method"
+            out.append((head, kind, mentioned[0] if mentioned else title))
+    return out
 
 
 def _looks_like_name(name: str) -> bool:
@@ -520,7 +679,9 @@ def _looks_like_name(name: str) -> bool:
 
 def _normalise_kind(kind: str) -> str:
     kind = kind.lower().replace("data set", "dataset")
-    return {"corpora": "corpus"}.get(kind, kind)
+    if kind not in _KIND_WORDS and kind.endswith("s"):
+        kind = kind[:-1]
+    return _KIND_WORDS.get(kind, "method")
 
 
 # --------------------------------------------------------------------------- strategic diagram
@@ -634,6 +795,52 @@ def _empty_strategic() -> pd.DataFrame:
     )
 
 
+# --------------------------------------------------------------------------- key terms
+
+
+def compute_term_weights(
+    documents: Sequence[str], document_topics: Sequence[int],
+    theme_terms: Mapping[int, Sequence[str]], *, max_documents: int | None = STRATEGIC_MAX_PAPERS,
+) -> pd.DataFrame:
+    """How much each theme's key terms weigh: the share of the theme's papers using each.
+
+    Returns ``topic, term, rank, theme_share, corpus_share`` (shares in 0–1 of papers whose
+    title or abstract contains the term; binary occurrence, as in the strategic diagram,
+    over a fixed sample of ``max_documents`` when the corpus is larger).
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    terms = {int(t): list(dict.fromkeys(str(x).lower() for x in ts if str(x).strip()))
+             for t, ts in theme_terms.items()}
+    vocabulary = sorted({term for ts in terms.values() for term in ts})
+    columns = ["topic", "term", "rank", "theme_share", "corpus_share"]
+    if not vocabulary or not len(documents):
+        return pd.DataFrame(columns=columns)
+    labels = np.asarray(document_topics, dtype=int)
+    if max_documents is not None and len(documents) > max_documents:
+        picked = np.sort(np.random.default_rng(0).choice(len(documents), max_documents,
+                                                         replace=False))
+        documents = [documents[i] for i in picked]
+        labels = labels[picked]
+    max_n = max(len(term.split()) for term in vocabulary)
+    # English stop words are dropped as the topics stage does, so "theory of mind" counts
+    # for the key term "theory mind".
+    occurrences = CountVectorizer(vocabulary=vocabulary, ngram_range=(1, max_n), binary=True,
+                                  lowercase=True, stop_words="english").fit_transform(
+        [normalise_whitespace(d) for d in documents]).tocsc()
+    index = {term: i for i, term in enumerate(vocabulary)}
+    corpus = np.asarray(occurrences.mean(axis=0)).ravel()
+    rows = []
+    for topic, ts in terms.items():
+        members = np.flatnonzero(labels == topic)
+        share = (np.asarray(occurrences[members].mean(axis=0)).ravel() if len(members)
+                 else np.zeros(len(vocabulary)))
+        for rank, term in enumerate(ts, start=1):
+            rows.append((topic, term, rank, float(share[index[term]]),
+                         float(corpus[index[term]])))
+    return pd.DataFrame(rows, columns=columns)
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -648,6 +855,7 @@ class _Inputs:
     metrics: dict[str, Any]
     manifest: dict[str, Any]
     hashes: dict[str, str]
+    strands: pd.DataFrame | None = None  # data/strands.parquet when stage 02 wrote it
 
 
 def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
@@ -666,7 +874,10 @@ def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
     doc_topics = tables["doc_topics"].copy()
     doc_topics["paper_id"] = doc_topics["paper_id"].astype(str)
     topics = tables["topics"].sort_values(["size", "topic"], ascending=[False, True])
+    strands_path = config.data_dir(out_dir) / f"{STRANDS_TABLE}.parquet"
+    strands = io.load_table(out_dir, STRANDS_TABLE) if strands_path.exists() else None
     return _Inputs(
+        strands=strands,
         papers=papers.set_index("paper_id", drop=False),
         records=tables["records"],
         doc_topics=doc_topics,
@@ -682,7 +893,9 @@ def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
 def input_paths(out_dir: str | os.PathLike) -> list[Path]:
     """The files the review stage reads."""
     folder = config.data_dir(out_dir)
-    return [folder / f"{name}.parquet" for name in INPUT_TABLES] + [folder / METRICS_FILE]
+    optional = [folder / f"{STRANDS_TABLE}.parquet"]
+    return ([folder / f"{name}.parquet" for name in INPUT_TABLES] + [folder / METRICS_FILE]
+            + [path for path in optional if path.exists()])
 
 
 # --------------------------------------------------------------------------- composing
@@ -717,6 +930,19 @@ def _compose(
         topics["topic"], topics["label"], strict=True)}
     members = _members_by_theme(doc_topics)
     quoter = _Quoter(abstracts, keys, topics, members)
+    titles = {pid: normalise_whitespace(t) for pid, t in papers["title"].items()}
+    texts = {pid: f"{titles[pid]}. {abstracts[pid]}" for pid in titles}
+    known = field_acronyms(texts.values(), max(3, round(0.005 * len(texts))))
+    sentences = _Sentences(abstracts, known)
+    writer = _StrandWriter(sentences, keys, titles)
+    theme_terms = {int(t): _as_list(terms) for t, terms in zip(
+        topics["topic"], topics["top_terms"], strict=True)}
+    specs = _strand_specs(inputs, members, texts, theme_terms)
+    peripheral = (set(doc_topics.loc[doc_topics["membership"].astype(str) == "peripheral",
+                                     "paper_id"].astype(str))
+                  if "membership" in doc_topics.columns else set())
+    resources_of = _resources_by_paper(sentences, titles, keys,
+                                       [p for frame in members.values() for p in frame["paper_id"]])
 
     strategic = compute_strategic_diagram(
         [f"{_text(t)}. {_text(a)}" for t, a in zip(papers["title"], papers["abstract"],
@@ -742,15 +968,23 @@ def _compose(
                 share=float(row.share),
                 key_sentences=quoter.key_sentences(topic, n_key_sentences),
                 representatives=quoter.representatives(
-                    topic, _as_list(row.representative_paper_ids), n_representative, papers
+                    topic, [p for p in _as_list(row.representative_paper_ids)
+                            if str(p) not in peripheral],
+                    n_representative, papers, exclude=peripheral,
                 ),
-                resources=quoter.resources(topic),
+                resources=[r for pid in members.get(topic, _NO_MEMBERS)["paper_id"]
+                           for r in resources_of.get(pid, [])],
                 related=_related(topic, inputs.similarity, names),
                 quadrant=quadrant_of.get(topic),
+                strands=[writer.write(topic, spec, i, resources_of)
+                         for i, spec in enumerate(specs.get(topic, []))],
             )
         )
+        sections[-1].opening = _opening(sections[-1], len(papers))
 
     overview = _overview(inputs, sections, names)
+    topic_of = dict(zip(doc_topics["paper_id"].astype(str), doc_topics["topic"].astype(int),
+                        strict=True))
     cross = CrossTheme(
         similarity=inputs.similarity,
         closest_pairs=_closest_pairs(inputs.similarity, names),
@@ -759,6 +993,12 @@ def _compose(
         strategic=strategic,
         quadrant_sentences=quadrant_sentences(strategic),
         strategic_papers=min(len(papers), STRATEGIC_MAX_PAPERS),
+        term_weights=compute_term_weights(
+            [texts[pid] for pid in papers["paper_id"]],
+            [topic_of.get(pid, -1) for pid in papers["paper_id"]],
+            {int(t): _as_list(terms) for t, terms in zip(
+                topics["topic"], topics["top_terms"], strict=True)},
+        ),
     )
     overview.paragraph = _overview_paragraph(overview, sections, cross, names)
     review = Review(
@@ -773,6 +1013,8 @@ def _compose(
         methods=_methods(inputs, n_representative, n_key_sentences),
         keys=keys,
     )
+    review.unplaced = {pid: writer.contribution(pid) for pid in review.outliers["paper_id"]
+                       if titles.get(pid) or abstracts.get(pid)}
     review.references = _references(review, papers)
     return review
 
@@ -927,11 +1169,14 @@ class _Quoter:
         return Sentence(sentences[order[0]], pid, self.keys[pid], round(float(scores[order[0]]), 4))
 
     def representatives(
-        self, topic: int, listed: Iterable[Any], n: int, papers: pd.DataFrame
+        self, topic: int, listed: Iterable[Any], n: int, papers: pd.DataFrame,
+        exclude: set[str] | frozenset[str] = frozenset(),
     ) -> list[RepresentativePaper]:
-        """The theme's ``n`` most representative papers (stage 02's order, then centrality)."""
+        """The theme's ``n`` most representative papers (stage 02's order, then centrality),
+        never one of ``exclude`` (papers stage 02 marked peripheral)."""
         ranked = [str(p) for p in listed] + list(self.members.get(topic, _NO_MEMBERS)["paper_id"])
-        chosen = [pid for pid in dict.fromkeys(ranked) if pid in papers.index][:n]
+        chosen = [pid for pid in dict.fromkeys(ranked)
+                  if pid in papers.index and pid not in exclude][:n]
         result = []
         for pid in chosen:
             paper = papers.loc[pid]
@@ -966,6 +1211,26 @@ class _Quoter:
             if len(found) >= MAX_RESOURCES_PER_THEME:
                 break
         return found[:MAX_RESOURCES_PER_THEME]
+
+
+def _resources_by_paper(
+    sentences: _Sentences, titles: Mapping[str, str], keys: Mapping[str, str],
+    paper_ids: Iterable[str],
+) -> dict[str, list[Resource]]:
+    """Named resources each paper says it introduces (every paper, no cap)."""
+    found: dict[str, list[Resource]] = {}
+    for pid in paper_ids:
+        abstract = sentences.abstracts.get(pid, "")
+        title = titles.get(pid, "")
+        if not (":" in title or _INTRO_RE.search(abstract)):
+            continue
+        seen: set[str] = set()
+        for name, kind, text in introduced_resources(title, sentences.split(pid)):
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                found.setdefault(pid, []).append(
+                    Resource(name, kind, Sentence(text, pid, keys[pid], role="objective")))
+    return found
 
 
 _MAY_INTRODUCE = re.compile(rf"\b[Ww]e\s+(?:also\s+|further\s+)?{_VERBS}\b|,\s+an?\s")
@@ -1192,6 +1457,394 @@ def _methods(inputs: _Inputs, n_representative: int, n_key_sentences: int) -> Me
     )
 
 
+# --------------------------------------------------------------------------- strands
+
+#: Most strands a theme is split into when stage 02 recorded none.
+MAX_STRANDS = 6
+#: Most central core papers per strand whose sentences compete as problem, finding or open issue.
+STRAND_CANDIDATES = 60
+N_PROBLEM_SENTENCES = 2
+N_OPEN_SENTENCES = 2
+STRANDS_TABLE = "strands"
+_DATA_KINDS_SET = frozenset({
+    "benchmark", "dataset", "corpus", "knowledge bank", "knowledge base", "knowledge graph",
+    "resource", "collection", "leaderboard", "testbed", "test set", "treebank", "lexicon",
+    "suite", "database", "taxonomy", "environment", "simulator", "platform", "library",
+    "toolkit", "tool",
+})
+
+
+class _Sentences:
+    """Sentences of every abstract, with roles and quotability worked out only when asked.
+
+    Classifying every sentence of a 75k-paper corpus costs minutes; the write-up needs
+    roles for a strand's central papers and one contribution sentence per paper.
+    """
+
+    def __init__(self, abstracts: Mapping[str, str], known_acronyms: Iterable[str]) -> None:
+        self.abstracts = abstracts
+        self.known = frozenset(known_acronyms)
+        self._split: dict[str, list[str]] = {}
+        self._roled: dict[str, list[RoledSentence]] = {}
+
+    def split(self, pid: str) -> list[str]:
+        if pid not in self._split:
+            self._split[pid] = split_sentences(self.abstracts.get(pid, ""))
+        return self._split[pid]
+
+    def roled(self, pid: str) -> list[RoledSentence]:
+        if pid not in self._roled:
+            self._roled[pid] = roled_sentences(self.abstracts.get(pid, ""),
+                                               known_acronyms=self.known)
+        return self._roled[pid]
+
+    def contribution(self, pid: str) -> RoledSentence | None:
+        """The paper's contribution sentence (see :func:`review_roles.contribution_sentence`)."""
+        if pid in self._roled:
+            return contribution_sentence(self._roled[pid])
+        sentences = self.split(pid)
+        n = len(sentences)
+        for i, text in enumerate(sentences):  # fast path: the first quotable "we propose …"
+            if _CONTRIBUTION_CUE.search(text) and quotable(text, known_acronyms=self.known):
+                return RoledSentence(text, i, n, "objective", True, True)
+        # Same preference as review_roles.contribution_sentence, classifying only the
+        # sentences that can win (roles and quotability are the costly part at 75k papers).
+        best: tuple[int, int, RoledSentence] | None = None
+        for i, text in enumerate(sentences):
+            we = _WE_SUBJECT_CUE.search(text) is not None
+            if not we and (i == 0 or not _RESULT_CUE.search(text)):
+                continue
+            role = sentence_role(text, i, n)
+            rank = ({"objective": 1, "result": 2, "method": 3}.get(role, 9) if we
+                    else (4 if role == "result" and not _BACKGROUND_CUE.search(text) else 9))
+            if rank < 9 and (best is None or (rank, i) < best[:2]) and quotable(
+                    text, known_acronyms=self.known):
+                best = (rank, i, RoledSentence(text, i, n, role, True, False))
+        return best[2] if best else None
+
+
+from litreview.review_roles import _BACKGROUND as _BACKGROUND_CUE  # noqa: E402
+from litreview.review_roles import _RESULT as _RESULT_CUE  # noqa: E402
+from litreview.review_roles import _WE_SUBJECT as _WE_SUBJECT_CUE  # noqa: E402
+from litreview.review_roles import sentence_role  # noqa: E402
+
+_CONTRIBUTION_CUE = re.compile(
+    r"\b(?:we|paper|work|study)\s+(?:\w+ly\s+)?(?:propose|introduce|present|develop|release|"
+    r"design|construct|build|create|curate|contribute|offer|formali[sz]e|provide)s?\b", re.I)
+
+
+@dataclass
+class _StrandSpec:
+    strand: int
+    label: str
+    top_terms: list[str]
+    members: list[str]  # most central first
+    core: list[str]  # members that may represent the strand (not peripheral)
+
+
+def _strand_specs(
+    inputs: _Inputs, members: Mapping[int, pd.DataFrame], texts: Mapping[str, str],
+    theme_terms: Mapping[int, Sequence[str]],
+) -> dict[int, list[_StrandSpec]]:
+    """Strands of every theme: stage 02's when ``doc_topics`` has a ``strand`` column,
+    otherwise a deterministic sub-clustering of each theme's papers on their TF-IDF rows."""
+    doc = inputs.doc_topics
+    if "strand" in doc.columns:
+        return _recorded_strands(doc, inputs.strands, members)
+    return _subcluster_strands(members, texts, theme_terms)
+
+
+def _recorded_strands(
+    doc: pd.DataFrame, table: pd.DataFrame | None, members: Mapping[int, pd.DataFrame]
+) -> dict[int, list[_StrandSpec]]:
+    info: dict[int, dict[str, Any]] = {}
+    if table is not None and not table.empty:
+        for row in table.to_dict("records"):
+            info[int(row["strand"])] = row
+    strand_of = dict(zip(doc["paper_id"].astype(str), pd.to_numeric(
+        doc["strand"], errors="coerce").fillna(-1).astype(int), strict=True))
+    membership = (dict(zip(doc["paper_id"].astype(str), doc["membership"].astype(str),
+                           strict=True)) if "membership" in doc.columns else {})
+    labels = (dict(zip(doc["paper_id"].astype(str), doc["strand_label"], strict=True))
+              if "strand_label" in doc.columns else {})
+    if "similarity" in doc.columns:
+        similarity = dict(zip(doc["paper_id"].astype(str), pd.to_numeric(
+            doc["similarity"], errors="coerce").fillna(-1.0), strict=True))
+    else:
+        similarity = {}
+    specs: dict[int, list[_StrandSpec]] = {}
+    for topic, frame in members.items():
+        ids = list(frame["paper_id"])
+        by_strand: dict[int, list[str]] = {}
+        for pid in ids:
+            by_strand.setdefault(strand_of.get(pid, -1), []).append(pid)
+        out = []
+        for strand, pids in by_strand.items():
+            rank = {p: i for i, p in enumerate(pids)}
+            pids = sorted(pids, key=lambda p: (-similarity.get(p, -1.0), rank[p])) \
+                if similarity else pids
+            row = info.get(strand, {})
+            label = normalise_whitespace(_text(row.get("label")) or _text(labels.get(pids[0])))
+            if strand < 0:
+                label = "Other papers of this theme"
+            terms = [str(t) for t in _as_list(row.get("top_terms"))]
+            core = [p for p in pids if membership.get(p, "core") != "peripheral"] or pids
+            out.append(_StrandSpec(strand, label or f"Strand {strand}", terms, pids, core))
+        specs[topic] = _ordered(out)
+    return specs
+
+
+def _ordered(specs: list[_StrandSpec]) -> list[_StrandSpec]:
+    """Largest strand first; "other papers" (strand -1) last."""
+    return sorted(specs, key=lambda s: (s.strand < 0, -len(s.members), s.label, s.strand))
+
+
+def _subcluster_strands(
+    members: Mapping[int, pd.DataFrame], texts: Mapping[str, str],
+    theme_terms: Mapping[int, Sequence[str]],
+) -> dict[int, list[_StrandSpec]]:
+    """Ward clustering of each theme's papers (TF-IDF, reduced by a seeded SVD).
+
+    The number of strands is round(sqrt(n / 5)), between 1 and :data:`MAX_STRANDS`;
+    themes above 2,000 papers use seeded k-means instead of Ward (quadratic memory).
+    Each strand is named by the three terms most over-represented in it relative to
+    its theme.
+    """
+    from sklearn.cluster import AgglomerativeClustering, KMeans
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    ids = [pid for frame in members.values() for pid in frame["paper_id"]]
+    specs: dict[int, list[_StrandSpec]] = {}
+    if not ids:
+        return specs
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2),
+                                 min_df=2, max_features=50_000)
+    try:
+        matrix = vectorizer.fit_transform([texts.get(pid, "") for pid in ids])
+    except ValueError:
+        matrix = None
+    row_of = {pid: i for i, pid in enumerate(ids)}
+    vocab = vectorizer.get_feature_names_out() if matrix is not None else np.array([])
+    for topic, frame in members.items():
+        pids = list(frame["paper_id"])
+        k = int(min(MAX_STRANDS, max(1, round(math.sqrt(len(pids) / 5)))))
+        if matrix is None or k == 1 or len(pids) < 6:
+            labels = np.zeros(len(pids), dtype=int)
+        else:
+            rows = matrix[[row_of[p] for p in pids]]
+            n_comp = int(min(50, rows.shape[1] - 1, len(pids) - 1))
+            reduced = (normalize(TruncatedSVD(n_comp, random_state=0).fit_transform(rows))
+                       if n_comp >= 2 else rows.toarray())
+            if len(pids) > 2000:
+                labels = KMeans(k, n_init=3, random_state=0).fit_predict(reduced)
+            else:
+                labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(reduced)
+        theme_rows = matrix[[row_of[p] for p in pids]] if matrix is not None else None
+        theme_mean = (np.asarray(theme_rows.mean(axis=0)).ravel()
+                      if theme_rows is not None else None)
+        skip = {str(t).lower() for t in theme_terms.get(topic, [])}
+        out = []
+        for label in sorted(set(labels.tolist())):
+            group = [p for p, lab in zip(pids, labels, strict=True) if lab == label]
+            terms: list[str] = []
+            if theme_rows is not None and len(set(labels.tolist())) > 1:
+                mean = np.asarray(matrix[[row_of[p] for p in group]].mean(axis=0)).ravel()
+                lift = mean - theme_mean
+                for j in np.lexsort((vocab, -lift))[:40]:
+                    term = str(vocab[j])
+                    if lift[j] <= 0 or term in skip or any(term in t or t in term for t in terms):
+                        continue
+                    terms.append(term)
+                    if len(terms) == 3:
+                        break
+            terms = [_display_case(t, [texts.get(p, "") for p in group[:50]]) for t in terms]
+            name = _join(terms) if terms else "All papers of this theme"
+            out.append(_StrandSpec(int(label), name[:1].upper() + name[1:], terms, group, group))
+        out = _ordered(out)
+        specs[topic] = [
+            _StrandSpec(i, s.label, s.top_terms, s.members, s.core) for i, s in enumerate(out)
+        ]
+    return specs
+
+
+def _display_case(term: str, texts: Sequence[str]) -> str:
+    """The spelling a lower-cased vocabulary term most often has in the texts (RAG, not rag)."""
+    pattern = re.compile(rf"\b{re.escape(term)}\b", re.I)
+    spellings: dict[str, int] = {}
+    for text in texts:
+        for match in pattern.findall(text):
+            spellings[match] = spellings.get(match, 0) + 1
+    # Only a spelling with capitals inside a word (RAG, SFT, CIFAR, GPT-4) wins over the
+    # lower-case term: "Guidance" at the start of a name is not how the field writes it.
+    marked = {w: n for w, n in spellings.items() if any(c.isupper() for c in w[1:])}
+    if not marked:
+        return term
+    return min(marked, key=lambda w: (-marked[w], w))
+
+
+#: A sentence reporting a measurement ("= 0.49", "12%") states a result, not the problem.
+_MEASURED = re.compile(r"[=<>]\s*-?\d|\d\s?%")
+
+
+class _StrandWriter:
+    """Write each strand: problem, every paper's contribution, findings, open issues."""
+
+    def __init__(self, sentences: _Sentences, keys: Mapping[str, str],
+                 titles: Mapping[str, str]) -> None:
+        self.sentences = sentences
+        self.keys = keys
+        self.titles = titles
+
+    def contribution(self, pid: str, resources: Sequence[Resource] = ()) -> Sentence:
+        """The sentence that introduces the paper's resource, if it stands alone; else its
+        contribution sentence; else its title."""
+        for resource in resources:
+            text = resource.sentence.text
+            if text != self.titles.get(pid) and quotable(text, known_acronyms=self.sentences.known):
+                return Sentence(text, pid, self.keys[pid], role="objective")
+        found = self.sentences.contribution(pid)
+        if found is not None:
+            return Sentence(found.text, pid, self.keys[pid], role=found.role)
+        return Sentence(self.titles.get(pid, ""), pid, self.keys[pid], role="title")
+
+    def write(self, topic: int, spec: _StrandSpec, index: int,
+              resources_of: Mapping[str, list[Resource]]) -> Strand:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        contributions = {pid: self.contribution(pid, resources_of.get(pid, []))
+                         for pid in spec.members}
+        candidates: list[tuple[str, RoledSentence]] = []
+        for pid in spec.core[:STRAND_CANDIDATES]:
+            for s in self.sentences.roled(pid):
+                if s.quotable and s.role in ("background", "result", "limitation") \
+                        and s.text != contributions[pid].text \
+                        and not (s.role == "background" and _MEASURED.search(s.text)):
+                    candidates.append((pid, s))
+        texts = [c.text for c in contributions.values()] + [s.text for _, s in candidates]
+        vectors = None
+        if texts:
+            try:
+                vectors = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(
+                    texts)
+            except ValueError:
+                vectors = None
+        n_c = len(contributions)
+        problem = findings = open_issues = []
+        if vectors is not None and candidates:
+            centroid = _unit(np.asarray(vectors.mean(axis=0)).ravel())
+            scores = np.asarray(vectors[n_c:] @ centroid).ravel()
+            rank = sorted(range(len(candidates)), key=lambda i: (-scores[i], candidates[i][0],
+                                                                   candidates[i][1].position))
+            problem = self._pick(rank, candidates, vectors[n_c:], "background",
+                                 N_PROBLEM_SENTENCES, one_first_line=True)
+            n_findings = int(min(4, 1 + len(spec.members) // 5))
+            findings = self._pick(rank, candidates, vectors[n_c:], "result", n_findings)
+            open_issues = self._pick(rank, candidates, vectors[n_c:], "limitation",
+                                     N_OPEN_SENTENCES)
+        ordered = self._group(spec.members, contributions, vectors, resources_of)
+        resources = [r for pid in spec.members for r in resources_of.get(pid, [])]
+        return Strand(
+            strand=spec.strand, label=spec.label,
+            anchor=f"{theme_anchor(topic)}-strand-{index + 1}", size=len(spec.members),
+            top_terms=spec.top_terms, problem=problem, contributions=ordered,
+            findings=findings, open_issues=open_issues, resources=resources,
+        )
+
+    def _pick(self, rank: list[int], candidates: list[tuple[str, RoledSentence]], vectors: Any,
+              role: str, n: int, *, one_first_line: bool = False) -> list[Sentence]:
+        chosen: list[int] = []
+        for i in rank:
+            pid, s = candidates[i]
+            if len(chosen) >= n:
+                break
+            if s.role != role or any(candidates[j][0] == pid for j in chosen):
+                continue
+            if one_first_line and s.position == 0 and any(
+                    candidates[j][1].position == 0 for j in chosen):
+                continue
+            if any(float(vectors[i].multiply(vectors[j]).sum()) > REDUNDANCY_THRESHOLD
+                   for j in chosen):
+                continue
+            chosen.append(i)
+        return [Sentence(candidates[i][1].text, candidates[i][0], self.keys[candidates[i][0]],
+                         role=role) for i in chosen]
+
+    def _group(self, members: list[str], contributions: Mapping[str, Sentence], vectors: Any,
+               resources_of: Mapping[str, list[Resource]]) -> list[Contribution]:
+        """Contributions by kind; within a kind, each next to its most similar neighbour."""
+        row = {pid: i for i, pid in enumerate(contributions)}
+        out: list[Contribution] = []
+        for kind in CONTRIBUTION_KINDS:
+            group = [p for p in members if _contribution_kind(
+                contributions[p], resources_of.get(p, [])) == kind]
+            for pid in _chain(group, row, vectors):
+                out.append(Contribution(pid, self.keys[pid], contributions[pid], kind))
+        return out
+
+
+def _contribution_kind(sentence: Sentence, resources: Sequence[Resource]) -> str:
+    if any(r.kind in _DATA_KINDS_SET for r in resources):
+        return "resource"
+    if sentence.role != "title" and _CONTRIBUTION_CUE.search(sentence.text):
+        return "method"
+    return "study"
+
+
+def _chain(group: list[str], row: Mapping[str, int], vectors: Any, limit: int = 400) -> list[str]:
+    """Order papers so that each follows the most similar one not yet placed.
+
+    Starts from the most central paper (the group's first); above ``limit`` papers
+    the quadratic walk is skipped and centrality order is kept.
+    """
+    if vectors is None or len(group) <= 2 or len(group) > limit:
+        return list(group)
+    sub = vectors[[row[p] for p in group]]
+    sim = (sub @ sub.T).toarray()
+    placed = [0]
+    left = set(range(1, len(group)))
+    while left:
+        last = placed[-1]
+        nxt = min(left, key=lambda j: (-sim[last, j], j))
+        placed.append(nxt)
+        left.remove(nxt)
+    return [group[i] for i in placed]
+
+
+def _opening(section: ThemeSection, n_papers: int) -> str:
+    """The theme's opening paragraph, ours, from facts: size, strands, neighbours, quadrant."""
+    parts = [f"{section.name} gathers {_count(section.size, 'paper')} "
+             f"({format_percent(section.share)} of the corpus)."]
+    strands = [s for s in section.strands if s.strand >= 0]
+    if len(section.strands) > 1 and strands:
+        listed = [f"{s.label} ({s.size})" for s in strands]
+        other = len(section.strands) - len(strands)
+        listing = "; ".join(listed[:-1]) + ("; and " if len(listed) > 1 else "") + listed[-1]
+        parts.append(
+            f"Its papers fall into {_count(len(strands), 'strand')}: {listing}"
+            + (f"; {_count(section.strands[-1].size, 'paper')} fit no strand." if other else ".")
+        )
+    kinds: dict[str, int] = {}
+    for strand in section.strands:
+        for c in strand.contributions:
+            kinds[c.kind] = kinds.get(c.kind, 0) + 1
+    if kinds:
+        described = [f"{CONTRIBUTION_KINDS[k]} ({kinds[k]})" for k in CONTRIBUTION_KINDS
+                     if k in kinds]
+        parts.append(f"By what they contribute, its papers offer {_join(described)}.")
+    if section.related:
+        near = [f"{r.name} (similarity {r.similarity:.2f})" for r in section.related]
+        parts.append(f"Its closest neighbours are {_join(near)}.")
+    if section.quadrant:
+        parts.append(f"On the strategic diagram it is among the "
+                     f"{QUADRANTS[section.quadrant].lower()}: {_QUADRANT_GLOSS[section.quadrant]}.")
+    n_res = sum(len(s.resources) for s in section.strands)
+    if n_res:
+        parts.append(f"Its abstracts name {_count(n_res, 'new resource')}.")
+    return " ".join(parts)
+
+
 # --------------------------------------------------------------------------- running
 
 
@@ -1208,8 +1861,22 @@ def run_review(
 
     Returns the paths written: the strategic diagram figures, then the report files.
     """
+    return write_review(out_dir, title=title, author=author, n_representative=n_representative,
+                        n_key_sentences=n_key_sentences, formats=formats)[1]
+
+
+def write_review(
+    out_dir: str | os.PathLike,
+    *,
+    title: str = "Thematic review",
+    author: str = "",
+    n_representative: int = 5,
+    n_key_sentences: int = 3,
+    formats: Sequence[str] = ("html", "pdf", "md"),
+) -> tuple[Review, list[Path]]:
+    """:func:`run_review`, also returning the composed :class:`Review` (for the notebook)."""
     from litreview import report
-    from litreview.plots.review import plot_strategic_diagram
+    from litreview.plots.review import plot_key_terms, plot_strategic_diagram
 
     timer = manifest.Timer()
     with timer("load"):
@@ -1222,6 +1889,10 @@ def run_review(
 
         fig = plot_strategic_diagram(review.cross.strategic)
         written = io.save_figure(fig, out_dir, "review_strategic_diagram")
+        plt.close(fig)
+        fig = plot_key_terms(review.cross.term_weights,
+                             {t.topic: f"{t.name} ({t.size})" for t in review.themes})
+        written += io.save_figure(fig, out_dir, "review_key_terms")
         plt.close(fig)
     for fmt in formats:
         with timer(fmt):
@@ -1241,7 +1912,62 @@ def run_review(
             "n_key_sentences": sum(len(t.key_sentences) for t in review.themes),
         },
     )
-    return written
+    return review, written
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def compute_outline(review: Review) -> pd.DataFrame:
+    """The review's table of contents: one row per strand (theme, strand, papers, resources,
+    findings, open issues), themes largest first."""
+    rows = [
+        {"theme": t.name, "theme_papers": t.size, "strand": s.label, "papers": s.size,
+         "resources": len(s.resources), "findings": len(s.findings),
+         "open_issues": len(s.open_issues)}
+        for t in review.themes for s in t.strands
+    ]
+    return pd.DataFrame(rows, columns=["theme", "theme_papers", "strand", "papers", "resources",
+                                       "findings", "open_issues"])
+
+
+def compute_coverage(review: Review) -> pd.DataFrame:
+    """Per theme: papers, papers cited in its section, and how each is cited (by a
+    contribution sentence or, when none stands alone, by its title)."""
+    rows = []
+    for t in review.themes:
+        contributions = [c for s in t.strands for c in s.contributions]
+        by_title = sum(c.sentence.role == "title" for c in contributions)
+        rows.append({"theme": t.name, "papers": t.size, "cited": len(t.cited_ids()),
+                     "coverage": len(t.cited_ids()) / max(t.size, 1),
+                     "by_sentence": len(contributions) - by_title, "by_title": by_title})
+    frame = pd.DataFrame(rows, columns=["theme", "papers", "cited", "coverage", "by_sentence",
+                                        "by_title"])
+    if len(frame):
+        total = frame[["papers", "cited", "by_sentence", "by_title"]].sum()
+        frame.loc[len(frame)] = {"theme": "All themes", **total.to_dict(),
+                                 "coverage": total["cited"] / max(total["papers"], 1)}
+    return frame
+
+
+def section_markdown(markdown: str, heading: str) -> str:
+    """The part of a rendered ``review.md`` under ``### heading``, up to the next theme."""
+    start = markdown.find(f"### {heading}\n")
+    if start < 0:
+        return ""
+    end = markdown.find("\n### ", start + 4)
+    stop = markdown.find("\n## ", start + 4)
+    ends = [e for e in (end, stop) if e >= 0]
+    return markdown[start:min(ends) if ends else len(markdown)].strip()
+
+
+def outputs_table(paths: Iterable[Path]) -> pd.DataFrame:
+    """The files the stage wrote, with their size in kB."""
+    paths = [Path(p) for p in paths]
+    return pd.DataFrame({
+        "file": [f"{p.parent.name}/{p.name}" for p in paths],
+        "kB": [round(p.stat().st_size / 1024, 1) if p.exists() else None for p in paths],
+    })
 
 
 # --------------------------------------------------------------------------- helpers

@@ -19,8 +19,7 @@ def test_markdown_quotes_are_marked_and_verbatim(built_review: review.Review,
     md = render.render_markdown(built_review, out_dir)
     body = md.partition("## References")[0]
     quotes = re.findall(r"“([^”]+)”\s*\[([A-Za-z0-9]+)\]", body)
-    cited = [s for t in built_review.themes for s in
-             [*t.key_sentences, *(p.gist for p in t.representatives if p.gist)]]
+    cited = built_review.citations()
     assert len(quotes) == len(cited) > 0
     by_key = {s.key: set() for s in cited}
     for s in cited:

@@ -60,8 +60,8 @@ def test_injected_markup_appears_only_escaped(page: str) -> None:
         assert tag not in page
     assert str(escape(INJECTED_TITLE)) in visible  # reference list, representative papers
     assert str(escape(OUTLIER_INJECTED_TITLE)) in visible  # outlier list
-    assert str(escape(INJECTED_ABSTRACT_SENTENCE)) in visible  # a gist
-    assert "&amp; tasks" in visible
+    # the injected sentence carries "(1)" and is never quoted; its title is, escaped
+    assert INJECTED_ABSTRACT_SENTENCE not in page
     # the JSON for the paper table escapes < > & so nothing can close its script element
     data = page.split('id="paper-data">')[1].split("</script>")[0]
     assert "<" not in data and "\\u003cscript\\u003e" in data
@@ -76,8 +76,8 @@ def test_iframe_map_is_escaped_in_srcdoc(page: str) -> None:
 def test_report_structure(page: str, run_review_model: review.Review) -> None:
     positions = [page.index(f'id="{t.anchor}"') for t in run_review_model.themes]
     assert positions == sorted(positions)  # sections in size order
-    assert page.count('<section id="theme-') == len(run_review_model.themes) == 4
-    for heading in ("What this theme is about", "Representative papers", "Related themes",
+    assert len(re.findall(r'<section id="theme-\d+"', page)) == len(run_review_model.themes) == 4
+    for heading in ("What its papers contribute", "What it works on", "What they find",
                     "Across themes", "Papers in no theme", "References", "Method"):
         assert heading in page
     assert "30 papers from 2 listings (33 records, 2 duplicates merged, 1 rejected)" in page
@@ -98,9 +98,11 @@ def test_every_citation_links_to_a_reference(page: str) -> None:
 def test_quotes_in_html_are_verbatim(page: str, run_review_model: review.Review,
                                      abstracts: dict[str, str]) -> None:
     text = html.unescape(page)
+    titles = {r.paper_id: r.title for r in run_review_model.references}
     for quote in run_review_model.citations():
         assert quote.text in text
-        assert quote.text in abstracts[quote.paper_id]
+        assert quote.text in abstracts[quote.paper_id] or quote.text == titles[quote.paper_id]
+    assert f'<q class="quote">{html.escape(quote.text, quote=False)}</q>' in page
 
 
 def test_methods_appendix_lists_input_hashes(page: str, report_files: dict[str, Path]) -> None:
@@ -164,3 +166,16 @@ def test_report_without_figures(tmp_path: Path) -> None:
 def test_unknown_format_is_refused(built_review: review.Review, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown report format"):
         report.write_report(built_review, tmp_path, formats=("docx",))
+
+
+def test_pdf_says_when_it_shortens_a_strand(report_files: dict[str, Path]) -> None:
+    model = review.build_review(report_files["root"])
+    model.pdf_strand_limit = 2
+    printed = report.render_print_html(model, report_files["root"])
+    assert "The PDF lists 2 of the strand" in printed
+    screen = report.render_html(model, report_files["root"])
+    assert "The PDF lists" not in screen
+    for theme in model.themes:
+        for strand in theme.strands:
+            for c in strand.contributions:
+                assert f'href="#ref-{c.key}"' in screen

@@ -55,8 +55,12 @@ def test_every_quote_is_verbatim_from_its_cited_abstract(
 ) -> None:
     quotes = built_review.citations()
     assert len(quotes) > 20
+    titles = built_review.papers.set_index("paper_id")["title"]
     for quote in quotes:
-        assert quote.text in abstracts[quote.paper_id], (quote.key, quote.text)
+        if quote.role == "title":
+            assert quote.text == titles[quote.paper_id]
+        else:
+            assert quote.text in abstracts[quote.paper_id], (quote.key, quote.text)
         assert built_review.keys[quote.paper_id] == quote.key
 
 
@@ -76,7 +80,7 @@ def test_citations_resolve_to_references(built_review: review.Review, out_dir: P
 
 def test_resources_found_with_citations(built_review: review.Review) -> None:
     found = {(r.name, r.kind, r.sentence.key) for t in built_review.themes for r in t.resources}
-    assert ("NormBank", "knowledge bank", "normbank2024") in found
+    assert ("NormBank", "dataset", "normbank2024") in found
     assert ("SafeBench-X", "benchmark", "safebenchx2021") in found
     assert ("RepoCoder", "framework", "repocoder2022") in found
 
@@ -209,3 +213,141 @@ def test_plot_strategic_diagram_structure() -> None:
     assert len(ax.collections[0].get_offsets()) == 4
     assert len(ax.lines) == 2  # median lines
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------- strands
+
+
+def test_every_placed_paper_is_cited_once_in_its_theme(built_review: review.Review) -> None:
+    placed = built_review.papers[built_review.papers["topic"] >= 0]
+    assert built_review.coverage() == 1.0
+    for theme in built_review.themes:
+        cited = [c.paper_id for s in theme.strands for c in s.contributions]
+        assert len(cited) == len(set(cited))  # each once
+        assert set(cited) == set(placed.loc[placed["topic"] == theme.topic, "paper_id"])
+        assert sum(s.size for s in theme.strands) == theme.size
+        assert theme.opening.startswith(f"{theme.name} gathers {theme.size} papers")
+
+
+def test_quoted_sentences_stand_alone(built_review: review.Review) -> None:
+    for quote in built_review.citations():
+        if quote.role != "title":
+            assert review.quotable(quote.text), quote.text
+    problem = [s for t in built_review.themes for st in t.strands for s in st.problem]
+    assert problem and all(s.role == "background" for s in problem)
+
+
+def test_contributions_are_grouped_by_kind(built_review: review.Review) -> None:
+    order = list(review.CONTRIBUTION_KINDS)
+    for theme in built_review.themes:
+        for strand in theme.strands:
+            kinds = [order.index(c.kind) for c in strand.contributions]
+            assert kinds == sorted(kinds)
+    norms = next(t for t in built_review.themes if t.name == "Social and moral norms")
+    first = norms.strands[0].contributions[0] if len(norms.strands) == 1 else next(
+        c for s in norms.strands for c in s.contributions if c.key == "NormBank2024")
+    assert first.kind == "resource"
+    assert first.sentence.text == "We present NormBank, a knowledge bank of 155k situational norms."
+
+
+def test_unplaced_papers_get_one_cited_sentence(built_review: review.Review) -> None:
+    with_text = built_review.outliers[built_review.outliers["title"] != ""]
+    assert set(built_review.unplaced) == set(with_text["paper_id"])
+    weather = next(s for s in built_review.unplaced.values() if "weather" in s.key)
+    assert weather.text.startswith("We forecast weather")
+
+
+def test_markdown_quotes_and_strand_headings(report_files: dict) -> None:
+    import re
+
+    text = report_files["md"].read_text(encoding="utf-8")
+    body = text.split("## Across themes")[0]
+    assert "**What its papers contribute.**" in body
+    quotes = re.findall(r"“([^”]+)”\s*\[([A-Za-z0-9]+)\]", body)
+    assert len(quotes) > 30
+    assert "## References" in text and "## Method" in text
+
+
+def test_strands_from_stage_02_are_used_and_peripheral_papers_never_represent(
+    out_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "with-strands"
+    shutil.copytree(out_dir, copy)
+    doc = pd.read_parquet(copy / "data" / "doc_topics.parquet")
+    placed = doc["topic"] >= 0
+    rank = doc[placed].groupby("topic").cumcount()
+    doc["strand"] = -1
+    doc.loc[placed, "strand"] = doc.loc[placed, "topic"] * 10 + (rank % 2)
+    doc["strand_label"] = [f"Strand {s}" for s in doc["strand"]]
+    doc["membership"] = "unplaced"
+    doc.loc[placed, "membership"] = ["peripheral" if r < 2 else "core" for r in rank]
+    doc["similarity"] = 0.5
+    doc.to_parquet(copy / "data" / "doc_topics.parquet", index=False)
+    strands = sorted(set(doc.loc[placed, "strand"]))
+    pd.DataFrame({
+        "strand": strands, "topic": [s // 10 for s in strands],
+        "label": [f"Named strand {s}" for s in strands], "size": [1] * len(strands),
+        "top_terms": [["alpha", "beta"]] * len(strands),
+        "representative_paper_ids": [[]] * len(strands),
+    }).to_parquet(copy / "data" / "strands.parquet", index=False)
+    built = review.build_review(copy)
+    peripheral = set(doc.loc[doc["membership"] == "peripheral", "paper_id"])
+    for theme in built.themes:
+        assert len(theme.strands) == 2
+        assert {s.label for s in theme.strands} == {
+            f"Named strand {theme.topic * 10}", f"Named strand {theme.topic * 10 + 1}"}
+        assert not {p.paper_id for p in theme.representatives} & peripheral
+        for strand in theme.strands:
+            for s in strand.problem + strand.findings + strand.open_issues:
+                assert s.paper_id not in peripheral
+    assert built.coverage() == 1.0
+    assert any("strands.parquet" in path for path in built.methods.inputs)
+
+
+def test_term_weights_are_shares_of_papers() -> None:
+    weights = review.compute_term_weights(
+        ["theory of mind in models", "theory of mind", "steering vectors", "steering"],
+        [0, 0, 1, 1], {0: ["theory mind", "steering"], 1: ["steering"]})
+    row = weights.set_index(["topic", "term"])
+    assert row.loc[(0, "theory mind"), "theme_share"] == 1.0
+    assert row.loc[(0, "steering"), "theme_share"] == 0.0
+    assert row.loc[(1, "steering"), "theme_share"] == 1.0
+    assert row.loc[(1, "steering"), "corpus_share"] == 0.5
+
+
+def test_key_term_chart_shows_weights_on_a_labelled_axis(built_review: review.Review) -> None:
+    from litreview.plots.review import plot_key_terms
+
+    names = {t.topic: t.name for t in built_review.themes}
+    fig = plot_key_terms(built_review.cross.term_weights, names)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == len(names)
+    for ax in axes:
+        assert "% of the theme's papers" in ax.get_xlabel()
+        widths = [p.get_width() for p in ax.patches]
+        assert widths and len(set(widths)) > 1  # weights, not a rank staircase
+
+
+def test_labels_never_overprint_on_the_strategic_diagram_and_map(out_dir: Path) -> None:
+    import textwrap
+
+    from litreview.plots import overlapping_labels
+    from litreview.plots.review import plot_strategic_diagram
+    from litreview.plots.topics import plot_document_map
+
+    strategic = _hand_made_strategic()
+    crowded = pd.concat([strategic, strategic.assign(
+        name=strategic["name"] + " again", centrality=strategic["centrality"] + 0.01,
+        topic=strategic["topic"] + 10)], ignore_index=True)
+    fig = plot_strategic_diagram(crowded)
+    names = {textwrap.fill(n, 22) for n in crowded["name"]}
+    labels = [t for t in fig.axes[0].texts if t.get_text() in names]
+    assert len(labels) == 8 and overlapping_labels(fig, labels) == []
+    doc = pd.read_parquet(out_dir / "data" / "doc_topics.parquet")
+    topics = pd.read_parquet(out_dir / "data" / "topics.parquet")
+    fig = plot_document_map(doc, topics)
+    ax = fig.axes[0]
+    assert ax.get_legend() is not None and len(ax.get_legend().get_texts()) >= len(topics)
+    assert overlapping_labels(fig, list(ax.texts)) == []

@@ -32,7 +32,7 @@ def plot_strategic_diagram(strategic: pd.DataFrame, ax: Any = None) -> Any:
     ``strategic`` is :attr:`litreview.review.CrossTheme.strategic` (columns
     ``name, size, centrality, density, quadrant``). Returns the Figure.
     """
-    from litreview.plots import figure_and_axes
+    from litreview.plots import figure_and_axes, place_labels
 
     fig, ax = figure_and_axes(ax, (7.5, 6.0))
     ax.set_xlabel("Centrality (links to other themes)")
@@ -53,9 +53,9 @@ def plot_strategic_diagram(strategic: pd.DataFrame, ax: Any = None) -> Any:
     ax.axvline(float(np.median(x)), color="#999999", linestyle="--", linewidth=0.8)
     ax.axhline(float(np.median(y)), color="#999999", linestyle="--", linewidth=0.8)
     _pad_limits(ax, x, y)
-    for xi, yi, name in zip(x, y, strategic["name"], strict=True):
-        label = textwrap.fill(str(name), 22)
-        ax.annotate(label, (xi, yi), ha="center", va="center", fontsize=8, color="#222222")
+    place_labels(ax, x, y, [textwrap.fill(str(name), 22) for name in strategic["name"]],
+                 ha="center", va="center", fontsize=8, color="#222222",
+                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.7, "lw": 0})
     for quadrant, (qx, qy, ha, va) in _QUADRANT_CORNERS.items():
         ax.text(qx, qy, _QUADRANT_LABELS[quadrant], transform=ax.transAxes, ha=ha, va=va,
                 fontsize=9, style="italic", color=_QUADRANT_COLOURS[quadrant], alpha=0.9)
@@ -68,3 +68,44 @@ def _pad_limits(ax: Any, x: np.ndarray, y: np.ndarray) -> None:
         low, high = float(values.min()), float(values.max())
         span = high - low or max(abs(high), 1.0)
         setter(low - 0.3 * span, high + 0.3 * span)
+
+
+def plot_key_terms(
+    weights: pd.DataFrame, names: dict[int, str], n_terms: int = 8, *, columns: int = 3,
+    max_themes: int = 30,
+) -> Any:
+    """Small multiples: per theme, each key term's share of the theme's papers (bars) and of
+    the whole corpus (grey ticks), on a labelled percentage axis.
+
+    ``weights`` is :attr:`litreview.review.CrossTheme.term_weights`; ``names`` maps topic
+    to panel title, in the order to draw (at most ``max_themes`` panels).
+    """
+    from matplotlib.figure import Figure
+
+    topics = [t for t in names if t in set(weights.get("topic", pd.Series(dtype=int)))]
+    topics = topics[:max_themes]
+    n = max(len(topics), 1)
+    cols = max(1, min(columns, n))
+    rows = int(np.ceil(n / cols))
+    fig = Figure(figsize=(4.4 * cols, 0.26 * n_terms * rows + 1.3 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
+    top = float(weights["theme_share"].max()) if len(weights) else 0.1
+    limit = min(100.0, 10 * np.ceil(100 * top / 10) + 5)
+    for ax, topic in zip(axes.flat, topics, strict=False):
+        frame = weights[weights["topic"] == topic].sort_values("rank").head(n_terms)[::-1]
+        ax.barh(frame["term"], 100 * frame["theme_share"], color="#3b6ea5", height=0.7)
+        ax.scatter(100 * frame["corpus_share"], frame["term"], marker="|", s=120,
+                   color="#444444", zorder=3, label="all papers")
+        ax.set_xlim(0, limit)
+        ax.set_title(textwrap.shorten(names[topic], 48), fontsize=9, loc="left")
+        ax.tick_params(axis="both", labelsize=7.5)
+        ax.set_xlabel("% of the theme's papers using the term", fontsize=7.5)
+        for spine in ("top", "right"):
+            ax.spines[spine].set_visible(False)
+    for ax in list(axes.flat)[len(topics):]:
+        ax.set_visible(False)
+    if not topics:
+        axes.flat[0].text(0.5, 0.5, "No themes", ha="center", va="center")
+    fig.suptitle("Key terms per theme: share of the theme's papers (bars) and of all papers "
+                 "(ticks) whose title or abstract uses each term", fontsize=10)
+    return fig

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from litreview.labels import format_term
-from litreview.plots import figure_and_axes
+from litreview.plots import figure_and_axes, place_labels
 
 OUTLIER_COLOUR = "#c8c8c8"
 #: Above this many papers the interactive map shows a fixed random sample.
@@ -26,6 +26,12 @@ def _theme_colours(topic_ids: list[int]) -> dict[int, Any]:
     else:
         palette = [c for i, c in enumerate(mpl.colormaps["tab20"].colors) if i not in (14, 15)]
     return {t: palette[i % len(palette)] for i, t in enumerate(sorted(topic_ids))}
+
+
+def _hex(colour: Any) -> str:
+    import matplotlib.colors as mcolors
+
+    return mcolors.to_hex(colour)
 
 
 def _labels_by_topic(topics: pd.DataFrame) -> dict[int, str]:
@@ -51,18 +57,21 @@ def plot_document_map(doc_topics: pd.DataFrame, topics: pd.DataFrame, ax: Any = 
         members = doc_topics[doc_topics["topic"] == topic]
         ax.scatter(members["x"], members["y"], s=size, color=colours[topic], linewidths=0,
                    alpha=0.8, rasterized=True, label=name)
-    for topic, name in names.items():
-        members = doc_topics[doc_topics["topic"] == topic]
-        if len(members):
-            ax.annotate(name, (members["x"].median(), members["y"].median()), ha="center",
-                        va="center", fontsize=8, weight="bold",
-                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.75,
-                              "lw": 0})
+    # writeup: labels that never overprint (adjustText) and a legend in the same palette
+    placed = [(t, doc_topics.loc[doc_topics["topic"] == t]) for t in names]
+    placed = [(t, m) for t, m in placed if len(m)]
+    ax.margins(0.12)  # room for the labels of themes at the edge of the map
     ax.set_title(f"Map of {n:,} papers by theme")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("map dimension 1 (UMAP)")
     ax.set_ylabel("map dimension 2 (UMAP)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False,
+              markerscale=max(2.0, 8 / size), title="Theme", title_fontsize=8)
+    place_labels(ax, [m["x"].median() for _, m in placed], [m["y"].median() for _, m in placed],
+                 [names[t] for t, _ in placed], ha="center", va="center", fontsize=8,
+                 weight="bold", bbox={"boxstyle": "round,pad=0.2", "fc": "white",
+                                      "alpha": 0.75, "lw": 0})
     return fig
 
 
@@ -80,6 +89,7 @@ def plot_document_map_interactive(
     if n > INTERACTIVE_MAX_POINTS:
         data = data.sample(INTERACTIVE_MAX_POINTS, random_state=seed)
     names = _labels_by_topic(topics)
+    colours = _theme_colours(list(names))  # writeup: the static map's palette
     fig = go.Figure()
     for topic in [-1, *names]:
         members = data[data["topic"] == topic]
@@ -89,7 +99,7 @@ def plot_document_map_interactive(
         fig.add_trace(go.Scattergl(
             x=members["x"], y=members["y"], mode="markers", name=name,
             marker={"size": 5 if n < 5000 else 3,
-                    **({"color": OUTLIER_COLOUR} if topic < 0 else {})},
+                    "color": OUTLIER_COLOUR if topic < 0 else _hex(colours[topic])},
             customdata=np.stack([members["title"].fillna("").astype(str),
                                  members["paper_id"].astype(str)], axis=1),
             hovertemplate="%{customdata[0]}<br><i>" + name + "</i> (%{customdata[1]})"

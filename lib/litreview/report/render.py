@@ -41,6 +41,10 @@ FIGURE_CAPTIONS = {
     "topics_sizes": "Papers per theme.",
     "topics_similarity": "Similarity between themes, as computed by the topics stage.",
     "topics_hierarchy": "Theme hierarchy: themes that merge lower in the tree are closer.",
+    "review_key_terms": (
+        "Key terms per theme: share of the theme's papers (bars) and of all papers (ticks) "
+        "whose title or abstract uses each term."
+    ),
     "review_strategic_diagram": (
         "Strategic diagram: centrality (links to other themes) against density "
         "(internal cohesion); bubble area grows with the number of papers."

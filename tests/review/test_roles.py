@@ -1,0 +1,162 @@
+"""Sentence roles, quotability and resources, measured against hand labels on the seed corpus.
+
+``data/seed_sentence_roles.csv``: 110 sentences of 14 seed abstracts (whole abstracts),
+each labelled by hand with its role and whether it can be quoted alone; ``split`` says
+which were used to tune the cues (``tuning``) and which were labelled afterwards
+(``held-out``). ``data/seed_resources.csv``: for every seed paper, the named resources
+it introduces (aliases separated by ``|``, resources by ``;``), read by hand from its
+title and every sentence with an introducing verb.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from litreview import config
+from litreview.review import introduced_resources, split_sentences
+from litreview.review_roles import (
+    ROLES,
+    contribution_sentence,
+    field_acronyms,
+    quotable,
+    roled_sentences,
+    sentence_role,
+    unexplained_acronyms,
+)
+
+DATA = Path(__file__).with_name("data")
+
+
+@pytest.fixture(scope="module")
+def seed_papers() -> pd.DataFrame:
+    """The seed corpus as ingest reads it (titles and abstracts)."""
+    from litreview.ingest import ingest_paths
+
+    result = ingest_paths(sorted(config.DEFAULT_CORPUS_DIR.glob("*.txt")))
+    return result.papers
+
+
+@pytest.fixture(scope="module")
+def labelled() -> pd.DataFrame:
+    return pd.read_csv(DATA / "seed_sentence_roles.csv")
+
+
+def test_labelled_sample_is_large_enough(labelled: pd.DataFrame) -> None:
+    assert len(labelled) >= 60
+    assert set(labelled["role"]) <= set(ROLES)
+    assert (labelled["split"] == "held-out").sum() >= 30
+
+
+def test_quotability_precision_on_hand_labels(labelled: pd.DataFrame,
+                                              seed_papers: pd.DataFrame) -> None:
+    known = field_acronyms(seed_papers["title"] + " " + seed_papers["abstract"].fillna(""), 3)
+    said = [quotable(s, known_acronyms=known) for s in labelled["sentence"]]
+    truth = labelled["quotable"].astype(bool).tolist()
+    kept = [t for s, t in zip(said, truth, strict=True) if s]
+    precision = sum(kept) / len(kept)
+    recall = sum(kept) / sum(truth)
+    assert precision >= 0.9, precision  # measured: 0.97 (38 of 39)
+    assert recall >= 0.75, recall  # measured: 0.78
+
+
+def test_role_accuracy_on_hand_labels(labelled: pd.DataFrame) -> None:
+    predicted = [sentence_role(s, int(i), int(n)) for s, i, n in zip(
+        labelled["sentence"], labelled["position"], labelled["n_sentences"], strict=True)]
+    accuracy = sum(p == t for p, t in zip(predicted, labelled["role"], strict=True)) / len(
+        predicted)
+    assert accuracy >= 0.75, accuracy  # measured: 0.83
+    background = [t for p, t in zip(predicted, labelled["role"], strict=True)
+                  if p == "background"]
+    assert sum(t == "background" for t in background) / len(background) >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("sentence", "position", "n", "role"),
+    [
+        ("Large language models have achieved remarkable performance across many tasks.",
+         0, 8, "background"),
+        ("In this paper, we propose a new method for calibrated refusal.", 2, 8, "objective"),
+        ("We fine-tune three models on the collected dialogues.", 4, 8, "method"),
+        ("Experiments show that our approach outperforms strong baselines by 12%.",
+         5, 8, "result"),
+        ("These findings suggest that refusal is a learned, steerable behaviour.",
+         7, 8, "conclusion"),
+        ("Extending the method to multilingual settings is left to future work.",
+         7, 8, "limitation"),
+    ],
+)
+def test_roles_on_fixtures(sentence: str, position: int, n: int, role: str) -> None:
+    assert sentence_role(sentence, position, n) == role
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Data augmentation, on the other hand, yields little gain on reasoning benchmarks.",
+        "We instead investigate activation engineering to alter model behaviour at inference.",
+        "In fact, using scores computed early in training, we can prune half of the data.",
+        "This non-trivial correlation holds across model architectures and training runs.",
+        "We combined RPR with noisy reward models to calibrate the reward signal well.",
+        "Performance did not differ between the two groups of participants (p=0.31).",
+        "Our code and data are available at https://github.com/example/project today.",
+    ],
+)
+def test_sentences_that_cannot_stand_alone_are_not_quotable(sentence: str) -> None:
+    assert not quotable(sentence)
+
+
+def test_acronyms_expanded_in_the_sentence_are_fine() -> None:
+    text = ("We propose Automatic Curriculum Expert Iteration (Auto-CEI) to enhance reasoning "
+            "of large language models (LLMs).")
+    assert unexplained_acronyms(text) == []
+    assert unexplained_acronyms("We combined RPR with noisy reward models.") == ["RPR"]
+    assert quotable(text)
+
+
+def test_contribution_sentence_prefers_what_the_paper_proposes() -> None:
+    abstract = (
+        "Large language models hallucinate in many settings and domains. "
+        "However, detecting it remains hard for black-box models. "
+        'In this work, we propose "SelfCheckGPT", a simple sampling-based approach to '
+        "fact-check black-box models. "
+        "We find that SelfCheckGPT detects non-factual sentences better than baselines."
+    )
+    chosen = contribution_sentence(roled_sentences(abstract))
+    assert chosen is not None and chosen.text.startswith("In this work, we propose")
+    assert contribution_sentence(roled_sentences(
+        "Large language models are everywhere in society today. This is a problem for us all."
+    )) is None  # background only: the caller quotes the title
+
+
+def test_resource_precision_and_recall_on_the_seed_corpus(seed_papers: pd.DataFrame) -> None:
+    truth = pd.read_csv(DATA / "seed_resources.csv").fillna("")
+    by_title = dict(zip(seed_papers["title"], seed_papers["abstract"].fillna(""), strict=True))
+    matched = truth[truth["title"].isin(by_title)]
+    assert len(matched) >= 270  # titles may change a little if ingest cleaning changes
+
+    def same(name: str, aliases: list[str]) -> bool:
+        a = name.lower()
+        return any(a == x.lower() or (len(x) > 3 and (x.lower() in a or a in x.lower()))
+                   for x in aliases)
+
+    right = wrong = found_truth = n_truth = 0
+    for row in matched.itertuples(index=False):
+        groups = [[x.strip() for x in g.split("|")] for g in row.resources.split(";")
+                  if g.strip()]
+        n_truth += len(groups)
+        found = introduced_resources(row.title, split_sentences(by_title[row.title]))
+        hit = set()
+        for name, kind, _ in found:
+            assert kind in ("dataset", "benchmark", "model", "method", "framework", "library")
+            matches = [i for i, aliases in enumerate(groups) if same(name, aliases)]
+            right += bool(matches)
+            wrong += not matches
+            hit.update(matches)
+        found_truth += len(hit)
+    precision = right / (right + wrong)
+    recall = found_truth / n_truth
+    assert precision >= 0.9, precision  # measured: 0.99 (110 of 111)
+    assert recall >= 0.75, recall  # measured: 0.96 (110 of 114)
