@@ -24,20 +24,9 @@ The package, by concern (each public name is re-exported here):
 
 from __future__ import annotations
 
-from litreview.review.citations import (
-    assign_citation_keys,
-    citation_key,
-    safe_url,
-)
-from litreview.review.compose import (
-    build_review,
-)
-from litreview.review.inputs import (
-    INPUT_TABLES,
-    METRICS_FILE,
-    STRANDS_TABLE,
-    input_paths,
-)
+from litreview.review.citations import assign_citation_keys, citation_key, safe_url
+from litreview.review.compose import build_review
+from litreview.review.inputs import INPUT_TABLES, METRICS_FILE, STRANDS_TABLE, input_paths
 from litreview.review.model import (
     CONTRIBUTION_KINDS,
     PDF_STRAND_LIMIT,
@@ -64,11 +53,7 @@ from litreview.review.quoter import (
     REDUNDANCY_THRESHOLD,
     RESOURCE_SCAN_PER_THEME,
 )
-from litreview.review.resources import (
-    RESOURCE_KINDS,
-    find_resources,
-    introduced_resources,
-)
+from litreview.review.resources import RESOURCE_KINDS, find_resources, introduced_resources
 from litreview.review.roles import (
     ROLES,
     RoledSentence,
@@ -85,10 +70,7 @@ from litreview.review.sentences import (
     quotable,
     split_sentences,
 )
-from litreview.review.stage import (
-    run_review,
-    write_review,
-)
+from litreview.review.stage import run_review, write_review
 from litreview.review.strands import (
     MAX_STRANDS,
     N_OPEN_SENTENCES,

@@ -153,6 +153,7 @@ def _letters(index: int) -> str:
 
 # --------------------------------------------------------------------------- references
 
+
 def _link_fields(papers: pd.DataFrame) -> list[dict[str, Any]]:
     """Return the fields ``_links`` reads, one dict per paper (fast, unlike iterrows)."""
     return papers.reindex(

@@ -64,6 +64,7 @@ from litreview.review.strategic import (
 
 # --------------------------------------------------------------------------- composing
 
+
 def build_review(
     out_dir: str | os.PathLike,
     *,
@@ -184,6 +185,7 @@ def _compose(
 
 # --------------------------------------------------------------------------- themes
 
+
 def _members_by_theme(doc_topics: pd.DataFrame) -> dict[int, pd.DataFrame]:
     """Papers of each theme, most central first (ties by paper_id)."""
     frame = doc_topics[doc_topics["topic"] >= 0][["paper_id", "topic", "centrality"]].copy()
@@ -243,6 +245,7 @@ def _opening(section: ThemeSection, n_papers: int) -> str:
 
 
 # --------------------------------------------------------------------------- overview
+
 
 def _closest_pairs(similarity: pd.DataFrame, names: Mapping[int, str], n: int = 5) -> pd.DataFrame:
     pairs = similarity[
@@ -351,6 +354,7 @@ def _overview_paragraph(
 
 
 # --------------------------------------------------------------------------- papers and method
+
 
 def _outliers(
     papers: pd.DataFrame, doc_topics: pd.DataFrame, keys: Mapping[str, str]

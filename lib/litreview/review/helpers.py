@@ -12,11 +12,13 @@ import pandas as pd
 
 from litreview.review.sentences import normalise_whitespace
 
+#: The members of a theme with no papers (paper_id, centrality), as _members_by_theme gives them.
 _NO_MEMBERS = pd.DataFrame({"paper_id": pd.Series(dtype=str), "centrality": pd.Series(
     dtype=float)})
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _as_list(value: Any) -> list[Any]:
     if value is None:

@@ -22,6 +22,7 @@ STRANDS_TABLE = "strands"
 
 # --------------------------------------------------------------------------- loading
 
+
 @dataclass
 class _Inputs:
     papers: pd.DataFrame

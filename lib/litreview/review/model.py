@@ -27,6 +27,7 @@ _QUADRANT_GLOSS = {
 
 # --------------------------------------------------------------------------- model
 
+
 @dataclass(frozen=True)
 class Sentence:
     """A sentence quoted verbatim from the abstract of the paper it cites."""
@@ -248,6 +249,7 @@ class Review:
 
 
 # --------------------------------------------------------------------------- names and numbers
+
 
 def theme_anchor(topic: int) -> str:
     """The HTML id of a theme's section."""

@@ -28,6 +28,7 @@ BACKGROUND_PENALTY = 0.5
 
 # --------------------------------------------------------------------------- quoting
 
+
 class _Quoter:
     """Choose key sentences, gists and resources for themes using TF-IDF centrality."""
 

@@ -247,6 +247,7 @@ def _normalise_kind(kind: str) -> str:
 
 # --------------------------------------------------------------------------- per paper
 
+
 def _resources_by_paper(
     sentences: _Sentences, titles: Mapping[str, str], keys: Mapping[str, str],
     paper_ids: Iterable[str],

@@ -270,6 +270,8 @@ def quotable(sentence: str, *, known_acronyms: Iterable[str] = ()) -> bool:
 
 
 def _is_quotable(sentence: str, *, strict: bool = True, known: Iterable[str] = ()) -> bool:
+    """:func:`quotable` when ``strict``; otherwise only length, thematic and bracket checks
+    (the fallback when no central sentence of a theme stands alone)."""
     if strict:
         return quotable(sentence, known_acronyms=known)
     words = sentence.split()

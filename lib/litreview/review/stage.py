@@ -19,6 +19,7 @@ from litreview.review.model import Review
 
 # --------------------------------------------------------------------------- running
 
+
 def run_review(
     out_dir: str | os.PathLike,
     *,

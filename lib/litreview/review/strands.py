@@ -42,6 +42,7 @@ _DATA_KINDS_SET = frozenset({
 
 # --------------------------------------------------------------------------- strands
 
+
 @dataclass
 class _StrandSpec:
     strand: int

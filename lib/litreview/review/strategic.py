@@ -18,6 +18,7 @@ STRATEGIC_MAX_PAPERS = 20_000
 
 # --------------------------------------------------------------------------- strategic diagram
 
+
 def compute_strategic_diagram(
     documents: Sequence[str],
     theme_terms: Mapping[int, Sequence[str]],
@@ -127,6 +128,7 @@ def _empty_strategic() -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- key terms
+
 
 def compute_term_weights(
     documents: Sequence[str], document_topics: Sequence[int],

@@ -12,6 +12,7 @@ from litreview.review.model import Review
 
 # --------------------------------------------------------------------------- summaries
 
+
 def compute_outline(review: Review) -> pd.DataFrame:
     """The review's table of contents: one row per strand (theme, strand, papers, resources,
     findings, open issues), themes largest first."""
