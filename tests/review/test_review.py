@@ -180,7 +180,7 @@ def test_report_says_when_the_strategic_diagram_used_a_sample(out_dir, monkeypat
 
     full = review.build_review(out_dir)
     assert "over all titles and abstracts" in render_markdown(full, out_dir)
-    monkeypatch.setattr(review, "STRATEGIC_MAX_PAPERS", 10)
+    monkeypatch.setattr(review.compose, "STRATEGIC_MAX_PAPERS", 10)  # read by _compose
     sampled = review.build_review(out_dir)
     assert sampled.cross.strategic_papers == 10
     assert "a fixed random sample of 10 of the titles" in render_markdown(sampled, out_dir)

@@ -17,15 +17,8 @@ import pytest
 
 from litreview import config
 from litreview.review import introduced_resources, split_sentences
-from litreview.review_roles import (
-    ROLES,
-    contribution_sentence,
-    field_acronyms,
-    quotable,
-    roled_sentences,
-    sentence_role,
-    unexplained_acronyms,
-)
+from litreview.review.roles import ROLES, contribution_sentence, roled_sentences, sentence_role
+from litreview.review.sentences import field_acronyms, quotable, unexplained_acronyms
 
 DATA = Path(__file__).with_name("data")
 

@@ -27,7 +27,7 @@ import jinja2
 from markupsafe import Markup
 
 from litreview import config, io, sanitize
-from litreview.review import QUADRANTS, Review, format_percent
+from litreview.review.model import QUADRANTS, Review, format_percent
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"

@@ -1,12 +1,9 @@
-"""Sentences of an abstract: splitting, rhetorical roles and whether one can be quoted alone.
+"""Sentences of an abstract: splitting, acronyms and whether one can be quoted alone.
 
-Roles follow the structured-abstract convention (background, objective, method,
-result, conclusion, limitation) and are read from cue phrases and the sentence's
-position. This is hand-written on purpose: the corpus is untrusted, unlabelled
-and offline, so a trained argumentative-zoning model (which would need weights
-and labelled data we do not have) is not an option, and the cues are few,
-explicit and testable. Precision is measured by hand on the seed corpus
-(``tests/review/data/seed_sentence_roles.csv``, figure in ``bench/RESULTS.md``).
+A sentence may be quoted only if it stands alone: no dangling connector or
+unresolved "this/these/it" opening, no acronym left unexpanded, no statistic on
+its own. The rules are hand-written cue lists on purpose (see :mod:`litreview.review.roles`):
+few, explicit and testable on an untrusted, unlabelled, offline corpus.
 """
 
 from __future__ import annotations
@@ -14,12 +11,11 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 
-ROLES = ("background", "objective", "method", "result", "conclusion", "limitation")
 MIN_SENTENCE_WORDS = 8
 MAX_SENTENCE_WORDS = 50
+
 
 # --------------------------------------------------------------------------- splitting
 
@@ -273,196 +269,14 @@ def quotable(sentence: str, *, known_acronyms: Iterable[str] = ()) -> bool:
     return not unexplained_acronyms(sentence, known_acronyms)
 
 
-# --------------------------------------------------------------------------- roles
-
-_LIMITATION = re.compile(
-    r"\blimitations? (?:of (?:our|this|the proposed|these)|include|remain|is that|are that)|"
-    r"\b(?:a|one|the|key|main|major|important|primary|remaining) limitation\b|"
-    r"\bremains? (?:an? )?(?:open|unclear|unknown|challenging|difficult|"
-    r"unsolved|elusive|underexplored|poorly understood)|\bfuture (?:work|research|"
-    r"directions?|studies)\b|\bopen (?:questions?|problems?|challenges?)\b|"
-    r"\bleave\b.* for future|\bwe (?:leave|defer)\b|\bchallenges remain\b|"
-    r"\bwarrant(?:s)? further\b|\bneeds? (?:further|more) (?:work|research|investigation)|"
-    r"\bfurther (?:work|research|investigation) is needed",
-    re.I,
-)
-_WEAK_LIMITATION = re.compile(
-    r"\b(?:still|often|frequently|consistently|systematically) (?:fail|struggle|lag|fall short)|"
-    r"\bfall(?:s)? short\b|\bstruggle(?:s)? (?:to|with)\b|\bfails? to\b|\bcannot\b|"
-    r"\bdo(?:es)? not (?:generalize|generalise|transfer|scale|capture)|\bis (?:still )?lacking\b|"
-    r"\blimited (?:to|by)\b",
-    re.I,
-)
-_CONCLUSION = re.compile(
-    r"\b(?:our|these|the) (?:findings|results|work|study|analysis|insights) "
-    r"(?:suggest|indicate|imply|highlight|underscore|demonstrate the (?:need|importance|"
-    r"potential|value)|provide|offer|open|pave|call|point|shed|contribute|have implications|"
-    r"raise|motivate|inform)|\bwe (?:conclude|hope|believe|argue|discuss|call for|"
-    r"recommend|advocate|envision)\b|\bpaves? the way\b|\bimplications? for\b|"
-    r"\bshed(?:s)? light\b|\bhighlight(?:s|ing)? the (?:need|importance|potential|promise)|"
-    r"\bunderscore(?:s)?\b|\bcall(?:s)? for\b|\bopens? (?:up )?(?:new|a) (?:avenues?|"
-    r"directions?|possibilities)|\bstep (?:toward|towards)\b|\bcontribut(?:es|ing) to\b|"
-    r"\bbroader\b.*\bimpact\b|\bsuggest(?:s|ing)? that\b.*\b(?:should|could|may|might)\b",
-    re.I,
-)
-_RESULT = re.compile(
-    r"\bwe (?:\w+ly )?(?:find|found|show|showed|observe|observed|demonstrate|demonstrated|reveal|"
-    r"revealed|report|confirm|discover|discovered|identify|identified|note|uncover|"
-    r"establish|prove|verify|see)\b|\b(?:results?|experiments?|evaluations?|analys[ie]s|"
-    r"findings|studies|tests?|comparisons?|ablations?) (?:\w+ ){0,3}?(?:show|shows|showed|"
-    r"indicate|indicates|reveal|reveals|revealed|demonstrate|demonstrates|suggest|suggests|"
-    r"confirm|confirms|highlight|highlights|find|found|yield|yields|uncover)\b|"
-    r"\boutperform(?:s|ed|ing)?\b|\bachiev(?:es|ed|ing)\b|\bimprov(?:es|ed|ing)\b.*"
-    r"\b(?:by|over|up to|to)\b|\bsignificantly\b|\bstate[- ]of[- ]the[- ]art\b|"
-    r"\bsurpass(?:es|ed|ing)?\b|\breduc(?:es|ed|ing)\b.*\bby\b|\b\d+(?:\.\d+)?\s?%|"
-    r"\bperformance (?:gains?|drops?)\b|\b(?:is|are|was|were) (?:significantly |strongly |"
-    r"highly |positively |negatively )?(?:correlated|associated|predictive)\b|"
-    r"\bconsistently\b|\bcomparable (?:to|with)\b|\bon par with\b|\brobust(?:ly)? (?:across|to)\b|"
-    r"\bour (?:\w+ )?(?:findings|results)\b|\bobservation that\b|\bwe can\b|"
-    r"\bgenerali[sz]es? (?:to|across|well)\b|\bhelps? (?:to )?\w+\b",
-    re.I,
-)
-_OBJECTIVE = re.compile(
-    r"\b(?:we|this (?:paper|work|study|article)|in this (?:paper|work|study|article),? we|"
-    r"here,? we|our (?:paper|work|study|research))\s+(?:\w+ly\s+)?(?:propose|proposes|introduce|"
-    r"introduces|present|presents|develop|develops|release|releases|design|designs|"
-    r"construct|constructs|build|builds|create|creates|curate|curates|contribute|"
-    r"contributes|offer|offers|formalize|formalise|formalizes|provide|provides|investigate|"
-    r"investigates|study|studies|explore|explores|examine|examines|ask|address|addresses|"
-    r"tackle|tackles|aim|aims|seek|seeks|set out|focus|focuses|characterize|characterise|"
-    r"revisit|revisits|analy[sz]e|analy[sz]es|argue|argues|describe|describes|report on|"
-    r"summari[sz]e|summari[sz]es|outline|outlines|review|reviews|survey|surveys|discuss)\b|"
-    r"\b(?:the|our) (?:goal|aim|objective|purpose) of\b|\bthe (?:goal|aim|objective|purpose) "
-    r"(?:is|was)\b|\bwe ask (?:whether|how|what)\b|\bthis (?:paper|work|study) (?:is|was)\b|"
-    r"\b(?:natural|important) to ask\b",
-    re.I,
-)
-_CONTRIBUTION = re.compile(
-    r"\b(?:we|this (?:paper|work|study|article)|here,? we|our (?:paper|work|study))\s+"
-    r"(?:\w+ly\s+)?(?:propose|proposes|introduce|introduces|present|presents|develop|"
-    r"develops|release|releases|design|designs|construct|constructs|build|builds|create|"
-    r"creates|curate|curates|contribute|contributes|offer|offers|formalize|formalise|"
-    r"provide|provides)\b",
-    re.I,
-)
-_METHOD = re.compile(
-    r"\bwe (?:use|used|train|trained|fine-?tune|fine-?tuned|apply|applied|evaluate|evaluated|"
-    r"collect|collected|compare|compared|conduct|conducted|measure|measured|employ|employed|"
-    r"leverage|leveraged|test|tested|annotate|annotated|benchmark|benchmarked|adopt|adapt|"
-    r"combine|model|simulate|fit|sample|recruit|recruited|survey|surveyed|perform|performed|"
-    r"run|ran|extract|compute|quantify|probe|probed|prompt|prompted|construct|constructed|"
-    r"generate|generated|systematically|first|then|formulate|frame|cast|extend|analy[sz]ed)\b|"
-    r"\b(?:our|the proposed) (?:approach|method|framework|model|system|pipeline|algorithm|"
-    r"technique|architecture)\b|\b(?:consists? of|is composed of|comprises|leverag(?:es|ing)|"
-    r"based on|relies on|by (?:\w+ing)|through (?:\w+ing)|trained on|fine-tuned on|"
-    r"using (?:a|an|the)|we take|uses? (?:a|an))\b|\bparticipants\b|\bdataset (?:of|with)\b",
-    re.I,
-)
-_BACKGROUND = re.compile(
-    r"\b(?:have|has) (?:\w+ly )?(?:become|emerged|gained|shown|achieved|demonstrated|"
-    r"attracted|revolutionized|transformed|made|been)\b|\b(?:is|are) (?:\w+ly )?(?:increasingly|"
-    r"widely|commonly|often|crucial|essential|critical|important|key|fundamental|central|"
-    r"a (?:key|central|fundamental|critical|crucial|major|promising|popular|common|"
-    r"powerful))\b|\b(?:recent|existing|prior|previous|current|conventional|traditional) "
-    r"(?:work|works|research|studies|methods|approaches|models|advances|efforts|literature|"
-    r"benchmarks|systems|techniques)\b|\bdespite\b|\bremains? (?:a|an)\b|\bhowever\b|"
-    r"\bwidely (?:used|adopted|studied)\b|\bplays? an? (?:\w+ )?role\b|"
-    r"\b(?:little|less|few|limited) (?:is known|attention|work|research|studies)\b|"
-    r"\bpose(?:s)? (?:a|an|significant|serious|new)\b|\bsuffer(?:s)? from\b|"
-    r"\b(?:has|have) (?:long|recently)\b|\brely on\b",
-    re.I,
-)
-_FIRST_PERSON = re.compile(r"\b(?:we|our|us)\b", re.I)
-#: "We …", "Our …", "Here we …", "In this paper, we …", "Despite X, we …": the authors as subject.
-_WE_SUBJECT = re.compile(r"^(?:[^,;]*?[,;]\s*){0,2}?(?:here,?\s+)?(?:we|our)\b", re.I)
-
-
-@dataclass(frozen=True)
-class RoledSentence:
-    """One sentence of an abstract with its position, role and whether it can be quoted alone."""
-
-    text: str
-    position: int
-    n_sentences: int
-    role: str
-    quotable: bool
-    contribution: bool
-
-
-def sentence_role(sentence: str, position: int, n_sentences: int) -> str:
-    """Classify a sentence into one of :data:`ROLES` from cue phrases and its position.
-
-    In order: a limitation or future-work cue; a conclusion cue in the last third;
-    an objective cue ("we propose", "this paper studies"); a result cue ("we find",
-    "outperforms", "results show") with the authors as subject or past the first
-    third; a sentence in the first third whose subject is not the authors is
-    background; then weak limitation cues ("fail to", "struggle"), method cues
-    ("we train", "our approach"), background cues, and position.
-    """
-    last = position >= n_sentences - 1 and n_sentences > 1
-    late = n_sentences > 2 and position >= (2 * n_sentences) / 3
-    early = position == 0 or position < n_sentences / 3
-    we = _WE_SUBJECT.search(sentence) is not None
-    result = _RESULT.search(sentence) is not None
-    if _LIMITATION.search(sentence) and position > 0:
-        return "limitation"
-    if _CONCLUSION.search(sentence) and (late or last):
-        return "conclusion"
-    if (_OBJECTIVE.search(sentence) or sentence.endswith("?")) and not (late and result):
-        return "objective"
-    if result and (we or not early):
-        return "result"
-    if early and not we:
-        return "background"
-    if _WEAK_LIMITATION.search(sentence):
-        return "limitation"
-    if _METHOD.search(sentence):
-        return "method"
-    if _BACKGROUND.search(sentence) and not we:
-        return "conclusion" if last else "background"
-    if last:
-        return "result"
-    return "method" if we or not late else "result"
-
-
-def is_contribution(sentence: str) -> bool:
-    """Whether the sentence states what the paper contributes ("we propose / introduce …")."""
-    return _CONTRIBUTION.search(sentence) is not None
-
-
-def roled_sentences(
-    abstract: str | None, *, known_acronyms: Iterable[str] = ()
-) -> list[RoledSentence]:
-    """Split an abstract and give each sentence its role and quotability."""
-    sentences = split_sentences(abstract)
-    n = len(sentences)
-    known = frozenset(known_acronyms)
-    return [
-        RoledSentence(
-            text=s, position=i, n_sentences=n, role=sentence_role(s, i, n),
-            quotable=quotable(s, known_acronyms=known), contribution=is_contribution(s),
-        )
-        for i, s in enumerate(sentences)
-    ]
-
-
-def contribution_sentence(sentences: Sequence[RoledSentence]) -> RoledSentence | None:
-    """The quotable sentence that best states the paper's contribution, or None.
-
-    Preference: a "we propose / introduce / present …" sentence, then any other
-    objective, then a result or a method sentence with the authors as subject, then
-    any result past the first sentence; earlier first within each. Background is
-    never a contribution: without one of these the caller quotes the title.
-    """
-    ranks = (
-        lambda s: s.contribution,
-        lambda s: s.role == "objective",
-        lambda s: s.role == "result" and _WE_SUBJECT.search(s.text) is not None,
-        lambda s: s.role == "method" and _WE_SUBJECT.search(s.text) is not None,
-        lambda s: s.role == "result" and s.position > 0 and _BACKGROUND.search(s.text) is None,
-    )
-    for test in ranks:
-        for sentence in sentences:
-            if sentence.quotable and test(sentence):
-                return sentence
-    return None
+def _is_quotable(sentence: str, *, strict: bool = True, known: Iterable[str] = ()) -> bool:
+    """:func:`quotable` when ``strict``; otherwise only length, thematic and bracket checks
+    (the fallback when no central sentence of a theme stands alone)."""
+    if strict:
+        return quotable(sentence, known_acronyms=known)
+    words = sentence.split()
+    if not MIN_SENTENCE_WORDS <= len(words) <= MAX_SENTENCE_WORDS:
+        return False
+    if _NOT_THEMATIC.search(sentence) or sentence.endswith("?"):
+        return False
+    return sentence.count("(") == sentence.count(")")

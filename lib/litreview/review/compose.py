@@ -1,0 +1,418 @@
+"""Compose the review from the loaded inputs: theme sections with their strands and
+opening paragraphs, the overview, cross-theme relations, outliers and references."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+
+import pandas as pd
+
+from litreview import manifest
+from litreview.review.citations import (
+    _link_fields,
+    _primary_url,
+    _references,
+    assign_citation_keys,
+)
+from litreview.review.helpers import (
+    _NO_MEMBERS,
+    _as_list,
+    _clean_label,
+    _count,
+    _join,
+    _join_some,
+    _text,
+    _year,
+)
+from litreview.review.inputs import _Inputs, _load_inputs
+from litreview.review.model import (
+    _QUADRANT_GLOSS,
+    CONTRIBUTION_KINDS,
+    QUADRANTS,
+    CrossTheme,
+    Methods,
+    Overview,
+    RelatedTheme,
+    Review,
+    ThemeSection,
+    format_percent,
+    theme_anchor,
+)
+from litreview.review.quoter import (
+    BACKGROUND_PENALTY,
+    CANDIDATE_PAPERS_PER_THEME,
+    REDUNDANCY_THRESHOLD,
+    _Quoter,
+)
+from litreview.review.resources import _resources_by_paper
+from litreview.review.roles import _Sentences
+from litreview.review.sentences import (
+    MAX_SENTENCE_WORDS,
+    MIN_SENTENCE_WORDS,
+    field_acronyms,
+    normalise_whitespace,
+)
+from litreview.review.strands import _strand_specs, _StrandWriter
+from litreview.review.strategic import (
+    STRATEGIC_MAX_PAPERS,
+    compute_strategic_diagram,
+    compute_term_weights,
+    quadrant_sentences,
+)
+
+# --------------------------------------------------------------------------- composing
+
+
+def build_review(
+    out_dir: str | os.PathLike,
+    *,
+    n_representative: int = 5,
+    n_key_sentences: int = 3,
+    title: str = "Thematic review",
+    author: str = "",
+) -> Review:
+    """Load the stage 01/02 outputs under ``out_dir`` and compose the review."""
+    inputs = _load_inputs(out_dir)
+    return _compose(
+        inputs,
+        n_representative=n_representative,
+        n_key_sentences=n_key_sentences,
+        title=title,
+        author=author,
+    )
+
+
+def _compose(
+    inputs: _Inputs, *, n_representative: int, n_key_sentences: int, title: str, author: str
+) -> Review:
+    papers, topics, doc_topics = inputs.papers, inputs.topics, inputs.doc_topics
+    keys = assign_citation_keys(papers)
+    abstracts = {pid: normalise_whitespace(a) for pid, a in papers["abstract"].items()}
+    names = {int(t): _clean_label(label, int(t)) for t, label in zip(
+        topics["topic"], topics["label"], strict=True)}
+    members = _members_by_theme(doc_topics)
+    quoter = _Quoter(abstracts, keys, topics, members)
+    titles = {pid: normalise_whitespace(t) for pid, t in papers["title"].items()}
+    texts = {pid: f"{titles[pid]}. {abstracts[pid]}" for pid in titles}
+    known = field_acronyms(texts.values(), max(3, round(0.005 * len(texts))))
+    sentences = _Sentences(abstracts, known)
+    writer = _StrandWriter(sentences, keys, titles)
+    theme_terms = {int(t): _as_list(terms) for t, terms in zip(
+        topics["topic"], topics["top_terms"], strict=True)}
+    specs = _strand_specs(inputs, members, texts, theme_terms)
+    peripheral = (set(doc_topics.loc[doc_topics["membership"].astype(str) == "peripheral",
+                                     "paper_id"].astype(str))
+                  if "membership" in doc_topics.columns else set())
+    resources_of = _resources_by_paper(sentences, titles, keys,
+                                       [p for frame in members.values() for p in frame["paper_id"]])
+
+    strategic = compute_strategic_diagram(
+        [f"{_text(t)}. {_text(a)}" for t, a in zip(papers["title"], papers["abstract"],
+                                                   strict=True)],
+        {int(t): _as_list(terms) for t, terms in zip(topics["topic"], topics["top_terms"],
+                                                     strict=True)},
+        sizes=dict(zip(topics["topic"].astype(int), topics["size"].astype(int), strict=True)),
+        names=names,
+        max_documents=STRATEGIC_MAX_PAPERS,
+    )
+    quadrant_of = dict(zip(strategic["topic"], strategic["quadrant"], strict=True))
+
+    sections = []
+    for row in topics.itertuples(index=False):
+        topic = int(row.topic)
+        sections.append(
+            ThemeSection(
+                topic=topic,
+                name=names[topic],
+                anchor=theme_anchor(topic),
+                top_terms=[str(t) for t in _as_list(getattr(row, "display_terms", row.top_terms))],
+                size=int(row.size),
+                share=float(row.share),
+                key_sentences=quoter.key_sentences(topic, n_key_sentences),
+                representatives=quoter.representatives(
+                    topic, [p for p in _as_list(row.representative_paper_ids)
+                            if str(p) not in peripheral],
+                    n_representative, papers, exclude=peripheral,
+                ),
+                resources=[r for pid in members.get(topic, _NO_MEMBERS)["paper_id"]
+                           for r in resources_of.get(pid, [])],
+                related=_related(topic, inputs.similarity, names),
+                quadrant=quadrant_of.get(topic),
+                strands=[writer.write(topic, spec, i, resources_of)
+                         for i, spec in enumerate(specs.get(topic, []))],
+            )
+        )
+        sections[-1].opening = _opening(sections[-1], len(papers))
+
+    overview = _overview(inputs, sections, names)
+    topic_of = dict(zip(doc_topics["paper_id"].astype(str), doc_topics["topic"].astype(int),
+                        strict=True))
+    cross = CrossTheme(
+        similarity=inputs.similarity,
+        closest_pairs=_closest_pairs(inputs.similarity, names),
+        hierarchy=inputs.hierarchy,
+        groups=_top_level_groups(inputs.hierarchy, set(names), inputs.topics),
+        strategic=strategic,
+        quadrant_sentences=quadrant_sentences(strategic),
+        strategic_papers=min(len(papers), STRATEGIC_MAX_PAPERS),
+        term_weights=compute_term_weights(
+            [texts[pid] for pid in papers["paper_id"]],
+            [topic_of.get(pid, -1) for pid in papers["paper_id"]],
+            {int(t): _as_list(terms) for t, terms in zip(
+                topics["topic"], topics["top_terms"], strict=True)},
+        ),
+    )
+    overview.paragraph = _overview_paragraph(overview, sections, cross, names)
+    review = Review(
+        title=title,
+        author=author,
+        overview=overview,
+        themes=sections,
+        cross=cross,
+        outliers=_outliers(papers, doc_topics, keys),
+        papers=_paper_table(papers, doc_topics, keys, names),
+        references=[],
+        methods=_methods(inputs, n_representative, n_key_sentences),
+        keys=keys,
+    )
+    review.unplaced = {pid: writer.contribution(pid) for pid in review.outliers["paper_id"]
+                       if titles.get(pid) or abstracts.get(pid)}
+    review.references = _references(review, papers)
+    return review
+
+
+# --------------------------------------------------------------------------- themes
+
+
+def _members_by_theme(doc_topics: pd.DataFrame) -> dict[int, pd.DataFrame]:
+    """Papers of each theme, most central first (ties by paper_id)."""
+    frame = doc_topics[doc_topics["topic"] >= 0][["paper_id", "topic", "centrality"]].copy()
+    frame["centrality"] = pd.to_numeric(frame["centrality"], errors="coerce")
+    frame["_c"] = frame["centrality"].fillna(-1.0)
+    frame = frame.sort_values(["topic", "_c", "paper_id"], ascending=[True, False, True])
+    return {
+        int(topic): group[["paper_id", "centrality"]].reset_index(drop=True)
+        for topic, group in frame.groupby("topic", sort=False)
+    }
+
+
+def _related(topic: int, similarity: pd.DataFrame, names: Mapping[int, str]) -> list[RelatedTheme]:
+    rows = similarity[
+        (similarity["topic_a"] == topic)
+        & (similarity["topic_b"] != topic)
+        & (similarity["topic_b"].isin(list(names)))
+    ].sort_values(["similarity", "topic_b"], ascending=[False, True])
+    return [
+        RelatedTheme(int(r.topic_b), names[int(r.topic_b)], theme_anchor(int(r.topic_b)),
+                     float(r.similarity))
+        for r in rows.head(2).itertuples(index=False)
+    ]
+
+
+def _opening(section: ThemeSection, n_papers: int) -> str:
+    """The theme's opening paragraph, ours, from facts: size, strands, neighbours, quadrant."""
+    parts = [f"{section.name} gathers {_count(section.size, 'paper')} "
+             f"({format_percent(section.share)} of the corpus)."]
+    strands = [s for s in section.strands if s.strand >= 0]
+    if len(section.strands) > 1 and strands:
+        listed = [f"{s.label} ({s.size})" for s in strands]
+        other = len(section.strands) - len(strands)
+        listing = "; ".join(listed[:-1]) + ("; and " if len(listed) > 1 else "") + listed[-1]
+        parts.append(
+            f"Its papers fall into {_count(len(strands), 'strand')}: {listing}"
+            + (f"; {_count(section.strands[-1].size, 'paper')} fit no strand." if other else ".")
+        )
+    kinds: dict[str, int] = {}
+    for strand in section.strands:
+        for c in strand.contributions:
+            kinds[c.kind] = kinds.get(c.kind, 0) + 1
+    if kinds:
+        described = [f"{CONTRIBUTION_KINDS[k]} ({kinds[k]})" for k in CONTRIBUTION_KINDS
+                     if k in kinds]
+        parts.append(f"By what they contribute, its papers offer {_join(described)}.")
+    if section.related:
+        near = [f"{r.name} (similarity {r.similarity:.2f})" for r in section.related]
+        parts.append(f"Its closest neighbours are {_join(near)}.")
+    if section.quadrant:
+        parts.append(f"On the strategic diagram it is among the "
+                     f"{QUADRANTS[section.quadrant].lower()}: {_QUADRANT_GLOSS[section.quadrant]}.")
+    n_res = sum(len(s.resources) for s in section.strands)
+    if n_res:
+        parts.append(f"Its abstracts name {_count(n_res, 'new resource')}.")
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- overview
+
+
+def _closest_pairs(similarity: pd.DataFrame, names: Mapping[int, str], n: int = 5) -> pd.DataFrame:
+    pairs = similarity[
+        (similarity["topic_a"] < similarity["topic_b"])
+        & similarity["topic_a"].isin(list(names))
+        & similarity["topic_b"].isin(list(names))
+    ].sort_values(["similarity", "topic_a", "topic_b"], ascending=[False, True, True]).head(n)
+    return pd.DataFrame(
+        {
+            "topic_a": pairs["topic_a"].astype(int).to_numpy(),
+            "name_a": [names[int(t)] for t in pairs["topic_a"]],
+            "topic_b": pairs["topic_b"].astype(int).to_numpy(),
+            "name_b": [names[int(t)] for t in pairs["topic_b"]],
+            "similarity": pairs["similarity"].astype(float).to_numpy(),
+        }
+    )
+
+
+def _top_level_groups(
+    hierarchy: pd.DataFrame, themes: set[int], topics: pd.DataFrame
+) -> list[list[int]]:
+    """The two branches under the root of the theme tree, largest first, each largest first."""
+    if hierarchy.empty:
+        return []
+    covers = {int(r.parent_id): [int(t) for t in _as_list(r.topics)]
+              for r in hierarchy.itertuples(index=False)}
+    root = hierarchy.assign(_n=[len(_as_list(t)) for t in hierarchy["topics"]]).sort_values(
+        ["_n", "distance"], ascending=[False, False]).iloc[0]
+    size = dict(zip(topics["topic"].astype(int), topics["size"].astype(int), strict=True))
+    groups = []
+    for child in (root["child_left_id"], root["child_right_id"]):
+        child = int(child)
+        members = covers.get(child, [child] if child in themes else [])
+        members = sorted((t for t in members if t in themes), key=lambda t: (-size[t], t))
+        if members:
+            groups.append(members)
+    groups.sort(key=lambda g: (-sum(size[t] for t in g), g[0]))
+    return groups
+
+
+def _overview(inputs: _Inputs, sections: list[ThemeSection], names: Mapping[int, str]) -> Overview:
+    records = inputs.records
+    status = records["status"].astype(str).str.lower() if "status" in records else pd.Series()
+    n_records = len(records)
+    n_listings = int(records["source_file"].nunique()) if "source_file" in records else 0
+    n_duplicates = int((status == "duplicate").sum())
+    n_rejected = int((status == "rejected").sum())
+    n_papers = len(inputs.papers)
+    corpus_line = (
+        f"{_count(n_papers, 'paper')} from {_count(n_listings, 'listing')} "
+        f"({_count(n_records, 'record')}, {_count(n_duplicates, 'duplicate')} merged, "
+        f"{n_rejected} rejected)"
+    )
+    glance = pd.DataFrame(
+        {
+            "topic": [s.topic for s in sections],
+            "name": [s.name for s in sections],
+            "anchor": [s.anchor for s in sections],
+            "papers": [s.size for s in sections],
+            "share": [s.share for s in sections],
+            "top_terms": [s.top_terms[:6] for s in sections],
+        }
+    )
+    n_outliers = int((inputs.doc_topics["topic"] < 0).sum())
+    return Overview(corpus_line, n_papers, n_listings, n_records, n_duplicates, n_rejected,
+                    n_outliers, glance, paragraph="")
+
+
+def _overview_paragraph(
+    overview: Overview, sections: list[ThemeSection], cross: CrossTheme,
+    names: Mapping[int, str],
+) -> str:
+    if not sections:
+        return (f"No themes were found: all {_count(overview.n_papers, 'paper')} "
+                "are listed among the papers in no theme.")
+    largest = [
+        f"{s.name} ({_count(s.size, 'paper')}, {format_percent(s.share)})" for s in sections[:3]
+    ]
+    parts = [
+        f"The corpus falls into {_count(len(sections), 'theme')}; the largest "
+        f"{'is' if len(largest) == 1 else 'are'} {_join(largest)}."
+    ]
+    groups = cross.groups
+    if len(groups) == 2:
+        a, b = ([names[t] for t in g] for g in groups)
+        if len(b) == 1:
+            parts.append(
+                f"In the theme hierarchy, {b[0]} stands apart from the other "
+                f"{_count(len(a), 'theme')}, which gather around {_join(a[:2])}."
+            )
+        else:
+            parts.append(
+                f"The theme hierarchy splits the field into two branches: one gathers "
+                f"{_join_some(a)}; the other gathers {_join_some(b)}."
+            )
+    if not cross.closest_pairs.empty:
+        pair = cross.closest_pairs.iloc[0]
+        parts.append(
+            f"The most closely related pair is {pair['name_a']} and {pair['name_b']} "
+            f"(similarity {pair['similarity']:.2f})"
+            + (f"; {_count(overview.n_outliers, 'paper')} "
+               f"({format_percent(overview.n_outliers / max(overview.n_papers, 1))}) fit no theme."
+               if overview.n_outliers else ".")
+        )
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- papers and method
+
+
+def _outliers(
+    papers: pd.DataFrame, doc_topics: pd.DataFrame, keys: Mapping[str, str]
+) -> pd.DataFrame:
+    ids = doc_topics.loc[doc_topics["topic"] < 0, "paper_id"].astype(str)
+    frame = papers.loc[[p for p in ids if p in papers.index]]
+    out = pd.DataFrame(
+        {
+            "paper_id": frame["paper_id"].to_numpy(),
+            "key": [keys[p] for p in frame["paper_id"]],
+            "title": [normalise_whitespace(t) for t in frame["title"]],
+            "year": [_year(y) for y in frame["year"]],
+            "sources": [", ".join(str(s) for s in _as_list(s)) for s in frame["sources"]],
+            "url": [_primary_url(row) for row in _link_fields(frame)],
+        }
+    )
+    by_title = out.sort_values(["title", "paper_id"], key=lambda s: s.astype(str).str.lower())
+    return by_title.reset_index(drop=True)
+
+
+def _paper_table(
+    papers: pd.DataFrame, doc_topics: pd.DataFrame, keys: Mapping[str, str],
+    names: Mapping[int, str],
+) -> pd.DataFrame:
+    topic_of = dict(zip(doc_topics["paper_id"].astype(str), doc_topics["topic"].astype(int),
+                        strict=True))
+    topic = [topic_of.get(p, -1) for p in papers["paper_id"]]
+    return pd.DataFrame(
+        {
+            "paper_id": papers["paper_id"].to_numpy(),
+            "key": [keys[p] for p in papers["paper_id"]],
+            "title": [normalise_whitespace(t) for t in papers["title"]],
+            "year": [_year(y) for y in papers["year"]],
+            "topic": topic,
+            "theme": [names.get(t, "(no theme)") for t in topic],
+            "url": [_primary_url(row) for row in _link_fields(papers)],
+        }
+    )
+
+
+def _methods(inputs: _Inputs, n_representative: int, n_key_sentences: int) -> Methods:
+    recorded = inputs.manifest
+    metrics = dict(inputs.metrics)
+    return Methods(
+        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        parameters={
+            "n_representative": n_representative,
+            "n_key_sentences": n_key_sentences,
+            "candidate_papers_per_theme": CANDIDATE_PAPERS_PER_THEME,
+            "redundancy_threshold": REDUNDANCY_THRESHOLD,
+            "background_penalty": BACKGROUND_PENALTY,
+            "sentence_words": [MIN_SENTENCE_WORDS, MAX_SENTENCE_WORDS],
+        },
+        inputs=dict(inputs.hashes),
+        stages={k: v for k, v in (recorded.get("stages") or {}).items() if k != "review"},
+        metrics=metrics,
+        embedding_model=metrics.get("embedding_model"),
+        seed=metrics.get("seed"),
+        packages=dict(recorded.get("packages") or manifest.package_versions()),
+        python=recorded.get("python"),
+    )

@@ -1,0 +1,77 @@
+"""What stage 03 reads: the stage 01/02 tables under ``DIR/data``, the topic metrics and
+the manifest, loaded once and hashed for the Method section."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from litreview import config, io, manifest
+
+#: The data files this stage reads (without ``.parquet``), all under ``DIR/data``.
+INPUT_TABLES = (
+    "papers", "records", "doc_topics", "topics", "topic_similarity", "topic_hierarchy",
+)
+METRICS_FILE = "topic_metrics.json"
+STRANDS_TABLE = "strands"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class _Inputs:
+    papers: pd.DataFrame
+    records: pd.DataFrame
+    doc_topics: pd.DataFrame
+    topics: pd.DataFrame
+    similarity: pd.DataFrame
+    hierarchy: pd.DataFrame
+    metrics: dict[str, Any]
+    manifest: dict[str, Any]
+    hashes: dict[str, str]
+    strands: pd.DataFrame | None = None  # data/strands.parquet when stage 02 wrote it
+
+
+def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
+    tables = {name: io.load_table(out_dir, name) for name in INPUT_TABLES}
+    metrics_path = config.data_dir(out_dir) / METRICS_FILE
+    if not metrics_path.exists():
+        raise FileNotFoundError(
+            f"{metrics_path} is missing: run the topics stage first "
+            f"(`litreview run --out {out_dir}`)."
+        )
+    hashes = {
+        os.fspath(path): manifest.sha256_file(path) for path in input_paths(out_dir)
+    }
+    papers = tables["papers"].copy()
+    papers["paper_id"] = papers["paper_id"].astype(str)
+    doc_topics = tables["doc_topics"].copy()
+    doc_topics["paper_id"] = doc_topics["paper_id"].astype(str)
+    topics = tables["topics"].sort_values(["size", "topic"], ascending=[False, True])
+    strands_path = config.data_dir(out_dir) / f"{STRANDS_TABLE}.parquet"
+    strands = io.load_table(out_dir, STRANDS_TABLE) if strands_path.exists() else None
+    return _Inputs(
+        strands=strands,
+        papers=papers.set_index("paper_id", drop=False),
+        records=tables["records"],
+        doc_topics=doc_topics,
+        topics=topics.reset_index(drop=True),
+        similarity=tables["topic_similarity"],
+        hierarchy=tables["topic_hierarchy"],
+        metrics=io.read_json(metrics_path),
+        manifest=manifest.read_manifest(out_dir),
+        hashes=hashes,
+    )
+
+
+def input_paths(out_dir: str | os.PathLike) -> list[Path]:
+    """The files the review stage reads."""
+    folder = config.data_dir(out_dir)
+    optional = [folder / f"{STRANDS_TABLE}.parquet"]
+    return ([folder / f"{name}.parquet" for name in INPUT_TABLES] + [folder / METRICS_FILE]
+            + [path for path in optional if path.exists()])

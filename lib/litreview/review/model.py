@@ -1,0 +1,262 @@
+"""The content of a review: the dataclasses the write-up fills and the report renders.
+
+Nothing here reads files or computes a result: :mod:`litreview.report` imports only
+this module, so the report depends on the review's shape, never on how it is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+QUADRANTS = {
+    "motor": "Motor themes",
+    "niche": "Niche themes",
+    "emerging": "Emerging or declining themes",
+    "basic": "Basic and transversal themes",
+}
+_QUADRANT_GLOSS = {
+    "motor": "central to the field and internally well developed",
+    "niche": "well developed internally but weakly linked to the rest",
+    "emerging": "weakly developed and marginal: either emerging or fading",
+    "basic": "linked to much of the field but not yet internally cohesive",
+}
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence quoted verbatim from the abstract of the paper it cites."""
+
+    text: str
+    paper_id: str
+    key: str
+    score: float = 0.0
+    role: str = ""  # one of roles.ROLES, or "title" when the title is quoted
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One entry of the reference list."""
+
+    key: str
+    paper_id: str
+    title: str
+    year: int | None
+    sources: tuple[str, ...]
+    links: tuple[tuple[str, str], ...]  # (label, http(s) URL)
+    code_urls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RepresentativePaper:
+    """A paper near the theme's centre, with its most central sentence."""
+
+    paper_id: str
+    key: str
+    title: str
+    year: int | None
+    gist: Sentence | None
+    code_url: str | None
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A dataset, benchmark or tool a paper says it introduces."""
+
+    name: str
+    kind: str
+    sentence: Sentence
+
+
+@dataclass(frozen=True)
+class RelatedTheme:
+    """A neighbouring theme and its similarity to the one it is listed under."""
+
+    topic: int
+    name: str
+    anchor: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One paper of a strand, cited by the sentence that states what it contributes."""
+
+    paper_id: str
+    key: str
+    sentence: Sentence  # the contribution sentence, or the title when no sentence stands alone
+    kind: str  # "resource", "method" or "study": contributions of one kind sit together
+
+
+#: How each kind of contribution is introduced in a strand, in this order.
+#: The PDF lists at most this many contributions per strand (the HTML and Markdown list all).
+PDF_STRAND_LIMIT = 40
+CONTRIBUTION_KINDS = {
+    "resource": "datasets, benchmarks and other resources",
+    "method": "methods and frameworks",
+    "study": "studies and analyses",
+}
+
+
+@dataclass
+class Strand:
+    """A sub-theme: what it works on, what each paper contributes, what is found and open."""
+
+    strand: int
+    label: str
+    anchor: str
+    size: int
+    top_terms: list[str]
+    problem: list[Sentence]  # one or two background sentences
+    contributions: list[Contribution]  # every paper of the strand, once; grouped by kind
+    findings: list[Sentence]  # result sentences
+    open_issues: list[Sentence]  # limitation / future-work sentences
+    resources: list[Resource]
+
+    def groups(self, limit: int | None = None) -> list[tuple[str, list[Contribution]]]:
+        """``(heading, contributions)`` by kind, in the order of :data:`CONTRIBUTION_KINDS`;
+        with ``limit``, only the first ``limit`` contributions (the PDF of a large corpus)."""
+        shown = self.contributions if limit is None else self.contributions[:limit]
+        return [(CONTRIBUTION_KINDS[kind].capitalize(), [c for c in shown if c.kind == kind])
+                for kind in CONTRIBUTION_KINDS if any(c.kind == kind for c in shown)]
+
+
+@dataclass
+class ThemeSection:
+    """Everything the report says about one theme."""
+
+    topic: int
+    name: str
+    anchor: str
+    top_terms: list[str]
+    size: int
+    share: float
+    key_sentences: list[Sentence]
+    representatives: list[RepresentativePaper]
+    resources: list[Resource]
+    related: list[RelatedTheme]
+    quadrant: str | None = None
+    opening: str = ""  # our words, built from facts: size, strands, neighbours
+    strands: list[Strand] = field(default_factory=list)
+
+    def cited_ids(self) -> set[str]:
+        """Papers cited in this theme's strands."""
+        return {c.paper_id for strand in self.strands for c in strand.contributions}
+
+
+@dataclass
+class Overview:
+    """The front page: corpus line, themes at a glance and a short paragraph."""
+
+    corpus_line: str
+    n_papers: int
+    n_listings: int
+    n_records: int
+    n_duplicates: int
+    n_rejected: int
+    n_outliers: int
+    glance: pd.DataFrame  # topic, name, anchor, papers, share, top_terms; largest first
+    paragraph: str
+
+
+@dataclass
+class CrossTheme:
+    """Relations between themes: similarity, hierarchy and the strategic diagram."""
+
+    similarity: pd.DataFrame  # long form: topic_a, topic_b, similarity
+    closest_pairs: pd.DataFrame  # name_a, name_b, similarity; most similar first
+    hierarchy: pd.DataFrame
+    groups: list[list[int]]  # top-level branches of the theme tree, largest first
+    strategic: pd.DataFrame  # topic, name, size, centrality, density, quadrant
+    quadrant_sentences: dict[str, str]
+    #: Papers whose text built the co-word network (all, or a fixed sample of large corpora).
+    strategic_papers: int = 0
+    #: topic, term, rank, theme_share, corpus_share (see :func:`compute_term_weights`).
+    term_weights: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass
+class Methods:
+    """What is needed to reproduce the report."""
+
+    generated_at: str
+    parameters: dict[str, Any]
+    inputs: dict[str, str]  # files this stage read -> SHA-256
+    stages: dict[str, dict[str, Any]]  # earlier stages' manifest records
+    metrics: dict[str, Any]
+    embedding_model: str | None
+    seed: Any
+    packages: dict[str, str | None]
+    python: str | None
+
+
+@dataclass
+class Review:
+    """The whole content of the thematic review, ready to render."""
+
+    title: str
+    author: str
+    overview: Overview
+    themes: list[ThemeSection]
+    cross: CrossTheme
+    outliers: pd.DataFrame  # paper_id, title, year, sources
+    papers: pd.DataFrame  # paper_id, key, title, year, topic, theme, url
+    references: list[Reference]
+    methods: Methods
+    keys: dict[str, str] = field(repr=False, default_factory=dict)  # paper_id -> key
+    #: One cited sentence per paper in no theme (paper_id -> sentence), in outlier order.
+    unplaced: dict[str, Sentence] = field(default_factory=dict)
+    #: Contributions per strand the PDF lists (:data:`PDF_STRAND_LIMIT`).
+    pdf_strand_limit: int = PDF_STRAND_LIMIT
+
+    @property
+    def date(self) -> str:
+        """The run date (YYYY-MM-DD)."""
+        return self.methods.generated_at[:10]
+
+    def citations(self) -> list[Sentence]:
+        """Every quoted sentence in the write-up, in reading order."""
+        quoted: list[Sentence] = []
+        for theme in self.themes:
+            if not theme.strands:  # the fallback layout: key sentences and representatives
+                quoted.extend(theme.key_sentences)
+                quoted.extend(p.gist for p in theme.representatives if p.gist is not None)
+                quoted.extend(r.sentence for r in theme.resources)
+            for strand in theme.strands:
+                quoted.extend(strand.problem)
+                quoted.extend(c.sentence for c in strand.contributions)
+                quoted.extend(strand.findings)
+                quoted.extend(strand.open_issues)  # resources are named, not quoted
+        quoted.extend(self.unplaced.values())
+        return quoted
+
+    def coverage(self) -> float:
+        """Share of placed papers cited in their own theme's section."""
+        placed = int((self.papers["topic"] >= 0).sum())
+        cited = sum(len(t.cited_ids()) for t in self.themes)
+        return cited / placed if placed else 1.0
+
+    def role_counts(self) -> pd.DataFrame:
+        """How many quoted sentences of each role the write-up uses (role, sentences)."""
+        roles = pd.Series([s.role or "other" for s in self.citations()], dtype=str)
+        counts = roles.value_counts()
+        return pd.DataFrame({"role": counts.index, "sentences": counts.to_numpy()})
+
+
+# --------------------------------------------------------------------------- names and numbers
+
+
+def theme_anchor(topic: int) -> str:
+    """The HTML id of a theme's section."""
+    return f"theme-{int(topic)}"
+
+
+def format_percent(share: float) -> str:
+    """Format a share as a percentage with a no-break space before the sign."""
+    share = float(share)
+    return f"{100 * share:.1f}\u00a0%" if share < 0.1 else f"{100 * share:.0f}\u00a0%"

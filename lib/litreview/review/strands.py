@@ -1,0 +1,324 @@
+"""Strands (sub-themes) of each theme and their write-up: what the strand works on, every
+paper's contribution grouped by kind, what is found and what remains open."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from litreview.review.helpers import _as_list, _join, _text, _unit
+from litreview.review.inputs import _Inputs
+from litreview.review.model import (
+    CONTRIBUTION_KINDS,
+    Contribution,
+    Resource,
+    Sentence,
+    Strand,
+    theme_anchor,
+)
+from litreview.review.quoter import REDUNDANCY_THRESHOLD
+from litreview.review.roles import _CONTRIBUTION_CUE, RoledSentence, _Sentences
+from litreview.review.sentences import normalise_whitespace, quotable
+
+#: Most strands a theme is split into when stage 02 recorded none.
+MAX_STRANDS = 6
+#: Most central core papers per strand whose sentences compete as problem, finding or open issue.
+STRAND_CANDIDATES = 60
+N_PROBLEM_SENTENCES = 2
+N_OPEN_SENTENCES = 2
+_DATA_KINDS_SET = frozenset({
+    "benchmark", "dataset", "corpus", "knowledge bank", "knowledge base", "knowledge graph",
+    "resource", "collection", "leaderboard", "testbed", "test set", "treebank", "lexicon",
+    "suite", "database", "taxonomy", "environment", "simulator", "platform", "library",
+    "toolkit", "tool",
+})
+
+
+# --------------------------------------------------------------------------- strands
+
+
+@dataclass
+class _StrandSpec:
+    strand: int
+    label: str
+    top_terms: list[str]
+    members: list[str]  # most central first
+    core: list[str]  # members that may represent the strand (not peripheral)
+
+
+def _strand_specs(
+    inputs: _Inputs, members: Mapping[int, pd.DataFrame], texts: Mapping[str, str],
+    theme_terms: Mapping[int, Sequence[str]],
+) -> dict[int, list[_StrandSpec]]:
+    """Strands of every theme: stage 02's when ``doc_topics`` has a ``strand`` column,
+    otherwise a deterministic sub-clustering of each theme's papers on their TF-IDF rows."""
+    doc = inputs.doc_topics
+    if "strand" in doc.columns:
+        return _recorded_strands(doc, inputs.strands, members)
+    return _subcluster_strands(members, texts, theme_terms)
+
+
+def _recorded_strands(
+    doc: pd.DataFrame, table: pd.DataFrame | None, members: Mapping[int, pd.DataFrame]
+) -> dict[int, list[_StrandSpec]]:
+    info: dict[int, dict[str, Any]] = {}
+    if table is not None and not table.empty:
+        for row in table.to_dict("records"):
+            info[int(row["strand"])] = row
+    strand_of = dict(zip(doc["paper_id"].astype(str), pd.to_numeric(
+        doc["strand"], errors="coerce").fillna(-1).astype(int), strict=True))
+    membership = (dict(zip(doc["paper_id"].astype(str), doc["membership"].astype(str),
+                           strict=True)) if "membership" in doc.columns else {})
+    labels = (dict(zip(doc["paper_id"].astype(str), doc["strand_label"], strict=True))
+              if "strand_label" in doc.columns else {})
+    if "similarity" in doc.columns:
+        similarity = dict(zip(doc["paper_id"].astype(str), pd.to_numeric(
+            doc["similarity"], errors="coerce").fillna(-1.0), strict=True))
+    else:
+        similarity = {}
+    specs: dict[int, list[_StrandSpec]] = {}
+    for topic, frame in members.items():
+        ids = list(frame["paper_id"])
+        by_strand: dict[int, list[str]] = {}
+        for pid in ids:
+            by_strand.setdefault(strand_of.get(pid, -1), []).append(pid)
+        out = []
+        for strand, pids in by_strand.items():
+            rank = {p: i for i, p in enumerate(pids)}
+            pids = sorted(pids, key=lambda p: (-similarity.get(p, -1.0), rank[p])) \
+                if similarity else pids
+            row = info.get(strand, {})
+            label = normalise_whitespace(_text(row.get("label")) or _text(labels.get(pids[0])))
+            if strand < 0:
+                label = "Other papers of this theme"
+            terms = [str(t) for t in _as_list(row.get("top_terms"))]
+            core = [p for p in pids if membership.get(p, "core") != "peripheral"] or pids
+            out.append(_StrandSpec(strand, label or f"Strand {strand}", terms, pids, core))
+        specs[topic] = _ordered(out)
+    return specs
+
+
+def _ordered(specs: list[_StrandSpec]) -> list[_StrandSpec]:
+    """Largest strand first; "other papers" (strand -1) last."""
+    return sorted(specs, key=lambda s: (s.strand < 0, -len(s.members), s.label, s.strand))
+
+
+def _subcluster_strands(
+    members: Mapping[int, pd.DataFrame], texts: Mapping[str, str],
+    theme_terms: Mapping[int, Sequence[str]],
+) -> dict[int, list[_StrandSpec]]:
+    """Ward clustering of each theme's papers (TF-IDF, reduced by a seeded SVD).
+
+    The number of strands is round(sqrt(n / 5)), between 1 and :data:`MAX_STRANDS`;
+    themes above 2,000 papers use seeded k-means instead of Ward (quadratic memory).
+    Each strand is named by the three terms most over-represented in it relative to
+    its theme.
+    """
+    from sklearn.cluster import AgglomerativeClustering, KMeans
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    ids = [pid for frame in members.values() for pid in frame["paper_id"]]
+    specs: dict[int, list[_StrandSpec]] = {}
+    if not ids:
+        return specs
+    vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2),
+                                 min_df=2, max_features=50_000)
+    try:
+        matrix = vectorizer.fit_transform([texts.get(pid, "") for pid in ids])
+    except ValueError:
+        matrix = None
+    row_of = {pid: i for i, pid in enumerate(ids)}
+    vocab = vectorizer.get_feature_names_out() if matrix is not None else np.array([])
+    for topic, frame in members.items():
+        pids = list(frame["paper_id"])
+        k = int(min(MAX_STRANDS, max(1, round(math.sqrt(len(pids) / 5)))))
+        if matrix is None or k == 1 or len(pids) < 6:
+            labels = np.zeros(len(pids), dtype=int)
+        else:
+            rows = matrix[[row_of[p] for p in pids]]
+            n_comp = int(min(50, rows.shape[1] - 1, len(pids) - 1))
+            reduced = (normalize(TruncatedSVD(n_comp, random_state=0).fit_transform(rows))
+                       if n_comp >= 2 else rows.toarray())
+            if len(pids) > 2000:
+                labels = KMeans(k, n_init=3, random_state=0).fit_predict(reduced)
+            else:
+                labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(reduced)
+        theme_rows = matrix[[row_of[p] for p in pids]] if matrix is not None else None
+        theme_mean = (np.asarray(theme_rows.mean(axis=0)).ravel()
+                      if theme_rows is not None else None)
+        skip = {str(t).lower() for t in theme_terms.get(topic, [])}
+        out = []
+        for label in sorted(set(labels.tolist())):
+            group = [p for p, lab in zip(pids, labels, strict=True) if lab == label]
+            terms: list[str] = []
+            if theme_rows is not None and len(set(labels.tolist())) > 1:
+                mean = np.asarray(matrix[[row_of[p] for p in group]].mean(axis=0)).ravel()
+                lift = mean - theme_mean
+                for j in np.lexsort((vocab, -lift))[:40]:
+                    term = str(vocab[j])
+                    if lift[j] <= 0 or term in skip or any(term in t or t in term for t in terms):
+                        continue
+                    terms.append(term)
+                    if len(terms) == 3:
+                        break
+            terms = [_display_case(t, [texts.get(p, "") for p in group[:50]]) for t in terms]
+            name = _join(terms) if terms else "All papers of this theme"
+            out.append(_StrandSpec(int(label), name[:1].upper() + name[1:], terms, group, group))
+        out = _ordered(out)
+        specs[topic] = [
+            _StrandSpec(i, s.label, s.top_terms, s.members, s.core) for i, s in enumerate(out)
+        ]
+    return specs
+
+
+def _display_case(term: str, texts: Sequence[str]) -> str:
+    """The spelling a lower-cased vocabulary term most often has in the texts (RAG, not rag)."""
+    pattern = re.compile(rf"\b{re.escape(term)}\b", re.I)
+    spellings: dict[str, int] = {}
+    for text in texts:
+        for match in pattern.findall(text):
+            spellings[match] = spellings.get(match, 0) + 1
+    # Only a spelling with capitals inside a word (RAG, SFT, CIFAR, GPT-4) wins over the
+    # lower-case term: "Guidance" at the start of a name is not how the field writes it.
+    marked = {w: n for w, n in spellings.items() if any(c.isupper() for c in w[1:])}
+    if not marked:
+        return term
+    return min(marked, key=lambda w: (-marked[w], w))
+
+
+# --------------------------------------------------------------------------- writing
+
+#: A sentence reporting a measurement ("= 0.49", "12%") states a result, not the problem.
+_MEASURED = re.compile(r"[=<>]\s*-?\d|\d\s?%")
+
+
+class _StrandWriter:
+    """Write each strand: problem, every paper's contribution, findings, open issues."""
+
+    def __init__(self, sentences: _Sentences, keys: Mapping[str, str],
+                 titles: Mapping[str, str]) -> None:
+        self.sentences = sentences
+        self.keys = keys
+        self.titles = titles
+
+    def contribution(self, pid: str, resources: Sequence[Resource] = ()) -> Sentence:
+        """The sentence that introduces the paper's resource, if it stands alone; else its
+        contribution sentence; else its title."""
+        for resource in resources:
+            text = resource.sentence.text
+            if text != self.titles.get(pid) and quotable(text, known_acronyms=self.sentences.known):
+                return Sentence(text, pid, self.keys[pid], role="objective")
+        found = self.sentences.contribution(pid)
+        if found is not None:
+            return Sentence(found.text, pid, self.keys[pid], role=found.role)
+        return Sentence(self.titles.get(pid, ""), pid, self.keys[pid], role="title")
+
+    def write(self, topic: int, spec: _StrandSpec, index: int,
+              resources_of: Mapping[str, list[Resource]]) -> Strand:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        contributions = {pid: self.contribution(pid, resources_of.get(pid, []))
+                         for pid in spec.members}
+        candidates: list[tuple[str, RoledSentence]] = []
+        for pid in spec.core[:STRAND_CANDIDATES]:
+            for s in self.sentences.roled(pid):
+                if s.quotable and s.role in ("background", "result", "limitation") \
+                        and s.text != contributions[pid].text \
+                        and not (s.role == "background" and _MEASURED.search(s.text)):
+                    candidates.append((pid, s))
+        texts = [c.text for c in contributions.values()] + [s.text for _, s in candidates]
+        vectors = None
+        if texts:
+            try:
+                vectors = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(
+                    texts)
+            except ValueError:
+                vectors = None
+        n_c = len(contributions)
+        problem = findings = open_issues = []
+        if vectors is not None and candidates:
+            centroid = _unit(np.asarray(vectors.mean(axis=0)).ravel())
+            scores = np.asarray(vectors[n_c:] @ centroid).ravel()
+            rank = sorted(range(len(candidates)), key=lambda i: (-scores[i], candidates[i][0],
+                                                                   candidates[i][1].position))
+            problem = self._pick(rank, candidates, vectors[n_c:], "background",
+                                 N_PROBLEM_SENTENCES, one_first_line=True)
+            n_findings = int(min(4, 1 + len(spec.members) // 5))
+            findings = self._pick(rank, candidates, vectors[n_c:], "result", n_findings)
+            open_issues = self._pick(rank, candidates, vectors[n_c:], "limitation",
+                                     N_OPEN_SENTENCES)
+        ordered = self._group(spec.members, contributions, vectors, resources_of)
+        resources = [r for pid in spec.members for r in resources_of.get(pid, [])]
+        return Strand(
+            strand=spec.strand, label=spec.label,
+            anchor=f"{theme_anchor(topic)}-strand-{index + 1}", size=len(spec.members),
+            top_terms=spec.top_terms, problem=problem, contributions=ordered,
+            findings=findings, open_issues=open_issues, resources=resources,
+        )
+
+    def _pick(self, rank: list[int], candidates: list[tuple[str, RoledSentence]], vectors: Any,
+              role: str, n: int, *, one_first_line: bool = False) -> list[Sentence]:
+        chosen: list[int] = []
+        for i in rank:
+            pid, s = candidates[i]
+            if len(chosen) >= n:
+                break
+            if s.role != role or any(candidates[j][0] == pid for j in chosen):
+                continue
+            if one_first_line and s.position == 0 and any(
+                    candidates[j][1].position == 0 for j in chosen):
+                continue
+            if any(float(vectors[i].multiply(vectors[j]).sum()) > REDUNDANCY_THRESHOLD
+                   for j in chosen):
+                continue
+            chosen.append(i)
+        return [Sentence(candidates[i][1].text, candidates[i][0], self.keys[candidates[i][0]],
+                         role=role) for i in chosen]
+
+    def _group(self, members: list[str], contributions: Mapping[str, Sentence], vectors: Any,
+               resources_of: Mapping[str, list[Resource]]) -> list[Contribution]:
+        """Contributions by kind; within a kind, each next to its most similar neighbour."""
+        row = {pid: i for i, pid in enumerate(contributions)}
+        out: list[Contribution] = []
+        for kind in CONTRIBUTION_KINDS:
+            group = [p for p in members if _contribution_kind(
+                contributions[p], resources_of.get(p, [])) == kind]
+            for pid in _chain(group, row, vectors):
+                out.append(Contribution(pid, self.keys[pid], contributions[pid], kind))
+        return out
+
+
+def _contribution_kind(sentence: Sentence, resources: Sequence[Resource]) -> str:
+    if any(r.kind in _DATA_KINDS_SET for r in resources):
+        return "resource"
+    if sentence.role != "title" and _CONTRIBUTION_CUE.search(sentence.text):
+        return "method"
+    return "study"
+
+
+def _chain(group: list[str], row: Mapping[str, int], vectors: Any, limit: int = 400) -> list[str]:
+    """Order papers so that each follows the most similar one not yet placed.
+
+    Starts from the most central paper (the group's first); above ``limit`` papers
+    the quadratic walk is skipped and centrality order is kept.
+    """
+    if vectors is None or len(group) <= 2 or len(group) > limit:
+        return list(group)
+    sub = vectors[[row[p] for p in group]]
+    sim = (sub @ sub.T).toarray()
+    placed = [0]
+    left = set(range(1, len(group)))
+    while left:
+        last = placed[-1]
+        nxt = min(left, key=lambda j: (-sim[last, j], j))
+        placed.append(nxt)
+        left.remove(nxt)
+    return [group[i] for i in placed]
