@@ -144,3 +144,17 @@ def test_hostile_text_stays_inert():
     bib, ris, csl = to_bibtex([row]), to_ris([row]), to_csljson([row])
     assert "javascript" not in bib + ris + csl
     assert "Unbalanced (brace" in bib
+
+
+def test_review_keys_are_the_exported_keys(exported, tmp_path):
+    out, papers, _ = exported
+    keys = {pid: f"key{i:03d}" for i, pid in enumerate(sorted(papers.paper_id))}
+    paths = run_export(out, keys=keys)
+    bib = next(p for p in paths if p.name == "corpus.bib").read_text(encoding="utf-8")
+    theme = next(p for p in paths if p.name.startswith("theme-00")).read_text(encoding="utf-8")
+    assert all(f"{{{key}," in bib for key in keys.values())
+    assert "key" in theme and all(
+        line.split("{", 1)[1].rstrip(",") in keys.values()
+        for line in theme.splitlines() if line.startswith("@")
+    )
+    run_export(out)  # leave the module's files as the other tests expect them

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,22 @@ STRAND_TAG = "litreview strand {strand}: {label}"
 UNASSIGNED_TAG = "litreview theme: unassigned"
 
 
-def run_export(out_dir: str | os.PathLike) -> list[Path]:
-    """Write the corpus and one file per theme in BibTeX, RIS and CSL-JSON; return the paths."""
+def run_export(
+    out_dir: str | os.PathLike, keys: Mapping[str, str] | None = None
+) -> list[Path]:
+    """Write the corpus and one file per theme in BibTeX, RIS and CSL-JSON; return the paths.
+
+    Parameters
+    ----------
+    out_dir
+        The output folder (reads ``data/``, writes ``export/``).
+    keys
+        ``paper_id -> citation key`` (the review's keys); papers without one, or every paper
+        when None, get keys made from their authors, year and title.
+    """
     papers = io.load_table(out_dir, "papers")
+    if keys:
+        papers = papers.assign(citation_key=papers["paper_id"].astype(str).map(keys))
     doc_topics = io.load_table(out_dir, "doc_topics")
     try:
         topics: pd.DataFrame | None = io.load_table(out_dir, "topics")

@@ -93,7 +93,13 @@ def _safe_url(url: str | None) -> str | None:
 
 
 def citation_keys(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """Return ``smith2021mapping``-style keys (title key when no author/year), unique, in order."""
+    """Return ``smith2021mapping``-style keys (title key when no author/year), unique, in order.
+
+    Rows that carry a ``citation_key`` (the review's key, so that a key cited in
+    ``review.md`` is the key of the exported entry) keep it.
+    """
+    if rows and all(_text(row, "citation_key") for row in rows):
+        return [str(row["citation_key"]) for row in rows]
     keys: list[str] = []
     used: dict[str, int] = {}
     for row in rows:

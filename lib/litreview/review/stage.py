@@ -47,7 +47,7 @@ def write_review(
     formats: Sequence[str] = ("html", "pdf", "md"),
 ) -> tuple[Review, list[Path]]:
     """:func:`run_review`, also returning the composed :class:`Review` (for the notebook)."""
-    from litreview import report
+    from litreview import export, report
     from litreview.plots.review import plot_key_terms, plot_strategic_diagram
 
     timer = manifest.Timer()
@@ -69,6 +69,8 @@ def write_review(
     for fmt in formats:
         with timer(fmt):
             written += report.write_report(review, out_dir, formats=(fmt,))
+    with timer("export"):
+        written += export.run_export(out_dir, keys=review.keys)
     manifest.record_stage(
         out_dir,
         "review",
