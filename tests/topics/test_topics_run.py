@@ -148,7 +148,7 @@ def test_same_input_gives_identical_assignments_in_another_process(synthetic_run
         (out_dir / "data" / "papers.parquet").read_bytes())
     code = ("import sys; from litreview.topics import run_topics; "
             "run_topics(sys.argv[1], stability_seeds=1, show_progress=False)")
-    subprocess.run([sys.executable, "-c", code, str(other)], check=True, timeout=300,
+    subprocess.run([sys.executable, "-c", code, str(other)], check=True, timeout=1200,
                    capture_output=True)
     for name in ("doc_topics", "topics", "strands", "topic_similarity", "topic_hierarchy"):
         path = f"data/{name}.parquet"

@@ -122,7 +122,7 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams) -> Levels:
     """Build the tree of ``embeddings`` and cut it into themes and strands.
 
     ``params.nr_topics`` fixes the number of themes; 0 lets ``choose_cut`` pick it within
-    ``theme_count_bounds``. Strands are the cut of the same tree with between 2 and 5
+    ``theme_count_bounds``. Strands are the cut of the same tree with between 3 and 6
     times as many groups (at most one per ``2 × min_strand_size`` papers), chosen by the
     same rule; each lies inside one theme. Fewer than ``MIN_PAPERS_TO_CLUSTER`` papers
     give one theme and one strand, with a note.
@@ -149,8 +149,8 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams) -> Levels:
     low, high = theme_count_bounds(n)
     fixed = max(1, min(params.nr_topics, m))
     n_themes = fixed if params.nr_topics else choose_cut(tree, low, high)
-    s_low = min(m, 2 * n_themes)
-    s_high = max(s_low, min(5 * n_themes, m // max(1, 2 * params.min_strand_size)))
+    s_low = min(m, 3 * n_themes)
+    s_high = max(s_low, min(6 * n_themes, m // max(1, 2 * params.min_strand_size)))
     n_strands = choose_cut(tree, s_low, s_high) if s_high > s_low else s_low
     n_strands = max(n_strands, n_themes)
     cuts = cut_tree(tree, n_clusters=[n_themes, n_strands])
