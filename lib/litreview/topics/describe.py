@@ -602,8 +602,8 @@ def build_tables(
             "n_core": int((membership[members] == CORE).sum()),
         })
     strands_df = pd.DataFrame(strand_rows, columns=[
-        "strand", "topic", "label", "size", "top_terms", "display_terms",
-        "representative_paper_ids", "representative_titles", "n_core"])
+        "strand", "topic", "label", "size", "top_terms", "representative_paper_ids",
+        "display_terms", "representative_titles", "n_core"])
     centre = metrics.centrality(embeddings, topics)
     doc_topics = pd.DataFrame({
         "paper_id": ids,
