@@ -257,7 +257,7 @@ def run_topics(
     embedding_model: str = embed.DEFAULT_MODEL,
     embedding_backend: str = "auto",
     two_stage_sample_size: int = two_stage.SAMPLE_SIZE,
-    long_text: str = "windows",
+    long_text: str = "truncate",
     seed: int = 42,
     min_topic_size: int = 0,
     nr_topics: int = 0,

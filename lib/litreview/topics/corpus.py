@@ -90,7 +90,7 @@ def embed_corpus(
     *,
     embedding_model: str = embed.DEFAULT_MODEL,
     embedding_backend: str = "auto",
-    long_text: str = "windows",
+    long_text: str = "truncate",
     seed: int = 42,
     two_stage_sample_size: int = two_stage.SAMPLE_SIZE,
     batch_size: int = 32,
