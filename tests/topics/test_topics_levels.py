@@ -142,10 +142,11 @@ def test_two_level_contract(synthetic_run):
     assert all(label != names[t] for t, label in zip(strands["topic"], strands["label"],
                                                      strict=True))
     membership = dict(zip(doc_topics["paper_id"], doc_topics["membership"], strict=True))
-    for table in (themes, strands):
-        for reps, size in zip(table["representative_paper_ids"], table["size"], strict=True):
-            assert len(reps) == min(5, size)
-            assert all(membership[p] == "core" for p in reps)
+    for table in (themes, strands):  # representatives: core papers only, up to 5
+        for reps, size, n_core in zip(table["representative_paper_ids"], table["size"],
+                                      table["n_core"], strict=True):
+            assert len(reps) == (min(5, n_core) if n_core else min(5, size))
+            assert all(membership[p] == "core" for p in reps) or not n_core
     metrics = result.metrics
     assert metrics["placement"]["n_reassigned"] == metrics["n_reassigned"]
     assert metrics["membership"]["unplaced"] == unplaced.sum()

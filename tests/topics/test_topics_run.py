@@ -122,7 +122,7 @@ def test_topic_tables_are_consistent(synthetic_run):
     assert themes["label"].is_unique
     assert themes["top_terms"].map(len).min() >= 3
     for row in themes.itertuples():
-        assert len(row.representative_paper_ids) == min(5, row.size)
+        assert len(row.representative_paper_ids) == min(5, row.n_core or row.size)
         members = set(doc_topics.loc[doc_topics["topic"] == row.topic, "paper_id"])
         assert set(row.representative_paper_ids) <= members
         assert -1 <= row.npmi <= 1 and 0 < row.density <= 1
