@@ -200,3 +200,25 @@ def test_record_and_file_order_do_not_change_the_themes(tmp_path, st_model):
     for name in ("doc_topics", "topics", "strands", "topic_similarity", "topic_hierarchy"):
         path = f"data/{name}.parquet"
         assert (outs[0] / path).read_bytes() == (outs[1] / path).read_bytes(), name
+
+
+def test_sentence_windows_read_every_sentence_once_with_the_title():
+    from litreview import embed
+
+    def count(text):
+        return len(text.split())  # one "word piece" per word
+
+    title = "A title about things."
+    sentences = [f"Sentence {i} has exactly six words." for i in range(12)]
+    text = " ".join([title, *sentences])
+    assert embed.sentence_windows("Short text. Fits.", count, 50) == ["Short text. Fits."]
+    windows = embed.sentence_windows(text, count, 20)
+    assert len(windows) > 1
+    assert all(w.startswith(title + " ") and count(w) <= 20 for w in windows)
+    rest = [w[len(title) + 1:] for w in windows]
+    assert " ".join(rest) == " ".join(sentences)  # each sentence once, in order
+    long_sentence = "Word " + " ".join(["word"] * 39) + "."
+    pieces = embed.sentence_windows(f"{title} {long_sentence}", count, 20)
+    assert all(count(p) <= 20 for p in pieces)
+    assert all(p.startswith(title) for p in pieces)
+    assert sum(count(p) - count(title) for p in pieces) == 40
