@@ -341,7 +341,7 @@ def run_candidates(shared: Path, *, limit: int | None = None, names: Sequence[st
         row["kmeans_nmi"] = float(normalized_mutual_info_score(truth, pred))
         row["kmeans_ari"] = float(adjusted_rand_score(truth, pred))
         if litreview_assign:
-            assign = methods.litreview_assign(vectors, texts, overrides)
+            assign = methods.litreview_assign(vectors, texts, overrides)[0]  # the theme level
             row["litreview_nmi"] = float(normalized_mutual_info_score(truth, assign.labels))
             row["litreview_ari"] = float(adjusted_rand_score(truth, assign.labels))
             row["litreview_themes"] = len({t for t in assign.labels.tolist() if t >= 0})

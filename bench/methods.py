@@ -112,99 +112,66 @@ def notebook_topic_parameters() -> dict[str, Any]:
 
 def litreview_run_topics(out_dir: Path, overrides: Mapping[str, Any] | None = None
                          ) -> tuple[Assignment, Any]:
-    """Run ``litreview.topics.run_topics`` as notebook 02 does; return its assignment and result."""
-    from litreview import topics
+    """Run ``litreview.topics.run_topics`` as notebook 02 does; return its assignment and result.
 
-    params = {**notebook_topic_parameters(), **dict(overrides or {}), "show_progress": False}
+    The assignment is in ``papers.parquet`` order (``run_topics`` works in canonical
+    order), so it lines up with the benchmark's labels.
+    """
+    from litreview import io, topics
+
+    params = {**notebook_topic_parameters(), **dict(overrides or {}), "show_progress": False,
+              "figures": False}
     start = time.perf_counter()
     result = topics.run_topics(out_dir, **params)
     seconds = time.perf_counter() - start
     ordered = result.topics.sort_values("topic")
     terms = [list(t) for t in ordered["top_terms"]]
-    labels = result.doc_topics["topic"].to_numpy()
+    ids = io.load_table(out_dir, "papers")["paper_id"].astype(str)
+    by_id = result.doc_topics.set_index("paper_id")
+    labels = by_id.loc[ids, "topic"].to_numpy()
     extra = {"timings": dict(result.timings), "params": params,
              "litreview_npmi_mean": result.metrics.get("npmi_mean"),
-             "outlier_share_before": result.metrics.get("outlier_share_before"),
-             "stability_ari_mean": result.metrics.get("stability_ari_mean")}
+             "unplaced_share": result.metrics.get("outlier_share_after"),
+             "stability_ari_mean": result.metrics.get("stability_ari_mean"),
+             "strand_labels": by_id.loc[ids, "strand"].to_numpy(),
+             "strand_terms": [list(t) for t in result.strands.sort_values("strand")["top_terms"]]}
     notes = list(result.metrics.get("notes", []))
-    return Assignment("litreview", labels, terms, seconds, notes, extra), result
+    return Assignment("litreview themes", labels, terms, seconds, notes, extra), result
 
 
 def litreview_assign(embeddings: np.ndarray, texts: Sequence[str],
-                     overrides: Mapping[str, Any] | None = None) -> Assignment:
-    """Assign themes with litreview's step functions on given embeddings (no files written).
+                     overrides: Mapping[str, Any] | None = None) -> list[Assignment]:
+    """Assign themes and strands with litreview's own steps on given embeddings (no files).
 
-    Same fit and outlier reduction as ``run_topics`` with the notebook defaults; terms
-    are the cleaned c-TF-IDF terms of the fit (no KeyBERT pass, which needs the model).
+    The same ``fit_levels`` → ``place_papers`` → ``find_terms`` chain as ``run_topics``
+    with the notebook defaults, in the given paper order (the tree is built in canonical
+    order by ``run_topics``; here the caller's order is kept); terms without the KeyBERT
+    pass, which needs the model. Returns the theme and the strand assignment.
     """
     from litreview import topics
 
     nb = {**notebook_topic_parameters(), **dict(overrides or {})}
     docs = topic_docs(texts)
     start = time.perf_counter()
-    params = topics.TopicParams(
-        seed=nb.get("seed", SEED),
-        min_topic_size=nb.get("min_topic_size") or topics.auto_min_topic_size(len(docs)),
-        nr_topics=nb.get("nr_topics", 0), umap_n_neighbors=nb.get("umap_n_neighbors", 15),
-        umap_n_components=nb.get("umap_n_components", 5),
-        outlier_strategy=nb.get("outlier_strategy", "embeddings"),
-        outlier_threshold=nb.get("outlier_threshold", 0.0), top_n_terms=TOP_N,
-    )
-    fit = topics.fit_topic_model(embeddings, docs, params)
-    after = fit.topics
-    if fit.clustered:
-        after = topics.reduce_outliers(fit.model, docs, fit.topics, embeddings,
-                                       strategy=params.outlier_strategy,
-                                       threshold=params.outlier_threshold)
+    params = topics.resolve_params(
+        len(docs), seed=nb.get("seed", SEED), min_topic_size=nb.get("min_topic_size", 0),
+        nr_topics=nb.get("nr_topics", 0), min_strand_size=nb.get("min_strand_size", 3),
+        outlier_threshold=nb.get("outlier_threshold", 0.0), top_n_terms=TOP_N)
+    levels = topics.fit_levels(embeddings, params)
+    placed = topics.place_papers(embeddings, levels.themes, levels.strands,
+                                 min_topic_size=params.min_topic_size,
+                                 min_strand_size=params.min_strand_size,
+                                 threshold=params.outlier_threshold)
     seconds = time.perf_counter() - start
-    themes = sorted({t for t in after if t >= 0})
-    terms = topics.theme_terms(fit.model, themes, TOP_N)["top_terms"]
-    return Assignment("litreview (steps)", np.asarray(after), terms, seconds, list(fit.notes),
-                      {"min_topic_size": params.min_topic_size,
-                       "outlier_share_before": float(np.mean(np.asarray(fit.topics) < 0))})
-
-
-def hierarchy_cut(hierarchy: Any, leaf_labels: np.ndarray, n_groups: int | None = None
-                  ) -> tuple[np.ndarray, int]:
-    """Map themes to coarse groups by cutting litreview's theme tree; return labels, groups.
-
-    Merges are applied in order of distance. With ``n_groups`` the cut leaves that many
-    groups; without, it is made at the largest jump in merge distance among cuts that
-    leave between 3 and half the themes (at least 3) groups. Outliers stay -1.
-    """
-    leaves = sorted({int(t) for t in leaf_labels if t >= 0})
-    if hierarchy is None or len(hierarchy) == 0 or len(leaves) < 3:
-        return np.asarray(leaf_labels), len(leaves)
-    rows = hierarchy.sort_values("distance")
-    merges = [(list(map(int, r.topics)), float(r.distance)) for r in rows.itertuples()]
-    n_leaves = len(leaves)
-    if n_groups is None:
-        dists = [d for _, d in merges]
-        best, best_gap = n_leaves, -1.0
-        for applied in range(len(merges)):  # after `applied` merges, n_leaves - applied groups
-            groups = n_leaves - applied
-            if not 3 <= groups <= max(3, n_leaves // 2) or applied == 0:
-                continue
-            gap = dists[applied] - dists[applied - 1]
-            if gap > best_gap:
-                best, best_gap = groups, gap
-        n_groups = best
-    parent = {t: t for t in leaves}
-
-    def find(t: int) -> int:
-        while parent[t] != t:
-            parent[t] = parent[parent[t]]
-            t = parent[t]
-        return t
-
-    for members, _ in merges[: max(0, n_leaves - n_groups)]:
-        root = find(members[0])
-        for m in members[1:]:
-            parent[find(m)] = root
-    roots = sorted({find(t) for t in leaves})
-    index = {r: i for i, r in enumerate(roots)}
-    coarse = np.asarray([index[find(int(t))] if t >= 0 else -1 for t in leaf_labels])
-    return coarse, len(roots)
+    terms = topics.find_terms(docs, list(texts), embeddings, placed.topics, placed.strands,
+                              params, embedding_model=None, with_keybert=False)
+    extra = {"min_topic_size": params.min_topic_size, "placement": placed.summary}
+    return [
+        Assignment("litreview themes (steps)", placed.topics, terms.themes["top_terms"],
+                   seconds, list(levels.notes), extra),
+        Assignment("litreview strands (steps)", placed.strands, terms.strands, seconds, [],
+                   extra),
+    ]
 
 
 # --------------------------------------------------------------------------- baselines
@@ -243,6 +210,18 @@ def bertopic_default(embeddings: np.ndarray, docs: Sequence[str], *, reduce: boo
         out.append(Assignment("BERTopic + reduce_outliers", np.asarray(reduced), terms,
                               fit_s + time.perf_counter() - start))
     return out
+
+
+def ward(embeddings: np.ndarray, docs: Sequence[str], k: int) -> Assignment:
+    """Cut Ward's tree of the unit embeddings at the true k (scipy); terms by c-TF-IDF."""
+    from scipy.cluster.hierarchy import cut_tree
+
+    from litreview import metrics, topics
+
+    start = time.perf_counter()
+    labels = cut_tree(topics.ward_tree(metrics._unit(embeddings)), n_clusters=k).ravel()
+    seconds = time.perf_counter() - start
+    return Assignment(f"Ward (true k={k})", labels, ctfidf_terms(docs, labels), seconds)
 
 
 def kmeans(embeddings: np.ndarray, docs: Sequence[str], k: int) -> Assignment:

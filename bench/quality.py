@@ -1,9 +1,12 @@
-"""Theme quality on the labeled arXiv set: litreview against four baselines, same embeddings.
+"""Theme quality on the labeled arXiv set: litreview at both levels against baselines.
 
-litreview runs as notebook 02 does (``run_topics`` with the notebook's defaults, its
-own number of themes), then at the coarse level of its theme tree; the baselines are
-BERTopic with its defaults (raw and after ``reduce_outliers``), k-means on the
-embeddings, NMF on tf-idf and LDA on counts, the last three told the true k.
+litreview runs as notebook 02 does (``run_topics`` with the notebook's defaults: its
+own number of themes, never told k) and is scored at the theme and at the strand
+level; the baselines, on the very same vectors, are BERTopic with its defaults (raw
+and after ``reduce_outliers``), k-means and Ward on the embeddings, NMF on tf-idf and
+LDA on counts, the last four told the true k. The backend and the long-text mode come
+from the notebook defaults unless ``-p embedding_backend …`` / ``-p long_text …`` say
+otherwise; ``auto`` is pinned to what it resolves to at this size (onnx-int8).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ HEADERS = {"v_measure": "V", "outliers": "outlier share", "seconds": "wall s"}
 
 
 def embeddings_for(corpus: Any, embedding: str, *, threads: int | None,
-                   batch_size: int = 32) -> tuple[np.ndarray, float | None]:
+                   batch_size: int = 32, backend: str = "torch", long_text: str = "truncate"
+                   ) -> tuple[np.ndarray, float | None]:
     """Return the corpus embeddings of a candidate and the seconds spent (None if cached).
 
     The reference path goes through ``litreview.embed.embed_texts`` with the cache
@@ -38,12 +42,14 @@ def embeddings_for(corpus: Any, embedding: str, *, threads: int | None,
         return cached_vectors(embedding, corpus.texts, model_dir, corpus.key,
                               batch_size=batch_size, threads=threads)
     cache = config.models_dir(corpus.out_dir) / "embeddings"
-    was_cached = (cache / "index.json").exists()
     start = time.perf_counter()
+    before = sum(1 for _ in cache.rglob("shard-*.npz")) if cache.exists() else 0
     vectors = embed.embed_texts(corpus.texts, model=model_dir, cache_dir=cache,
-                                batch_size=batch_size, show_progress=False, num_threads=threads)
+                                batch_size=batch_size, show_progress=False, num_threads=threads,
+                                embedding_backend=backend, long_text=long_text)
     seconds = time.perf_counter() - start
-    return vectors, (None if was_cached else seconds)
+    after = sum(1 for _ in cache.rglob("shard-*.npz"))
+    return vectors, (None if after == before else seconds)
 
 
 def litreview_two_stage(corpus: Any, overrides: dict[str, Any] | None) -> methods.Assignment:
@@ -72,11 +78,20 @@ def run_quality(shared: Path, *, limit: int | None = None, embedding: str = REFE
                 threads: int | None = None, overrides: dict[str, Any] | None = None,
                 append: bool = True) -> dict[str, Any]:
     """Run every method on one set of embeddings, print the table, record the results."""
+    from litreview import embed
+
+    overrides = dict(overrides or {})
+    run_two_stage = bool(overrides.pop("two_stage", True))  # -p two_stage false skips that row
     corpus = prepare_labeled(shared, limit)
     truth, k = corpus.labels, corpus.n_labels
+    nb = {**methods.notebook_topic_parameters(), **(overrides or {})}
+    backend = embed.full_model_backend(len(set(corpus.texts))) \
+        if nb.get("embedding_backend", "auto") == "auto" else nb["embedding_backend"]
+    long_text = nb.get("long_text", "truncate")
     print(f"[quality] {len(corpus.texts)} papers ({corpus.n_input} records), {k} labels; "
-          f"embedding {embedding} ...", flush=True)
-    emb, embed_s = embeddings_for(corpus, embedding, threads=threads)
+          f"embedding {embedding} ({backend}, long texts: {long_text}) ...", flush=True)
+    emb, embed_s = embeddings_for(corpus, embedding, threads=threads, backend=backend,
+                                  long_text=long_text)
     docs = methods.topic_docs(corpus.texts)
     assignments: list[methods.Assignment] = []
     notes = list(corpus.notes)
@@ -84,30 +99,27 @@ def run_quality(shared: Path, *, limit: int | None = None, embedding: str = REFE
 
     print("[quality] litreview ...", flush=True)
     if embedding == REFERENCE:
-        # Pin the backend: "auto" would switch to onnx-int8 at this size and re-embed,
-        # and every method must read the same vectors.
-        pinned = {"embedding_backend": "torch", **(overrides or {})}
-        main, result = methods.litreview_run_topics(corpus.out_dir, pinned)
+        # Pin the backend: every method must read the same vectors.
+        pinned = {**(overrides or {}), "embedding_backend": backend, "long_text": long_text}
+        main, _ = methods.litreview_run_topics(corpus.out_dir, pinned)
         timings = main.extra["timings"]
         assignments.append(main)
-        hierarchy = result.hierarchy
-        for n_groups, name in ((None, "litreview coarse (tree cut, own choice)"),
-                               (k, f"litreview coarse (tree cut at true k={k})")):
-            coarse, groups = methods.hierarchy_cut(hierarchy, main.labels, n_groups)
-            if groups != len({t for t in main.labels.tolist() if t >= 0}):
-                terms = methods.ctfidf_terms(docs, coarse) if groups else []
-                assignments.append(methods.Assignment(name, coarse, terms, 0.0,
-                                                      ["terms by c-TF-IDF per group"]))
-        print("[quality] litreview, two-stage embedding ...", flush=True)
-        assignments.append(litreview_two_stage(corpus, overrides))
+        assignments.append(methods.Assignment(
+            "litreview strands", main.extra["strand_labels"], main.extra["strand_terms"], 0.0,
+            ["the strand level of the same run"]))
+        if backend != "two-stage" and run_two_stage:
+            print("[quality] litreview, two-stage embedding ...", flush=True)
+            assignments.append(litreview_two_stage(corpus, {**(overrides or {}),
+                                                            "long_text": long_text}))
     else:
         notes.append("litreview assigned with its step functions on the candidate's vectors")
-        assignments.append(methods.litreview_assign(emb, corpus.texts, overrides))
+        assignments.extend(methods.litreview_assign(emb, corpus.texts, overrides))
 
     print("[quality] BERTopic defaults ...", flush=True)
     assignments.extend(methods.bertopic_default(emb, docs))
-    print("[quality] k-means, NMF, LDA ...", flush=True)
+    print("[quality] k-means, Ward, NMF, LDA ...", flush=True)
     assignments.append(methods.kmeans(emb, docs, k))
+    assignments.append(methods.ward(emb, docs, k))
     assignments.append(methods.nmf(docs, k))
     assignments.append(methods.lda(docs, k))
 
@@ -116,7 +128,8 @@ def run_quality(shared: Path, *, limit: int | None = None, embedding: str = REFE
     info = machine_info()
     md = "\n".join([
         f"Labeled arXiv set: {len(corpus.texts)} papers, {k} labels, embedding `{embedding}`"
-        f" ({'cached' if embed_s is None else f'{embed_s:.1f} s, {len(docs) / embed_s:.1f} docs/s'}"
+        f" with `{backend}`, long texts `{long_text}` "
+        f"({'cached' if embed_s is None else f'{embed_s:.1f} s, {len(docs) / embed_s:.1f} docs/s'}"
         f"). Machine: {machine_line(info)}.",
         "",
         markdown_table(rows, COLUMNS, HEADERS),
@@ -126,10 +139,12 @@ def run_quality(shared: Path, *, limit: int | None = None, embedding: str = REFE
     ])
     print(md)
     record = {"kind": "quality", "limit": limit, "n_papers": len(docs), "k": k,
-              "embedding": embedding, "embed_seconds": embed_s, "rows": rows,
+              "embedding": embedding, "backend": backend, "long_text": long_text,
+              "embed_seconds": embed_s, "rows": rows,
               "targets": verdict, "notes": notes, "litreview_timings": timings,
               "litreview_params": assignments[0].extra.get("params"), "machine": info}
-    append_results(f"Quality ({len(docs)} papers, {embedding})", md, record, append=append)
+    append_results(f"Quality ({len(docs)} papers, {embedding}, {backend}, {long_text})", md,
+                   record, append=append)
     return record
 
 

@@ -47,7 +47,9 @@ _PACKAGED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 CACHE_FORMAT = 1
 #: Texts per shard file: small enough that an interruption loses little work.
 SHARD_SIZE = 1024
-LONG_TEXT_MODES = ("truncate", "chunk_mean")
+LONG_TEXT_MODES = ("truncate", "chunk_mean", "windows")
+#: Version of the sentence-window recipe (``long_text="windows"``); part of its cache identity.
+WINDOWS_RECIPE = "sentwin-title-mean-v1"
 # Small config files that together with the weights define what the model computes.
 _IDENTITY_FILES = (
     "config.json",
@@ -242,6 +244,9 @@ def embed_texts(
     if backend != "torch":
         identity = f"{identity}:{backend}:{ONNX_RECIPE}"
         cache_dir = Path(cache_dir) / backend if cache_dir is not None else None
+    if long_text == "windows":  # its own folder: switching modes never wipes the other cache
+        identity = f"{identity}:{WINDOWS_RECIPE}"
+        cache_dir = Path(cache_dir) / "windows" if cache_dir is not None else None
     cache = _EmbeddingCache(cache_dir, identity) if cache_dir is not None else None
     known = cache.load(set(keys)) if cache is not None else {}
 
@@ -367,9 +372,13 @@ def _torch_encoder(
     st_model = load_model(folder)
 
     def encode(batch: list[str]) -> np.ndarray:
+        window = max(16, int(st_model.max_seq_length) - 2)  # room for [CLS] and [SEP]
         if long_text == "chunk_mean":
-            window = max(16, int(st_model.max_seq_length) - 2)  # room for [CLS] and [SEP]
             return _encode_chunk_mean(
+                st_model.tokenizer, window, lambda b: _encode(st_model, b, batch_size), batch
+            )
+        if long_text == "windows":
+            return _encode_windows(
                 st_model.tokenizer, window, lambda b: _encode(st_model, b, batch_size), batch
             )
         return _encode(st_model, batch, batch_size)
@@ -401,6 +410,88 @@ def _encode_chunk_mean(
         chunks = [ids[s : s + window] for s in range(0, max(len(ids), 1), window)]
         for chunk in chunks:
             pieces.append(tokenizer.decode(chunk) if len(chunks) > 1 else text)
+            owner.append(i)
+    vectors = encode(pieces)
+    out = np.zeros((len(batch), vectors.shape[1]), dtype=np.float32)
+    np.add.at(out, np.asarray(owner), vectors)
+    out /= np.linalg.norm(out, axis=1, keepdims=True).clip(min=1e-12)
+    return out.astype(np.float32)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a text at sentence ends (``.``, ``!`` or ``?`` then a capital, digit or bracket).
+
+    A regular expression rather than a sentence-tokenizer package: windows only need
+    boundaries that are mostly at sentence ends, and a missed split (``e.g. The``) only
+    makes one sentence longer; nothing is lost or reordered.
+    """
+    return [s for s in _SENTENCE_END.split(text.strip()) if s]
+
+
+def sentence_windows(text: str, count: Callable[[str], int], limit: int) -> list[str]:
+    """Return the windows a long text is read in: its first sentence plus whole sentences.
+
+    ``count`` gives a text's length in word pieces and ``limit`` is what the model reads.
+    A text that fits is one window, itself. Otherwise the first sentence (the title, as
+    ``paper_texts`` writes it) starts every window, followed by as many of the next
+    sentences as fit; a single sentence longer than a window is cut at word boundaries.
+    Every sentence after the title is in exactly one window, in order. Lengths of joined
+    pieces are taken as the sum of their parts (word pieces never span a space).
+    """
+    if count(text) <= limit:
+        return [text]
+    sentences = split_sentences(text)
+    title, rest = (sentences[0], sentences[1:]) if len(sentences) > 1 else ("", sentences)
+    if title and count(title) > limit // 2:  # no real title: windows of the text alone
+        title, rest = "", sentences
+    room = limit - (count(title) if title else 0)
+    pieces: list[tuple[str, int]] = []
+    for sentence in rest:
+        size = count(sentence)
+        if size <= room:
+            pieces.append((sentence, size))
+            continue
+        part: list[str] = []
+        used = 0
+        for word in sentence.split():  # cut an over-long sentence at word boundaries
+            n = count(word)
+            if part and used + n > room:
+                pieces.append((" ".join(part), used))
+                part, used = [], 0
+            part.append(word)
+            used += n
+        if part:
+            pieces.append((" ".join(part), used))
+    windows: list[str] = []
+    current: list[str] = []
+    used = 0
+    for piece, size in pieces:
+        if current and used + size > room:
+            windows.append(" ".join(current))
+            current, used = [], 0
+        current.append(piece)
+        used += size
+    if current:
+        windows.append(" ".join(current))
+    return [f"{title} {w}" if title else w for w in windows] or [text]
+
+
+def _encode_windows(
+    tokenizer: Any, window: int, encode: BatchEncoder, batch: list[str]
+) -> np.ndarray:
+    """Embed each text in sentence windows (``sentence_windows``) and average the windows."""
+
+    def count(text: str) -> int:
+        return len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+    pieces: list[str] = []
+    owner: list[int] = []
+    for i, text in enumerate(batch):
+        for piece in sentence_windows(text, count, window):
+            pieces.append(piece)
             owner.append(i)
     vectors = encode(pieces)
     out = np.zeros((len(batch), vectors.shape[1]), dtype=np.float32)
@@ -618,12 +709,13 @@ def _onnx_encoder(
 ) -> Iterator[BatchEncoder]:
     """Yield the onnx-int8 batch encoder (exporting the model first if needed)."""
     encode = onnx_batch_encoder(export_onnx(folder, root), folder, num_threads=num_threads)
-    if long_text == "chunk_mean":
+    if long_text in ("chunk_mean", "windows"):
         window = max(16, _st_settings(folder)[0] - 2)  # room for [CLS] and [SEP]
         tokenizer = _hf_tokenizer(str(folder))
+        pooled = _encode_chunk_mean if long_text == "chunk_mean" else _encode_windows
 
         def chunked(batch: list[str]) -> np.ndarray:
-            return _encode_chunk_mean(
+            return pooled(
                 tokenizer, window,
                 lambda pieces: np.concatenate([encode(pieces[i : i + batch_size])
                                                for i in range(0, len(pieces), batch_size)]),

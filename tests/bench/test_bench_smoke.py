@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from litreview import config
@@ -90,18 +89,19 @@ def test_results_are_appended_as_markdown_and_json(tmp_path: Path) -> None:
     assert "Skipped" not in md.read_text()
 
 
-def test_hierarchy_cut_groups_the_closest_themes() -> None:
+def test_ward_at_the_true_k_separates_clear_groups() -> None:
     import methods
     import numpy as np
 
-    hierarchy = pd.DataFrame({
-        "parent_id": [4, 5, 6], "topics": [[0, 1], [2, 3], [0, 1, 2, 3]],
-        "child_left_id": [0, 2, 4], "child_right_id": [1, 3, 5], "distance": [0.1, 0.2, 0.9],
-    })
-    labels = np.array([0, 1, 2, 3, -1, 0])
-    coarse, n = methods.hierarchy_cut(hierarchy, labels, 2)
-    assert n == 2 and coarse[0] == coarse[1] == coarse[5] != coarse[2] == coarse[3]
-    assert coarse[4] == -1
+    rng = np.random.default_rng(0)
+    centres = np.eye(8)[:3]
+    vectors = np.concatenate([c + 0.05 * rng.normal(size=(10, 8)) for c in centres])
+    docs = [f"alpha{i // 10} beta{i // 10} gamma" for i in range(30)]
+    result = methods.ward(vectors, docs, 3)
+    assert len(set(result.labels.tolist())) == 3
+    for g in range(3):
+        assert len(set(result.labels[g * 10:(g + 1) * 10].tolist())) == 1
+    assert len(result.terms) == 3
 
 
 @pytest.mark.slow
@@ -109,8 +109,9 @@ def test_quality_smoke_on_300_documents() -> None:
     _need_labeled()
     result = _run("quality", "--limit", "300", "--no-append", "-p", "stability_seeds", "0")
     assert result.returncode == 0, result.stderr[-3000:]
-    for method in ("| litreview |", "| BERTopic defaults |", "| k-means (true k=9) |",
-                   "| NMF tf-idf (true k=9) |", "| LDA (true k=9) |"):
+    for method in ("| litreview themes |", "| litreview strands |", "| BERTopic defaults |",
+                   "| k-means (true k=9) |", "| Ward (true k=9) |", "| NMF tf-idf (true k=9) |",
+                   "| LDA (true k=9) |"):
         assert method in result.stdout
 
 

@@ -63,29 +63,7 @@ def test_density_and_centrality():
     assert math.isnan(cent[3])
 
 
-def test_stability_refits_a_fixed_sample_of_a_large_corpus(monkeypatch):
-    import numpy as np
-
-    from litreview import topics
-
-    seen = []
-
-    def fake_cluster_labels(embeddings, params, seed, reduction_cache=None):
-        seen.append((len(embeddings), params.min_topic_size, seed))
-        return np.zeros(len(embeddings), dtype=int)
-
-    monkeypatch.setattr(topics, "cluster_labels", fake_cluster_labels)
-    embeddings = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
-    params = topics.TopicParams(seed=7, min_topic_size=10, outlier_strategy="none")
-    scores = topics.stability(embeddings, np.zeros(50, dtype=int), params, 2, max_papers=20)
-    assert seen == [(20, 4, 8), (20, 4, 9)]
-    assert scores == [1.0, 1.0]
-    seen.clear()
-    topics.stability(embeddings, np.zeros(50, dtype=int), params, 1, max_papers=100)
-    assert seen == [(50, 10, 8)]
-
-
-def test_umap_reduction_is_cached_by_vectors_and_settings(monkeypatch, tmp_path, caplog):
+def test_umap_reduction_is_cached_with_a_checksum(monkeypatch, tmp_path, caplog):
     import numpy as np
     import umap
 
@@ -99,20 +77,28 @@ def test_umap_reduction_is_cached_by_vectors_and_settings(monkeypatch, tmp_path,
 
     monkeypatch.setattr(umap.UMAP, "fit_transform", fake_fit_transform)
     vectors = np.random.default_rng(0).normal(size=(30, 8)).astype(np.float32)
-    params = topics.TopicParams(seed=3, umap_n_components=2)
 
     def reduce(seed, data=vectors):
-        reducer = topics.make_umap(params, len(data), seed=seed, cache_dir=tmp_path)
+        reducer = topics.make_umap(len(data), seed=seed, cache_dir=tmp_path)
         return reducer.fit_transform(data)
 
     first = reduce(3)
+    (path,) = tmp_path.glob("*.npy")
+    assert path.with_suffix(".json").exists()  # the checksum record
     again = reduce(3)
     assert calls == [3] and np.array_equal(first, again)
     reduce(4)  # another seed is another fit
     reduce(3, vectors + 1.0)  # other vectors too
     assert calls == [3, 4, 3]
-    for path in tmp_path.glob("*.npy"):
-        path.write_bytes(b"not an array")
-    assert np.array_equal(reduce(3), first)
+    # same-shape corruption: a valid array of the right shape with other values
+    with open(path, "wb") as fh:
+        np.save(fh, np.zeros_like(first))
+    with pytest.warns(topics.UMAPCacheWarning, match="checksum mismatch"):
+        assert np.array_equal(reduce(3), first)
     assert calls == [3, 4, 3, 3]
-    assert "unreadable UMAP cache" in caplog.text
+    assert np.array_equal(reduce(3), first) and calls == [3, 4, 3, 3]  # rebuilt, then reused
+    for p in tmp_path.glob("*.npy"):
+        p.write_bytes(b"not an array")
+    with pytest.warns(topics.UMAPCacheWarning):
+        reduce(3)
+    assert "UMAP cache" in caplog.text

@@ -81,7 +81,7 @@ def test_document_map_has_outliers_and_a_label_per_theme(tables):
 def test_interactive_map_traces_and_sampling(tables, monkeypatch):
     doc_topics, topics, _, _, papers = tables
     fig = plots.plot_document_map_interactive(doc_topics, topics, papers)
-    assert [t.name for t in fig.data] == ["Outliers", *topics["label"]]
+    assert [t.name for t in fig.data] == ["Unplaced", *topics["label"]]
     assert "Title" in fig.data[1].customdata[0][0]
     monkeypatch.setattr(plots, "INTERACTIVE_MAX_POINTS", 5)
     fig = plots.plot_document_map_interactive(doc_topics, topics, papers)

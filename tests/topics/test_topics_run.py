@@ -16,10 +16,12 @@ pytestmark = pytest.mark.slow
 
 CONTRACT = {
     "doc_topics": ["paper_id", "topic", "topic_label", "probability", "x", "y",
-                   "topic_before_reduction", "centrality"],
+                   "topic_before_reduction", "centrality", "strand", "strand_label",
+                   "membership", "similarity"],
     "topics": ["topic", "label", "size", "share", "top_terms", "display_terms",
                "representative_paper_ids",
-               "npmi", "density"],
+               "npmi", "density", "n_strands"],
+    "strands": ["strand", "topic", "label", "size", "top_terms", "representative_paper_ids"],
     "topic_similarity": ["topic_a", "topic_b", "similarity"],
     "topic_hierarchy": topics.HIERARCHY_COLUMNS,
 }
@@ -27,7 +29,7 @@ METRIC_KEYS = {
     "n_papers", "n_themes", "outlier_share_before", "outlier_share_after", "n_reassigned",
     "n_outliers_remaining", "npmi_mean", "npmi_per_theme", "diversity", "silhouette",
     "stability_ari", "stability_ari_mean", "stability_seeds", "seed", "min_topic_size_used",
-    "embedding_model", "notes",
+    "embedding_model", "notes", "n_strands", "membership", "placement", "strand_silhouette",
 }
 
 
@@ -81,7 +83,8 @@ def test_run_writes_every_contract_file(synthetic_run):
         table = io.load_table(out_dir, name)
         assert set(columns) <= set(table.columns), name
     doc_topics = io.load_table(out_dir, "doc_topics")
-    assert doc_topics["paper_id"].tolist() == papers["paper_id"].tolist()
+    # one row per paper, in canonical order (by paper_id), whatever the input order
+    assert doc_topics["paper_id"].tolist() == sorted(papers["paper_id"])
     assert doc_topics["topic"].dtype == np.int64
     metrics = io.read_json(out_dir / "data" / "topic_metrics.json")
     assert set(metrics) >= METRIC_KEYS
@@ -90,18 +93,22 @@ def test_run_writes_every_contract_file(synthetic_run):
     assert not list((out_dir / "models" / "bertopic").glob("*.pkl"))
     assert (out_dir / "models" / "embeddings" / "index.json").exists()
     stage = read_manifest(out_dir)["stages"]["topics"]
-    assert {"embedding", "umap", "hdbscan", "outlier_reduction", "representation",
-            "metrics", "stability", "save"} <= set(stage["timings_s"])
+    assert {"embedding", "tree", "placement", "terms", "naming", "map_2d", "describe",
+            "stability", "save", "figures"} <= set(stage["timings_s"])
+    for name in ("topics_map.png", "topics_map.svg", "topics_map.html", "topics_sizes.png",
+                 "topics_terms.png", "topics_similarity.png", "topics_hierarchy.png"):
+        assert (out_dir / "figures" / name).exists(), name
 
 
 def test_synthetic_themes_are_recovered(synthetic_run):
     _, papers, result = synthetic_run
     from sklearn.metrics import adjusted_rand_score
 
+    truth = papers.set_index("paper_id").loc[result.doc_topics["paper_id"], "theme"].to_numpy()
     assert result.metrics["n_themes"] >= 4
-    assert adjusted_rand_score(papers["theme"], result.doc_topics["topic"]) > 0.8
+    assert adjusted_rand_score(truth, result.doc_topics["topic"]) > 0.8
     # every theme is (nearly) pure: one synthetic theme makes up ≥ 90 % of it
-    purity = pd.crosstab(result.doc_topics["topic"], papers["theme"]).pipe(
+    purity = pd.crosstab(result.doc_topics["topic"].to_numpy(), truth).pipe(
         lambda t: t.max(axis=1) / t.sum(axis=1))
     assert (purity >= 0.9).all()
     assert result.metrics["outlier_share_after"] <= 0.10
@@ -115,7 +122,7 @@ def test_topic_tables_are_consistent(synthetic_run):
     assert themes["label"].is_unique
     assert themes["top_terms"].map(len).min() >= 3
     for row in themes.itertuples():
-        assert len(row.representative_paper_ids) == min(5, row.size)
+        assert len(row.representative_paper_ids) == min(5, row.n_core or row.size)
         members = set(doc_topics.loc[doc_topics["topic"] == row.topic, "paper_id"])
         assert set(row.representative_paper_ids) <= members
         assert -1 <= row.npmi <= 1 and 0 < row.density <= 1
@@ -141,11 +148,15 @@ def test_same_input_gives_identical_assignments_in_another_process(synthetic_run
         (out_dir / "data" / "papers.parquet").read_bytes())
     code = ("import sys; from litreview.topics import run_topics; "
             "run_topics(sys.argv[1], stability_seeds=1, show_progress=False)")
-    subprocess.run([sys.executable, "-c", code, str(other)], check=True, timeout=300,
+    subprocess.run([sys.executable, "-c", code, str(other)], check=True, timeout=1200,
                    capture_output=True)
+    for name in ("doc_topics", "topics", "strands", "topic_similarity", "topic_hierarchy"):
+        path = f"data/{name}.parquet"
+        assert (out_dir / path).read_bytes() == (other / path).read_bytes(), name
     first = io.load_table(out_dir, "doc_topics")
     second = io.load_table(other, "doc_topics")
-    for column in ["topic", "topic_before_reduction", "x", "y", "probability"]:
+    for column in ["topic", "topic_before_reduction", "x", "y", "probability", "strand",
+                   "similarity"]:
         assert first[column].to_numpy().tobytes() == second[column].to_numpy().tobytes(), column
     assert first["topic_label"].tolist() == second["topic_label"].tolist()
     assert (io.load_table(out_dir, "topics")["top_terms"].map(list).tolist()

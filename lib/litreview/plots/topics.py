@@ -52,7 +52,7 @@ def plot_document_map(doc_topics: pd.DataFrame, topics: pd.DataFrame, ax: Any = 
     outliers = doc_topics[doc_topics["topic"] < 0]
     if len(outliers):
         ax.scatter(outliers["x"], outliers["y"], s=size, c=OUTLIER_COLOUR, linewidths=0,
-                   rasterized=True, label="Outliers")
+                   rasterized=True, label="Unplaced")
     for topic, name in names.items():
         members = doc_topics[doc_topics["topic"] == topic]
         ax.scatter(members["x"], members["y"], s=size, color=colours[topic], linewidths=0,
@@ -95,7 +95,7 @@ def plot_document_map_interactive(
         members = data[data["topic"] == topic]
         if members.empty:
             continue
-        name = names.get(topic, "Outliers")
+        name = names.get(topic, "Unplaced")
         fig.add_trace(go.Scattergl(
             x=members["x"], y=members["y"], mode="markers", name=name,
             marker={"size": 5 if n < 5000 else 3,
@@ -222,5 +222,5 @@ def plot_hierarchy(
     dendrogram(linkage, orientation="left", ax=ax, color_threshold=0,
                above_threshold_color="#555555",
                labels=[names.get(i, str(i)) for i in range(n_leaves)], leaf_font_size=8)
-    ax.set_xlabel("distance (Ward on c-TF-IDF)")
+    ax.set_xlabel("distance (Ward on theme centres)")
     return fig

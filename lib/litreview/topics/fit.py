@@ -1,0 +1,184 @@
+"""Step 2 of stage 02: one tree of the corpus, cut at two levels — themes and strands.
+
+The model is Ward's agglomerative clustering (``scipy.cluster.hierarchy``) on the
+unit-length embeddings: deterministic and seed-free, so the same vectors always give
+the same tree, and with papers in canonical order (``corpus.canonical_order``) the
+same corpus always gives the same themes. Measured on the labeled arXiv set
+(``bench/RESULTS.md``), Ward's partition at the true number of classes is level with
+k-means, which UMAP + HDBSCAN was not, and it costs no UMAP fit or numba compilation.
+
+Both levels are cuts of that one tree: themes (the report's sections) where a merge
+costs much more than the one before it, within bounds that grow with the logarithm of
+the corpus size (``theme_count_bounds``), and strands (the research lines inside a
+theme) by the same rule further down the tree, so strands nest inside themes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from litreview import metrics
+
+#: Below this many papers no clustering is attempted: one theme holds every paper.
+MIN_PAPERS_TO_CLUSTER = 15
+#: Above this many papers the tree is built on a fixed random sample of this size (Ward
+#: needs n² / 2 distances: 0.6 GB at 12,000 papers); every other paper joins its nearest strand.
+TREE_MAX_PAPERS = 12_000
+#: Smallest research line worth a strand.
+MIN_STRAND_SIZE = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class TopicParams:
+    """Every setting that decides the themes; ``run_topics`` records them all."""
+
+    seed: int = 42
+    #: Smallest theme; ``run_topics`` resolves 0 with ``auto_min_topic_size``.
+    min_topic_size: int = 0
+    #: Number of themes; 0 chooses it from the tree.
+    nr_topics: int = 0
+    min_strand_size: int = MIN_STRAND_SIZE
+    #: Minimum similarity to a theme's centroid; 0 takes it from the corpus (``place``).
+    outlier_threshold: float = 0.0
+    top_n_terms: int = 10
+    umap_n_neighbors: int = 15
+
+
+@dataclasses.dataclass
+class Levels:
+    """The tree's two cuts: a theme and a strand per paper (before placement)."""
+
+    themes: np.ndarray
+    strands: np.ndarray
+    #: Strand -> its theme.
+    strand_theme: dict[int, int]
+    n_themes_bounds: tuple[int, int]
+    clustered: bool
+    notes: list[str]
+    #: Papers the tree was built on (all of them below ``TREE_MAX_PAPERS``).
+    tree_papers: np.ndarray
+    #: Merge height (Ward) at which the theme cut was made, and the next one.
+    cut_heights: tuple[float, float] | None = None
+
+
+def auto_min_topic_size(n_papers: int) -> int:
+    """Return the smallest theme size for a corpus of ``n_papers``: max(3, round(√n / 2)).
+
+    Square-root growth keeps themes worth a section: about 8 papers at 281 papers,
+    35 at 5,000, 136 at 74,000. Smaller groups the tree finds are dissolved and their
+    papers placed by similarity (``place.place_papers``).
+    """
+    return max(3, round(math.sqrt(max(n_papers, 0)) / 2))
+
+
+def theme_count_bounds(n_papers: int) -> tuple[int, int]:
+    """Return the fewest and most themes the cut may give: (round(0.75·log₂ n), twice that).
+
+    6–12 themes at 281 papers, 10–20 at 7,811, 12–24 at 74,000: a survey's sections
+    grow slowly with the size of the field. Never more than a third of the papers.
+    """
+    low = max(2, round(0.75 * math.log2(max(n_papers, 2))))
+    high = 2 * low
+    cap = max(2, n_papers // 3)
+    return min(low, cap), min(high, cap)
+
+
+def ward_tree(unit: np.ndarray) -> np.ndarray:
+    """Return the Ward linkage matrix of unit-length vectors (euclidean ≈ cosine)."""
+    from scipy.cluster.hierarchy import linkage
+
+    return linkage(np.asarray(unit, dtype=np.float64), method="ward")
+
+
+def choose_cut(tree: np.ndarray, low: int, high: int) -> int:
+    """Return the number of clusters in ``[low, high]`` after which merging costs most.
+
+    For k clusters the next merge (to k − 1) has Ward height ``h[n − k]``; the cut is made
+    where ``h[n − k] / h[n − k − 1]`` is largest — the merge that would join the two
+    most distinct groups relative to the merges before it. Ties go to fewer clusters.
+    """
+    n = len(tree) + 1
+    heights = tree[:, 2]
+    best, best_ratio = low, -1.0
+    for k in range(max(2, low), min(high, n - 1) + 1):
+        ratio = float(heights[n - k]) / max(float(heights[n - k - 1]), 1e-12)
+        if ratio > best_ratio + 1e-12:
+            best, best_ratio = k, ratio
+    return best
+
+
+def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
+    """Renumber labels 0.. by size (largest first), ties by first occurrence."""
+    values, first, counts = np.unique(labels, return_index=True, return_counts=True)
+    order = sorted(range(len(values)), key=lambda i: (-counts[i], first[i]))
+    mapping = {int(values[i]): rank for rank, i in enumerate(order)}
+    return np.asarray([mapping[int(v)] for v in labels], dtype=np.int64)
+
+
+def fit_levels(embeddings: np.ndarray, params: TopicParams) -> Levels:
+    """Build the tree of ``embeddings`` and cut it into themes and strands.
+
+    ``params.nr_topics`` fixes the number of themes; 0 lets ``choose_cut`` pick it within
+    ``theme_count_bounds``. Strands are the cut of the same tree with between 3 and 6
+    times as many groups (at most one per ``2 × min_strand_size`` papers), chosen by the
+    same rule; each lies inside one theme. Fewer than ``MIN_PAPERS_TO_CLUSTER`` papers
+    give one theme and one strand, with a note.
+    """
+    from scipy.cluster.hierarchy import cut_tree
+
+    n = len(embeddings)
+    unit = metrics._unit(embeddings)
+    if n < MIN_PAPERS_TO_CLUSTER:
+        note = (f"only {n} paper(s): below {MIN_PAPERS_TO_CLUSTER} no clustering is attempted; "
+                "all papers form one theme")
+        zeros = np.zeros(n, dtype=np.int64)
+        return Levels(zeros, zeros.copy(), {0: 0}, (1, 1), False, [note], np.arange(n))
+    notes: list[str] = []
+    if n > TREE_MAX_PAPERS:
+        tree_papers = np.sort(np.random.default_rng(params.seed).choice(
+            n, size=TREE_MAX_PAPERS, replace=False))
+        notes.append(f"the theme tree was built on a fixed sample of {TREE_MAX_PAPERS:,} of "
+                     f"{n:,} papers; every other paper joined its nearest strand")
+    else:
+        tree_papers = np.arange(n)
+    tree = ward_tree(unit[tree_papers])
+    m = len(tree_papers)
+    low, high = theme_count_bounds(n)
+    fixed = max(1, min(params.nr_topics, m))
+    n_themes = fixed if params.nr_topics else choose_cut(tree, low, high)
+    s_low = min(m, 3 * n_themes)
+    s_high = max(s_low, min(6 * n_themes, m // max(1, 2 * params.min_strand_size)))
+    n_strands = choose_cut(tree, s_low, s_high) if s_high > s_low else s_low
+    n_strands = max(n_strands, n_themes)
+    cuts = cut_tree(tree, n_clusters=[n_themes, n_strands])
+    themes_s = _relabel_by_size(cuts[:, 0])
+    strands_s = cuts[:, 1].astype(np.int64)
+    cut_heights = None
+    if 1 < n_themes < m:
+        cut_heights = (float(tree[m - n_themes - 1, 2]), float(tree[m - n_themes, 2]))
+    if m < n:  # the others join the nearest strand centroid of the sample
+        strand_ids = sorted(set(strands_s.tolist()))
+        centres = metrics.centroids(unit[tree_papers], strands_s, strand_ids)
+        nearest = np.asarray(strand_ids)[(unit @ centres.T).argmax(axis=1)]
+        nearest[tree_papers] = strands_s
+        strand_of_theme = {int(s): int(t) for s, t in zip(strands_s, themes_s, strict=True)}
+        strands_all = nearest
+        themes_all = np.asarray([strand_of_theme[int(s)] for s in strands_all], dtype=np.int64)
+    else:
+        strands_all, themes_all = strands_s, themes_s
+    strands_all = _number_strands(themes_all, strands_all)
+    strand_theme = {int(s): int(t) for s, t in zip(strands_all, themes_all, strict=True)}
+    return Levels(themes_all, strands_all, strand_theme, (low, high), True, notes,
+                  tree_papers, cut_heights)
+
+
+def _number_strands(themes: np.ndarray, strands: np.ndarray) -> np.ndarray:
+    """Renumber strands 0.. by theme, then size (largest first), then first occurrence."""
+    values, first, counts = np.unique(strands, return_index=True, return_counts=True)
+    order = sorted(range(len(values)),
+                   key=lambda i: (int(themes[first[i]]), -counts[i], first[i]))
+    mapping = {int(values[i]): rank for rank, i in enumerate(order)}
+    return np.asarray([mapping[int(v)] for v in strands], dtype=np.int64)

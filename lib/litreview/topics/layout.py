@@ -1,0 +1,151 @@
+"""The 2-D document map: UMAP (cosine, fixed seed), cached with a checksum.
+
+Only the map uses UMAP; the themes come from the tree (``fit``). A reduction is cached
+under ``DIR/models/umap/<key>.npy`` with a ``<key>.json`` beside it holding the file's
+SHA-256 and shape. A cached file whose checksum, shape or values do not match is
+reported (``UMAPCacheWarning``, also logged) and the map is recomputed and rewritten.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import time
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from litreview import io
+
+logger = logging.getLogger(__name__)
+
+#: Below this many papers the map is a PCA (UMAP needs a neighbourhood graph).
+MIN_PAPERS_FOR_UMAP = 15
+
+
+class UMAPCacheWarning(UserWarning):
+    """A cached UMAP reduction was unusable (corrupt, wrong shape) and was recomputed."""
+
+
+@functools.cache
+def _umap_class() -> type:
+    """Build (once) the UMAP subclass that times its fit and reuses a checksummed cache."""
+    import umap
+
+    class CachedUMAP(umap.UMAP):
+        """UMAP that times its fit and, given ``cache_dir_``, reuses an identical earlier fit."""
+
+        cache_dir_: Path | None = None
+
+        def fit_transform(self, X, y=None, **kwargs):
+            start = time.perf_counter()
+            try:
+                if self.cache_dir_ is None or y is not None:
+                    return super().fit_transform(X, y=y, **kwargs)
+                path = Path(self.cache_dir_) / f"{reduction_key(X, self.get_params())}.npy"
+                cached = load_reduction(path, (len(X), self.n_components))
+                if cached is not None:
+                    # Same input and settings give the same bytes (fixed random_state).
+                    self.embedding_ = cached
+                    return cached
+                reduced = super().fit_transform(X, **kwargs)
+                save_reduction(path, np.asarray(reduced))
+                return reduced
+            finally:
+                self.fit_seconds_ = time.perf_counter() - start
+
+    return CachedUMAP
+
+
+def make_umap(n_papers: int, *, seed: int, n_neighbors: int = 15, n_components: int = 2,
+              min_dist: float = 0.1, cache_dir: Path | None = None) -> Any:
+    """Return the map's UMAP; neighbours and components are capped below the number of papers.
+
+    Small corpora use a random start because the spectral one fails on tiny graphs.
+    """
+    reducer = _umap_class()(
+        n_neighbors=max(2, min(n_neighbors, n_papers - 1)),
+        n_components=max(1, min(n_components, n_papers - 2)),
+        min_dist=min_dist,
+        metric="cosine",
+        random_state=seed,
+        low_memory=True,
+        n_jobs=1,  # what a fixed random_state forces anyway; saying so avoids a warning
+        init="spectral" if n_papers >= 100 else "random",
+    )
+    reducer.cache_dir_ = cache_dir
+    return reducer
+
+
+def reduction_key(vectors: np.ndarray, settings: Mapping[str, Any]) -> str:
+    """Return the cache key of a UMAP fit: SHA-256 of the vectors' bytes and the settings."""
+    digest = hashlib.sha256()
+    array = np.ascontiguousarray(vectors)
+    digest.update(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(array.tobytes())
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:32]
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_suffix(".json")
+
+
+def save_reduction(path: Path, reduced: np.ndarray) -> None:
+    """Write a reduction and then its checksum record, each atomically."""
+    with io.atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.save(fh, np.asarray(reduced), allow_pickle=False)
+        digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+    io.write_json(_sidecar(path), {"sha256": digest, "shape": list(np.shape(reduced))})
+
+
+def _warn(message: str) -> None:
+    logger.warning(message)
+    warnings.warn(message, UMAPCacheWarning, stacklevel=3)
+
+
+def load_reduction(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    """Return a cached reduction if its checksum, shape and values are sound, else None."""
+    if not path.exists():
+        return None
+    why = None
+    try:
+        record = io.read_json(_sidecar(path))
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != record.get("sha256"):
+            why = "checksum mismatch"
+        else:
+            cached = np.load(path, allow_pickle=False)
+            if tuple(cached.shape) != tuple(shape) or not np.isfinite(cached).all():
+                why = f"shape {cached.shape}, expected {shape}, or non-finite values"
+    except (OSError, ValueError, AttributeError, json.JSONDecodeError) as err:
+        why = f"unreadable ({err})"
+    if why is not None:
+        _warn(f"UMAP cache {path} is not used: {why}; recomputing the map")
+        path.unlink(missing_ok=True)
+        _sidecar(path).unlink(missing_ok=True)
+        return None
+    return cached
+
+
+def map_coordinates(
+    embeddings: np.ndarray, seed: int, n_neighbors: int = 15,
+    reduction_cache: Path | None = None,
+) -> np.ndarray:
+    """Return 2-D map coordinates: UMAP (cosine, fixed seed); PCA for tiny corpora."""
+    n = len(embeddings)
+    if n < MIN_PAPERS_FOR_UMAP:
+        if n < 2:
+            return np.zeros((n, 2))
+        from sklearn.decomposition import PCA
+
+        coords = PCA(n_components=min(2, n), svd_solver="full").fit_transform(embeddings)
+        return np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
+    reducer = make_umap(n, seed=seed, n_neighbors=n_neighbors, cache_dir=reduction_cache)
+    return np.asarray(reducer.fit_transform(embeddings), dtype=float)

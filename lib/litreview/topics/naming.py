@@ -1,0 +1,86 @@
+"""Step 4 of stage 02: name themes and strands. ``name_topics`` is the one entry point.
+
+Everything a naming method may want is in the ``NamingRequest`` (term lists, member
+titles and texts, the corpus's casing), so a better method (e.g. phrases taken from
+titles, ``litreview.labels``) replaces the body of ``name_topics`` and nothing else.
+Today's method names a theme from its two best key terms (``labels.unique_theme_names``)
+and a strand from its own distinctive terms minus the words of its theme's name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from litreview import labels
+
+
+@dataclasses.dataclass
+class NamingRequest:
+    """What the naming step knows about each theme and strand."""
+
+    #: Theme ids in table order, and per theme its key terms (best first, lower case).
+    theme_ids: list[int]
+    theme_terms: list[list[str]]
+    #: Strand ids, their theme, and per strand its distinctive terms.
+    strand_ids: list[int]
+    strand_theme: dict[int, int]
+    strand_terms: list[list[str]]
+    #: Titles and full texts of the members, per theme and per strand (core first).
+    theme_titles: dict[int, list[str]] = dataclasses.field(default_factory=dict)
+    strand_titles: dict[int, list[str]] = dataclasses.field(default_factory=dict)
+    theme_texts: dict[int, list[str]] = dataclasses.field(default_factory=dict)
+    strand_texts: dict[int, list[str]] = dataclasses.field(default_factory=dict)
+    #: How the corpus writes its words (``labels.learn_casing``).
+    casing: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: False when the corpus was too small to cluster: one theme, named as such.
+    clustered: bool = True
+
+
+@dataclasses.dataclass
+class Names:
+    """A name per theme and per strand."""
+
+    themes: dict[int, str]
+    strands: dict[int, str]
+
+
+def name_topics(request: NamingRequest) -> Names:
+    """Return the names of every theme and strand; a strand's name differs from its theme's."""
+    if not request.clustered:
+        themes = {t: labels.FALLBACK_NAME for t in request.theme_ids}
+    else:
+        themes = dict(zip(request.theme_ids,
+                          labels.unique_theme_names(request.theme_terms, casing=request.casing),
+                          strict=True))
+    strands: dict[int, str] = {}
+    by_theme: dict[int, list[int]] = {}
+    for strand in request.strand_ids:
+        by_theme.setdefault(request.strand_theme[strand], []).append(strand)
+    terms_of = dict(zip(request.strand_ids, request.strand_terms, strict=True))
+    for theme, members in by_theme.items():
+        theme_name = themes.get(theme, labels.FALLBACK_NAME)
+        used = {labels.singular(w) for w in theme_name.lower().replace("&", " ").replace(
+            ",", " ").split()}
+        names = [_strand_name(terms_of[s], used, request.casing) for s in members]
+        names = _distinct(names, theme_name)
+        strands.update(zip(members, names, strict=True))
+    return Names(themes, strands)
+
+
+def _strand_name(terms: Sequence[str], used: set[str], casing: Mapping[str, str]) -> str:
+    fresh = [t for t in terms if not {labels.singular(w) for w in t.split()} <= used]
+    return labels.theme_name(fresh, 2, casing=casing) if fresh else ""
+
+
+def _distinct(names: list[str], theme_name: str) -> list[str]:
+    """Make the strand names of one theme non-empty, unlike the theme's and unlike each other."""
+    out = [n if n and n != theme_name else f"{theme_name}: general" for n in names]
+    counts = Counter(out)
+    seen: Counter[str] = Counter()
+    for i, name in enumerate(out):
+        if counts[name] > 1:
+            seen[name] += 1
+            out[i] = f"{name} ({seen[name]})"
+    return out
