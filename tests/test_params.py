@@ -62,11 +62,11 @@ def test_readme_parameter_table_is_the_declaration() -> None:
 
 
 def test_choices_match_what_the_library_accepts() -> None:
-    from litreview import embed, ingest, topics
+    from litreview import embed, ingest
 
     assert DECL["input_format"].choices == tuple(ingest.INPUT_FORMATS)
     assert set(DECL["embedding_backend"].choices) == set(embed.EMBEDDING_BACKENDS)
-    assert set(DECL["outlier_strategy"].choices) == set(topics.OUTLIER_STRATEGIES)
+    assert set(DECL["long_text"].choices) <= set(embed.LONG_TEXT_MODES)
 
 
 @pytest.mark.parametrize(("name", "text", "expected"), [
@@ -114,7 +114,7 @@ def test_values_are_typed_by_the_declaration(name: str, text: object, expected: 
     ("formats", "[html, [md]]", "list of plain values"),
     ("formats", "[html", "not a YAML list"),
     ("input_format", "word", "one of auto"),
-    ("hdbscan_selection", "Leaf", "leaf, eom"),
+    ("long_text", "Windows", "truncate, windows"),
     ("title", 3, "expected text"),
     ("two_stage_sample_size", "0", ">= 1"),
     ("outlier_threshold", "1.5", "<= 1"),

@@ -74,15 +74,16 @@ STAGE_READS: dict[str, tuple[str, ...]] = {
     "topics": ("data/papers.parquet",),
     "review": (
         "data/papers.parquet", "data/records.parquet", "data/doc_topics.parquet",
-        "data/topics.parquet", "data/topic_similarity.parquet",
+        "data/topics.parquet", "data/strands.parquet", "data/topic_similarity.parquet",
         "data/topic_hierarchy.parquet", "data/topic_metrics.json",
     ),
 }
 STAGE_WRITES: dict[str, tuple[str, ...]] = {
     "ingest": ("data/papers.parquet", "data/records.parquet"),
     "topics": (
-        "data/doc_topics.parquet", "data/topics.parquet", "data/topic_similarity.parquet",
-        "data/topic_hierarchy.parquet", "data/topic_metrics.json",
+        "data/doc_topics.parquet", "data/topics.parquet", "data/strands.parquet",
+        "data/topic_similarity.parquet", "data/topic_hierarchy.parquet",
+        "data/topic_metrics.json",
     ),
     # which of these exist depends on ``formats``
     "review": ("report/review.html", "report/review.pdf", "report/review.md"),

@@ -97,8 +97,7 @@ INPUT_FORMATS = (
     "auto", "hfpapers", "bibtex", "ris", "csv", "jsonl", "medline", "wos", "openalex", "csljson",
 )
 EMBEDDING_BACKENDS = ("torch", "onnx-int8", "two-stage", "auto")
-HDBSCAN_SELECTIONS = ("leaf", "eom")
-OUTLIER_STRATEGIES = ("embeddings", "c-tf-idf", "distributions", "none")
+LONG_TEXT_MODES = ("truncate", "windows")
 REPORT_FORMATS = ("html", "pdf", "md")
 
 #: The declaration. Defaults are the notebooks' (paths relative to ``notebooks/``).
@@ -123,25 +122,28 @@ PARAMETERS: tuple[Param, ...] = (
           "10,000, two-stage from there)", choices=EMBEDDING_BACKENDS),
     Param("topics", "two_stage_sample_size", "int", 1000,
           "papers the two-stage path embeds with the model", minimum=1),
-    Param("topics", "seed", "int", 42, "seed for UMAP and every refit",
+    Param("topics", "long_text", "str", "truncate",
+          "texts longer than the model reads (256 word pieces): `truncate` (read the start) or "
+          "`windows` (sentence windows with the title, averaged; about 2x the embedding time)",
+          choices=LONG_TEXT_MODES),
+    Param("topics", "seed", "int", 42,
+          "seed for the 2-D map, the stability subsamples and the two-stage sample",
           minimum=0, maximum=2**32 - 1),
     Param("topics", "min_topic_size", "int", 0,
           "smallest theme; 0 picks it from the corpus size", minimum=0, refused=(1,),
           allowed_text="0 (picked from the corpus size) or an integer >= 2"),
     Param("topics", "nr_topics", "int", 0,
-          "merge themes down to this many; 0 keeps what HDBSCAN finds", minimum=0),
-    Param("topics", "umap_n_neighbors", "int", 15,
-          "smaller finds finer, more local themes", minimum=2),
-    Param("topics", "umap_n_components", "int", 5, "dimensions HDBSCAN clusters in",
-          minimum=1),
-    Param("topics", "hdbscan_selection", "str", "leaf",
-          "`leaf` (finer themes) or `eom` (fewer, larger)", choices=HDBSCAN_SELECTIONS),
-    Param("topics", "outlier_strategy", "str", "embeddings",
-          "how outliers are reassigned to themes", choices=OUTLIER_STRATEGIES),
+          "number of themes; 0 chooses it from the theme tree", minimum=0),
+    Param("topics", "min_strand_size", "int", 3,
+          "smallest research line (strand) inside a theme", minimum=1),
     Param("topics", "outlier_threshold", "float", 0.0,
-          "minimum similarity for an outlier to join a theme", minimum=0, maximum=1),
+          "minimum similarity to a theme's centre to be placed; 0 takes the cut-off from "
+          "the corpus", minimum=0, maximum=1),
+    Param("topics", "umap_n_neighbors", "int", 15,
+          "neighbourhood size of the 2-D map: smaller keeps more local structure", minimum=2),
     Param("topics", "stability_seeds", "int", 3,
-          "refits with other seeds, compared by adjusted Rand index", minimum=0),
+          "refits with other seeds and on random 90 % subsamples, compared by adjusted Rand "
+          "index", minimum=0),
     Param("topics", "top_n_terms", "int", 10, "key terms per theme", minimum=1),
     Param("topics", "batch_size", "int", 32, "embedding batch size", minimum=1),
     Param("review", "title", "str", "A thematic review of the corpus", "report title"),

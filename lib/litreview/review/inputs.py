@@ -47,6 +47,7 @@ def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
         )
     hashes = {
         os.fspath(path): manifest.sha256_file(path) for path in input_paths(out_dir)
+        if path.exists()  # strands.parquet is absent in outputs of earlier versions
     }
     papers = tables["papers"].copy()
     papers["paper_id"] = papers["paper_id"].astype(str)
@@ -72,6 +73,5 @@ def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
 def input_paths(out_dir: str | os.PathLike) -> list[Path]:
     """The files the review stage reads."""
     folder = config.data_dir(out_dir)
-    optional = [folder / f"{STRANDS_TABLE}.parquet"]
     return ([folder / f"{name}.parquet" for name in INPUT_TABLES] + [folder / METRICS_FILE]
-            + [path for path in optional if path.exists()])
+            + [folder / f"{STRANDS_TABLE}.parquet"])
