@@ -82,7 +82,7 @@ from litreview.topics.layout import (
     map_coordinates,
     reduction_key,
 )
-from litreview.topics.naming import Names, NamingRequest, name_topics
+from litreview.topics.naming import Names, NamingRequest, name_levels, name_topics
 from litreview.topics.place import CORE, PERIPHERAL, UNPLACED, Placement, fence, place_papers
 from litreview.topics.write import make_figures, write_figures, write_model, write_tables
 
@@ -129,6 +129,7 @@ __all__ = [
     "make_figures",
     "make_umap",
     "map_coordinates",
+    "name_levels",
     "name_topics",
     "naming_request",
     "place_papers",
@@ -341,7 +342,12 @@ def terms_step(corpus: Corpus, vectors: CorpusVectors, placement: Placement,
 
 
 def name_step(corpus: Corpus, terms: Terms, placement: Placement, levels: Levels) -> Names:
-    """Name every theme and strand (``naming.name_topics``)."""
+    """Name every theme and strand with the phrases their papers use (``naming.name_levels``).
+
+    An unclustered corpus (one theme) falls back to ``naming.name_topics``.
+    """
+    if levels.clustered:
+        return name_levels(corpus.papers, placement.topics, placement.strands, terms.casing)
     return name_topics(naming_request(
         terms, placement.topics, placement.strands, placement.similarity,
         corpus.papers["title"].astype(str).tolist(), corpus.texts, clustered=levels.clustered))

@@ -3,8 +3,10 @@
 Everything a naming method may want is in the ``NamingRequest`` (term lists, member
 titles and texts, the corpus's casing), so a better method (e.g. phrases taken from
 titles, ``litreview.labels``) replaces the body of ``name_topics`` and nothing else.
-Today's method names a theme from its two best key terms (``labels.unique_theme_names``)
-and a strand from its own distinctive terms minus the words of its theme's name.
+Themes and strands are named by ``labels.name_groups``: the phrases the members' titles
+use, distinctive against the other themes (for a strand, against its theme's other
+strands) and carried by at least three papers. ``name_topics`` (two best key terms) is
+the fallback for an unclustered corpus.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
 
 from litreview import labels
 
@@ -84,3 +89,38 @@ def _distinct(names: list[str], theme_name: str) -> list[str]:
             seen[name] += 1
             out[i] = f"{name} ({seen[name]})"
     return out
+
+
+def name_levels(
+    papers: pd.DataFrame, topics: np.ndarray, strands: np.ndarray,
+    casing: Mapping[str, str] | None = None,
+) -> Names:
+    """Name themes and strands with phrases their papers use (``labels.name_groups``).
+
+    Parameters
+    ----------
+    papers
+        The corpus in model order, with ``paper_id``, ``title`` and ``abstract``.
+    topics, strands
+        Each paper's theme and strand (-1: unplaced).
+    casing
+        How the corpus writes its words (``labels.learn_casing``).
+    """
+    frame = papers.reindex(columns=["paper_id", "title", "abstract"]).fillna("")
+    frame = frame.assign(title=frame["title"].astype(str), abstract=frame["abstract"].astype(str))
+    themes_named = labels.name_groups(frame.assign(group=np.asarray(topics, dtype=int)),
+                                      casing=casing)
+    themes = dict(zip(themes_named["group"].astype(int), themes_named["label"], strict=True))
+    theme_of = {int(s): int(t) for s, t in zip(strands, topics, strict=True) if s >= 0}
+    strands_named = labels.name_groups(
+        frame.assign(group=np.asarray(strands, dtype=int)), parent=theme_of,
+        parent_labels=themes, casing=casing)
+    by_theme: dict[int, list[int]] = {}
+    for strand in sorted(theme_of):
+        by_theme.setdefault(theme_of[strand], []).append(strand)
+    named = dict(zip(strands_named["group"].astype(int), strands_named["label"], strict=True))
+    strand_names: dict[int, str] = {}
+    for theme, members in by_theme.items():
+        names = _distinct([named.get(s, "") for s in members], themes.get(theme, ""))
+        strand_names.update(zip(members, names, strict=True))
+    return Names(themes, strand_names)
