@@ -291,7 +291,7 @@ def _emerging_sentence(sentence: str, strategic: pd.DataFrame, trends: ThemeTren
         row = growth.loc[topic]
         verb = {"growing": "is emerging", "fading": "is declining",
                 "stable": "holds steady"}[str(row["trend"])]
-        readings.append(f"{row['name']} {verb} ({describe_growth({**row, 'topic': topic})})")
+        readings.append(f"{row['name']} {verb}: {describe_growth(row.to_dict())}")
     if not readings:
         return sentence
     return f"{sentence} Over time, " + "; ".join(readings) + "."

@@ -17,9 +17,10 @@ Growth has two numbers per theme, both from the table of counts:
 
 The rule (:func:`classify_trend`): *growing* when the theme has at least
 :data:`MIN_THEME_PAPERS` dated papers, ``recent_ratio ≥`` :data:`GROWTH_RATIO` and the
-slope is positive; *fading* when ``recent_ratio ≤ 1 /`` :data:`GROWTH_RATIO` and the
-slope is negative; *stable* otherwise. Both numbers must agree, so one busy year does not
-make a trend. Everything is computed from sorted frames: same inputs, same output.
+slope is at least :data:`MIN_SLOPE` points a year; *fading* when ``recent_ratio ≤ 1 /``
+:data:`GROWTH_RATIO` and the slope is at most ``-MIN_SLOPE``; *stable* otherwise. Both
+numbers must agree, so one busy year does not make a trend. Everything is computed from
+sorted frames: same inputs, same output.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ RECENT_PERIODS = 3
 #: ``recent_ratio`` at or above which (and at or below whose inverse) a theme may be
 #: growing (fading).
 GROWTH_RATIO = 1.2
+#: Smallest fitted slope (percentage points a year) that counts as a rise or a fall.
+MIN_SLOPE = 0.1
 #: Dated papers a theme needs before it is called growing or fading.
 MIN_THEME_PAPERS = 5
 TRENDS = ("growing", "stable", "fading")
@@ -225,9 +228,9 @@ def classify_trend(papers: int, recent_ratio: float, slope: float) -> str:
     """``growing``, ``stable`` or ``fading`` (the rule in the module docstring)."""
     if papers < MIN_THEME_PAPERS or not np.isfinite(recent_ratio):
         return "stable"
-    if recent_ratio >= GROWTH_RATIO and slope > 0:
+    if recent_ratio >= GROWTH_RATIO and slope >= MIN_SLOPE:
         return "growing"
-    if recent_ratio <= 1 / GROWTH_RATIO and slope < 0:
+    if recent_ratio <= 1 / GROWTH_RATIO and slope <= -MIN_SLOPE:
         return "fading"
     return "stable"
 
@@ -236,15 +239,16 @@ def classify_trend(papers: int, recent_ratio: float, slope: float) -> str:
 
 
 def describe_growth(row: Mapping[str, Any]) -> str:
-    """One theme's numbers in words: "58 % of its 40 dated papers in 2021–2023 against 31 %
-    of the corpus (×1.87); its share grows 1.2 points a year"."""
+    """One theme's numbers in words: "46 % of its 26 dated papers in 2021–2023 against 26 %
+    of the corpus (×1.78), and its share grows 0.4 points a year"."""
     slope = float(row["slope"])
     direction = "grows" if slope > 0 else "shrinks" if slope < 0 else "holds"
+    amount = f" {abs(slope):.2f}" if abs(slope) < MIN_SLOPE else f" {abs(slope):.1f}"
     return (f"{format_percent(float(row['recent_share']))} of its {int(row['papers'])} dated "
             f"papers in {row['recent_periods']} against "
             f"{format_percent(float(row['corpus_recent_share']))} of the corpus "
-            f"(×{float(row['recent_ratio']):.2f}); its share {direction}"
-            + (f" {abs(slope):.1f} points a year" if slope else ""))
+            f"(×{float(row['recent_ratio']):.2f}), and its share {direction}"
+            + (f"{amount} points a year" if slope else ""))
 
 
 def trend_sentences(growth: pd.DataFrame) -> list[str]:
