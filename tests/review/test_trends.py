@@ -152,8 +152,9 @@ def test_report_without_dates_says_why(tmp_path: Path) -> None:
     io.save_table(papers, root, "papers")
     built = review.build_review(root)
     assert built.trends is not None and not built.trends.shown
-    assert "Without dates" in built.cross.quadrant_sentences["emerging"] or not (
-        built.cross.strategic["quadrant"] == "emerging").any()
+    if (built.cross.strategic["quadrant"] == "emerging").any():
+        assert ("The dates cannot tell emerging from declining here: dates known for 0 of"
+                in built.cross.quadrant_sentences["emerging"])
     written = review.run_review(root, formats=("md",))
     markdown = next(p for p in written if p.suffix == ".md").read_text(encoding="utf-8")
     assert "Themes over time are not shown because dates known for 0 of" in markdown

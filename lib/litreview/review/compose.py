@@ -281,8 +281,8 @@ def _emerging_sentence(sentence: str, strategic: pd.DataFrame, trends: ThemeTren
     if not members:
         return sentence
     if not trends.shown:
-        return (f"{sentence} Without dates ({trends.reason}) the diagram cannot tell "
-                "emerging from declining.")
+        return (f"{sentence} The dates cannot tell emerging from declining here: "
+                f"{trends.reason}.")
     growth = trends.growth.set_index("topic")
     readings = []
     for topic in members:

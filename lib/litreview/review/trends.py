@@ -260,6 +260,6 @@ def trend_sentences(growth: pd.DataFrame) -> list[str]:
             sentences.append(f"{verb}: {row['name']}, with {describe_growth(row)}.")
     stable = growth[growth["trend"] == "stable"]
     if len(stable):
-        sentences.append(f"Stable (neither number clearly above or below the corpus): "
+        sentences.append(f"Stable (the two numbers do not agree on a rise or a fall): "
                          f"{len(stable)} of {len(growth)} themes.")
     return sentences
