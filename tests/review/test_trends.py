@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from litreview import io, review
-from litreview.review import trends
+from litreview.review import compose, trends
 
 from .conftest import make_output_dir
 
@@ -106,6 +106,21 @@ def test_trends_are_deterministic_and_independent_of_row_order() -> None:
     pd.testing.assert_frame_equal(first, trends.compute_theme_growth(shuffled))
 
 
+def test_emerging_quadrant_is_read_with_the_trends() -> None:
+    papers, docs = _corpus({0: RISING, 1: FALLING, 2: EVEN})
+    names = {0: "Rising", 1: "Falling", 2: "Even"}
+    strategic = pd.DataFrame({"topic": [0, 1, 2], "name": list(names.values()),
+                              "quadrant": ["emerging", "emerging", "motor"]})
+    dated = compose._theme_trends(papers, docs, names)
+    sentence = compose._emerging_sentence("Emerging: Rising and Falling.", strategic, dated)
+    assert sentence.startswith("Emerging: Rising and Falling. Over time, Rising is emerging: 82")
+    assert "Falling is declining: " in sentence and "Even" not in sentence
+    undated = compose._theme_trends(papers.assign(year=pd.NA), docs, names)
+    sentence = compose._emerging_sentence("Emerging: Rising and Falling.", strategic, undated)
+    assert sentence.endswith("The dates cannot tell emerging from declining here: dates known "
+                             "for 0 of 68 papers in a theme (at least 80\u00a0% needed).")
+
+
 # --------------------------------------------------------------------------- the report
 
 
@@ -142,6 +157,7 @@ def test_report_shows_themes_over_time_when_dated(ieee_report: dict[str, str]) -
     page = ieee_report[".html"]
     assert 'id="themes-over-time"' in page and 'class="trend-table"' in page
     assert "Themes over time are not shown" not in page
+    assert "Stable (the two numbers do not agree on a rise or a fall): 4 of 4 themes." in page
     assert "### Themes over time" in ieee_report[".md"]
 
 
@@ -152,9 +168,6 @@ def test_report_without_dates_says_why(tmp_path: Path) -> None:
     io.save_table(papers, root, "papers")
     built = review.build_review(root)
     assert built.trends is not None and not built.trends.shown
-    if (built.cross.strategic["quadrant"] == "emerging").any():
-        assert ("The dates cannot tell emerging from declining here: dates known for 0 of"
-                in built.cross.quadrant_sentences["emerging"])
     written = review.run_review(root, formats=("md",))
     markdown = next(p for p in written if p.suffix == ".md").read_text(encoding="utf-8")
     assert "Themes over time are not shown because dates known for 0 of" in markdown
