@@ -99,6 +99,8 @@ INPUT_FORMATS = (
 EMBEDDING_BACKENDS = ("torch", "onnx-int8", "two-stage", "auto")
 LONG_TEXT_MODES = ("truncate", "windows")
 REPORT_FORMATS = ("html", "pdf", "md")
+#: CSL styles shipped in ``litreview/report/csl/`` (mirrors ``report.citations.STYLES``).
+CITATION_STYLES = ("apa", "ieee", "chicago-author-date")
 
 #: The declaration. Defaults are the notebooks' (paths relative to ``notebooks/``).
 PARAMETERS: tuple[Param, ...] = (
@@ -154,6 +156,9 @@ PARAMETERS: tuple[Param, ...] = (
           minimum=1),
     Param("review", "formats", "list", ["html", "pdf", "md"], "report formats",
           choices=REPORT_FORMATS),
+    Param("review", "citation_style", "str", "apa",
+          "CSL style of the references (papers with authors and a year)",
+          choices=CITATION_STYLES),
     Param(EVERY_STAGE, "out_dir", "str", "../outputs",
           "every stage reads and writes under this folder (set by `--out`)",
           path="always", settable=False),

@@ -40,8 +40,8 @@ def test_run_review_writes_all_formats_and_records_stage(report_files: dict[str,
     assert (root / "figures" / "review_strategic_diagram.png").exists()
     assert (root / "figures" / "review_strategic_diagram.svg").exists()
     stage = read_manifest(root)["stages"]["review"]
-    assert set(stage["timings_s"]) == {"load", "write-up", "figures", "html", "pdf", "md",
-                                       "export"}
+    assert set(stage["timings_s"]) == {"load", "write-up", "references", "figures", "html", "pdf",
+                                       "md", "export"}
     assert (root / "export" / "corpus.bib").exists()
     assert stage["parameters"]["n_key_sentences"] == 3
     assert len(stage["inputs"]) == len(review.INPUT_TABLES) + 2  # + metrics, strands

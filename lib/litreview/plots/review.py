@@ -109,3 +109,88 @@ def plot_key_terms(
     fig.suptitle("Key terms per theme: share of the theme's papers (bars) and of all papers "
                  "(ticks) whose title or abstract uses each term", fontsize=10)
     return fig
+
+
+#: Themes drawn one by one in the themes-over-time figures; the rest are summed.
+TRENDS_MAX_THEMES = 12
+_TREND_MARKS = {"growing": "↑", "fading": "↓", "stable": ""}
+
+
+def _trend_series(counts: pd.DataFrame, growth: pd.DataFrame,
+                  max_themes: int) -> tuple[list[str], list[str], list[np.ndarray]]:
+    """Period labels, series labels and papers per period, largest themes first."""
+    periods = (counts.drop_duplicates("period_index").sort_values("period_index")["period"]
+               .astype(str).tolist())
+    table = counts.pivot_table(index="topic", columns="period_index", values="papers",
+                               aggfunc="sum", fill_value=0).sort_index()
+    totals = table.sum(axis=1)
+    order = sorted(table.index, key=lambda t: (-int(totals[t]), int(t)))
+    info = growth.set_index("topic") if len(growth) else pd.DataFrame()
+    labels, values = [], []
+    for topic in order[:max_themes]:
+        name = str(info.loc[topic, "name"]) if topic in info.index else f"Theme {topic}"
+        mark = _TREND_MARKS.get(str(info.loc[topic, "trend"]), "") if topic in info.index else ""
+        labels.append(textwrap.shorten(name, 40) + (f" {mark}" if mark else ""))
+        values.append(table.loc[topic].to_numpy(float))
+    rest = order[max_themes:]
+    if rest:
+        labels.append(f"{len(rest)} other themes")
+        values.append(table.loc[rest].sum(axis=0).to_numpy(float))
+    return periods, labels, values
+
+
+def plot_themes_over_time(
+    counts: pd.DataFrame, growth: pd.DataFrame, *, max_themes: int = TRENDS_MAX_THEMES,
+    ax: Any = None,
+) -> Any:
+    """Stacked bars: papers per theme per period (growing themes ↑, fading ↓ in the legend).
+
+    ``counts`` and ``growth`` are :attr:`litreview.review.ThemeTrends.counts` and
+    ``.growth``. Returns the Figure.
+    """
+    from litreview.plots import figure_and_axes
+
+    fig, ax = figure_and_axes(ax, (9.0, 5.0))
+    ax.set_title("Papers per theme over time (↑ growing, ↓ fading)", loc="left", fontsize=11)
+    for spine in ("top", "right"):
+        ax.spines[spine].set_visible(False)
+    if counts.empty:
+        ax.text(0.5, 0.5, "No dated papers", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    periods, labels, values = _trend_series(counts, growth, max_themes)
+    import matplotlib as mpl
+
+    colours = mpl.colormaps["tab20"].colors
+    x = np.arange(len(periods))
+    bottom = np.zeros(len(periods))
+    for i, (label, series) in enumerate(zip(labels, values, strict=True)):
+        colour = "#bbbbbb" if label.endswith("other themes") else colours[i % len(colours)]
+        ax.bar(x, series, bottom=bottom, width=0.85, color=colour, label=label, linewidth=0)
+        bottom += series
+    step = max(1, int(np.ceil(len(periods) / 16)))
+    ax.set_xticks(x[::step], [periods[i] for i in range(0, len(periods), step)],
+                  rotation=45 if len(periods) > 8 else 0, ha="right" if len(periods) > 8
+                  else "center", fontsize=8)
+    ax.set_xlim(-0.6, len(periods) - 0.4)
+    ax.set_ylabel("Papers")
+    ax.legend(fontsize=7.5, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return fig
+
+
+def plot_themes_over_time_interactive(
+    counts: pd.DataFrame, growth: pd.DataFrame, *, max_themes: int = TRENDS_MAX_THEMES,
+) -> Any:
+    """The same stacked bars as :func:`plot_themes_over_time`, as a plotly Figure (hover
+    shows theme, period and papers)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    if not counts.empty:
+        periods, labels, values = _trend_series(counts, growth, max_themes)
+        for label, series in zip(labels, values, strict=True):
+            fig.add_trace(go.Bar(x=periods, y=series.astype(int).tolist(), name=label,
+                                 hovertemplate="%{x}: %{y} papers<extra>%{fullData.name}</extra>"))
+    fig.update_layout(barmode="stack", template="plotly_white",
+                      title="Papers per theme over time (↑ growing, ↓ fading)",
+                      xaxis_title="Period", yaxis_title="Papers", xaxis_type="category")
+    return fig

@@ -20,6 +20,7 @@ import json
 import os
 import re
 from collections.abc import Iterable
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,10 @@ FIGURE_CAPTIONS = {
     "review_key_terms": (
         "Key terms per theme: share of the theme's papers (bars) and of all papers (ticks) "
         "whose title or abstract uses each term."
+    ),
+    "review_themes_over_time": (
+        "Papers per theme over time: stacked bars per period; ↑ marks growing themes, "
+        "↓ fading ones."
     ),
     "review_strategic_diagram": (
         "Strategic diagram: centrality (links to other themes) against density "
@@ -177,6 +182,7 @@ def _markdown_env() -> jinja2.Environment:
     env.filters["mdlink"] = lambda url, label=None: MarkdownSafe(sanitize.markdown_link(url, label))
     env.filters["mdcode"] = markdown_code
     env.filters["mdraw"] = MarkdownSafe  # our own paths and captions
+    env.filters["cslmd"] = csl_markdown
     return env
 
 
@@ -204,6 +210,58 @@ def markdown_escape(text: Any) -> MarkdownSafe:
     if isinstance(text, MarkdownSafe):
         return text
     return MarkdownSafe(sanitize.escape_markdown(text))
+
+
+class _CslToMarkdown(HTMLParser):
+    """Turn a reference formatted by citeproc-py (``<i>``, ``<b>``, ``<a href>`` and
+    entities only) into Markdown: text escaped, italics as ``*``, links re-validated.
+
+    Written with the standard library's parser because the markup is our own, small and
+    known; a general HTML-to-Markdown converter would add a dependency for four tags.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._href: str | None = None
+        self._label: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = dict(attrs).get("href") or ""
+            self._label = []
+        elif tag in ("i", "em"):
+            self._emit("*")
+        elif tag in ("b", "strong"):
+            self._emit("**")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href is not None:
+            href, label = self._href, "".join(self._label)
+            self._href = None
+            self.parts.append(sanitize.markdown_link(href, label) if sanitize.https_url(href)
+                              else sanitize.escape_markdown(label))
+        elif tag in ("i", "em"):
+            self._emit("*")
+        elif tag in ("b", "strong"):
+            self._emit("**")
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self._label.append(data)
+        else:
+            self.parts.append(sanitize.escape_markdown(data, collapse=False))
+
+    def _emit(self, text: str) -> None:
+        (self._label if self._href is not None else self.parts).append(text)
+
+
+def csl_markdown(formatted: str) -> MarkdownSafe:
+    """A formatted reference (HTML from citeproc-py) as Markdown."""
+    parser = _CslToMarkdown()
+    parser.feed(str(formatted))
+    parser.close()
+    return MarkdownSafe(" ".join("".join(parser.parts).split()))
 
 
 def markdown_code(text: Any) -> MarkdownSafe:

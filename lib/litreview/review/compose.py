@@ -37,6 +37,7 @@ from litreview.review.model import (
     RelatedTheme,
     Review,
     ThemeSection,
+    ThemeTrends,
     format_percent,
     theme_anchor,
 )
@@ -60,6 +61,13 @@ from litreview.review.strategic import (
     compute_strategic_diagram,
     compute_term_weights,
     quadrant_sentences,
+)
+from litreview.review.trends import (
+    compute_theme_growth,
+    compute_theme_trends,
+    describe_growth,
+    trend_sentences,
+    trend_status,
 )
 
 # --------------------------------------------------------------------------- composing
@@ -164,6 +172,9 @@ def _compose(
                 topics["topic"], topics["top_terms"], strict=True)},
         ),
     )
+    trends = _theme_trends(papers, doc_topics, names)
+    cross.quadrant_sentences["emerging"] = _emerging_sentence(
+        cross.quadrant_sentences.get("emerging", ""), strategic, trends)
     overview.paragraph = _overview_paragraph(overview, sections, cross, names)
     review = Review(
         title=title,
@@ -176,6 +187,7 @@ def _compose(
         references=[],
         methods=_methods(inputs, n_representative, n_key_sentences),
         keys=keys,
+        trends=trends,
     )
     review.unplaced = {pid: writer.contribution(pid) for pid in review.outliers["paper_id"]
                        if titles.get(pid) or abstracts.get(pid)}
@@ -242,6 +254,47 @@ def _opening(section: ThemeSection, n_papers: int) -> str:
     if n_res:
         parts.append(f"Its abstracts name {_count(n_res, 'new resource')}.")
     return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- over time
+
+
+def _theme_trends(
+    papers: pd.DataFrame, doc_topics: pd.DataFrame, names: Mapping[int, str]
+) -> ThemeTrends:
+    """Themes over time, or the reason the dates cannot carry them."""
+    status = trend_status(papers, doc_topics)
+    counts = compute_theme_trends(papers, doc_topics)
+    counts = counts[counts["topic"].isin(list(names))].reset_index(drop=True)
+    growth = compute_theme_growth(counts, granularity=status.granularity or "year", names=names)
+    return ThemeTrends(
+        shown=status.shown and not counts.empty,
+        reason=status.reason or ("" if not counts.empty else "no dated paper is in a theme"),
+        granularity=status.granularity, n_placed=status.n_placed, n_dated=status.n_dated,
+        counts=counts, growth=growth, sentences=trend_sentences(growth),
+    )
+
+
+def _emerging_sentence(sentence: str, strategic: pd.DataFrame, trends: ThemeTrends) -> str:
+    """The "emerging or declining" quadrant's sentence, told apart by dates when known."""
+    members = strategic.loc[strategic["quadrant"] == "emerging", "topic"].astype(int).tolist()
+    if not members:
+        return sentence
+    if not trends.shown:
+        return (f"{sentence} The dates cannot tell emerging from declining here: "
+                f"{trends.reason}.")
+    growth = trends.growth.set_index("topic")
+    readings = []
+    for topic in members:
+        if topic not in growth.index:
+            continue
+        row = growth.loc[topic]
+        verb = {"growing": "is emerging", "fading": "is declining",
+                "stable": "holds steady"}[str(row["trend"])]
+        readings.append(f"{row['name']} {verb}: {describe_growth(row.to_dict())}")
+    if not readings:
+        return sentence
+    return f"{sentence} Over time, " + "; ".join(readings) + "."
 
 
 # --------------------------------------------------------------------------- overview

@@ -50,6 +50,10 @@ class Reference:
     sources: tuple[str, ...]
     links: tuple[tuple[str, str], ...]  # (label, http(s) URL)
     code_urls: tuple[str, ...]
+    #: The reference formatted in the citation style (HTML-safe, from
+    #: :func:`litreview.report.citations.format_references`); empty when the paper has
+    #: no authors and year, and the report then shows title and source as before.
+    formatted: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,26 @@ class CrossTheme:
 
 
 @dataclass
+class ThemeTrends:
+    """Themes over time (see :mod:`litreview.review.trends`), or why they are not shown."""
+
+    shown: bool
+    reason: str  # why not shown ("dates known for 0 of 281 papers in a theme ..."); "" if shown
+    granularity: str  # "year" or "month"
+    n_placed: int
+    n_dated: int
+    counts: pd.DataFrame  # topic, period, period_index, papers, period_papers, share
+    growth: pd.DataFrame  # topic, name, papers, recent_share, ..., slope, trend
+    sentences: list[str] = field(default_factory=list)
+
+    def themes(self, trend: str) -> list[str]:
+        """Names of the themes with this trend (``growing``, ``stable``, ``fading``)."""
+        if self.growth.empty:
+            return []
+        return [str(n) for n in self.growth.loc[self.growth["trend"] == trend, "name"]]
+
+
+@dataclass
 class Methods:
     """What is needed to reproduce the report."""
 
@@ -213,6 +237,10 @@ class Review:
     unplaced: dict[str, Sentence] = field(default_factory=dict)
     #: Contributions per strand the PDF lists (:data:`PDF_STRAND_LIMIT`).
     pdf_strand_limit: int = PDF_STRAND_LIMIT
+    #: Themes over time; None when the review was built without it.
+    trends: ThemeTrends | None = None
+    #: The CSL style the references are formatted in.
+    citation_style: str = "apa"
 
     @property
     def date(self) -> str:
