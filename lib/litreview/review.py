@@ -1894,7 +1894,7 @@ def write_review(
                              {t.topic: f"{t.name} ({t.size})" for t in review.themes})
         written += io.save_figure(fig, out_dir, "review_key_terms")
         plt.close(fig)
-    for fmt in formats:
+    for fmt in sorted(formats, key=lambda f: {"html": 0, "pdf": 2}.get(f, 1)):  # HTML first
         with timer(fmt):
             written += report.write_report(review, out_dir, formats=(fmt,))
     manifest.record_stage(
