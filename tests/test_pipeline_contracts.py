@@ -272,6 +272,7 @@ class _FakeKernel:
             seed = values.get("seed", 42)
             files = {rel: f"{papers}|seed={seed}" for rel in config.STAGE_WRITES["topics"]}
             files["figures/topics_map.html"] = f"map {seed}"
+            files["figures/topics_map.png"] = f"png {values.get('top_n_terms', 10)}"
         else:
             topics = (out / "data/topics.parquet").read_text()
             files = {f"report/review.{fmt}": f"{values.get('title')}|{topics}"
@@ -358,6 +359,15 @@ def test_topics_parameter_reruns_topics_and_review(tmp_path, corpus, kernel) -> 
     assert any("review: running" in m and "data/" in m and "stage topics re-ran" in m
                for m in logged)
 
+
+
+def test_a_changed_figure_the_report_embeds_reruns_review(tmp_path, corpus, kernel) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus)
+    logged = _run(out, corpus, parameters={"top_n_terms": 5})  # tables same, figure not
+    assert kernel.ran[3:] == ["topics", "review"]
+    assert any("review: running" in m and "figures/topics_map.png changed" in m
+               for m in logged)
 
 def test_rerun_with_identical_outputs_lets_later_stages_skip(tmp_path, corpus, kernel) -> None:
     out = tmp_path / "out"

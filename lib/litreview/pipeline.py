@@ -358,7 +358,7 @@ def _run_locked(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
         failed = executed_dir / f"{source.stem}.failed.ipynb"
         stage_params = {**per_stage[stage], "out_dir": str(out)}
         read_hashes = hash_files(out, config.STAGE_READS[stage])
-        fingerprint = stage_fingerprint(stage, per_stage[stage])
+        fingerprint = stage_fingerprint(stage, per_stage[stage], out)
         why = ("named in --stages or --force" if stage in force
                else skip_reason(out, stage, fingerprint, read_hashes))
         if why is None:
@@ -461,10 +461,12 @@ def library_sha256() -> str:
     return digest.hexdigest()
 
 
-def stage_fingerprint(stage: str, given: Mapping[str, Any]) -> dict[str, Any]:
-    """What decides ``stage``'s outputs besides its input files: its effective parameters,
-    the litreview version, the SHA-256 of its notebook and of the library, the package
-    versions, and for ingest the corpus files it would read (``sources``)."""
+def stage_fingerprint(stage: str, given: Mapping[str, Any],
+                      out: str | os.PathLike | None = None) -> dict[str, Any]:
+    """What decides ``stage``'s outputs besides its declared input files: its effective
+    parameters, the litreview version, the SHA-256 of its notebook and of the library, the
+    package versions, the files it reads when present under ``out`` (``also_read``), and
+    for ingest the corpus files it would read (``sources``)."""
     from litreview import __version__
     from litreview.manifest import TRACKED_PACKAGES, package_versions, sha256_file
 
@@ -478,9 +480,16 @@ def stage_fingerprint(stage: str, given: Mapping[str, Any]) -> dict[str, Any]:
             "packages": package_versions(TRACKED_PACKAGES),
         },
     }
+    if out is not None:
+        fingerprint["also_read"] = also_read_hashes(out, stage)
     if stage == "ingest":
         fingerprint["sources"] = corpus_sources(values.get("corpus_paths") or [])
     return fingerprint
+
+
+def also_read_hashes(out: str | os.PathLike, stage: str) -> dict[str, str]:
+    """SHA-256 of the files ``stage`` reads when present (``config.STAGE_ALSO_READS``)."""
+    return hash_files(Path(out), config.STAGE_ALSO_READS.get(stage, ()))
 
 
 def corpus_sources(paths: Sequence[str]) -> dict[str, Any]:
@@ -521,6 +530,7 @@ def skip_reason(out: str | os.PathLike, stage: str, fingerprint: Mapping[str, An
     return (_code_change(contract.get("code", {}), fingerprint["code"])
             or _parameter_change(contract["parameters"], fingerprint["parameters"])
             or _input_change(contract.get("inputs", {}), read_hashes)
+            or _input_change(contract.get("also_read", {}), fingerprint.get("also_read", {}))
             or _source_change(contract.get("sources"), fingerprint.get("sources"))
             or _output_change(out, contract))
 
@@ -559,7 +569,11 @@ def _parameter_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | N
 def _input_change(old: Mapping[str, str], new: Mapping[str, str]) -> str | None:
     for rel in sorted({*old, *new}):
         if old.get(rel) != new.get(rel):
-            return f"its input {rel} changed (stage {producer(rel)} re-ran)"
+            try:
+                by = f"stage {producer(rel)} re-ran"
+            except KeyError:
+                by = "it was rewritten"
+            return f"its input {rel} changed ({by})"
     return None
 
 
