@@ -27,7 +27,8 @@ WORK_ENV = "LITREVIEW_BENCH_WORK"
 WORK_DIR = Path(os.environ.get(WORK_ENV) or BENCH_DIR / "_work").resolve()
 RESULTS_MD = BENCH_DIR / "RESULTS.md"
 RESULTS_JSON = BENCH_DIR / "results.json"
-DEFAULT_SHARED = REPO_ROOT.parent / "shared"
+#: ``../shared`` beside the repository, or ``$LITREVIEW_BENCH_SHARED`` (e.g. in a worktree).
+DEFAULT_SHARED = Path(os.environ.get("LITREVIEW_BENCH_SHARED") or REPO_ROOT.parent / "shared")
 ARXIV_SUBDIR = Path("bench") / "arxiv-cs"
 LABELED_FILE = "arxiv-cs-labeled-7811.jsonl.gz"
 SCALE_FILE = "arxiv-cs-74k.jsonl.gz"

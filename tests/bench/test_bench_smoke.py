@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,9 @@ from litreview import config
 
 BENCH_DIR = config.PROJECT_ROOT / "bench"
 RUNNER = BENCH_DIR / "run_bench.py"
-SHARED_DIR = config.PROJECT_ROOT.parent / "shared"
+#: ``../shared`` beside the checkout, or where ``LITREVIEW_BENCH_SHARED`` says (a worktree).
+SHARED_DIR = Path(os.environ.get("LITREVIEW_BENCH_SHARED")
+                  or config.PROJECT_ROOT.parent / "shared")
 LABELED = SHARED_DIR / "bench" / "arxiv-cs" / "arxiv-cs-labeled-7811.jsonl.gz"
 
 
@@ -129,8 +132,6 @@ def test_embedding_candidates_smoke_on_300_documents() -> None:
 
 
 def _fresh_env(work: Path) -> dict[str, str]:
-    import os
-
     return {**os.environ, "LITREVIEW_BENCH_WORK": str(work),
             "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
 
