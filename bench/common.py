@@ -21,11 +21,14 @@ from litreview.manifest import package_versions
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
+#: Environment variable that moves the scratch space (tests point it at a fresh folder).
+WORK_ENV = "LITREVIEW_BENCH_WORK"
 #: Scratch space of the benchmarks (exported ONNX files, distilled models, run outputs).
-WORK_DIR = BENCH_DIR / "_work"
+WORK_DIR = Path(os.environ.get(WORK_ENV) or BENCH_DIR / "_work").resolve()
 RESULTS_MD = BENCH_DIR / "RESULTS.md"
 RESULTS_JSON = BENCH_DIR / "results.json"
-DEFAULT_SHARED = REPO_ROOT.parent / "shared"
+#: ``../shared`` beside the repository, or ``$LITREVIEW_BENCH_SHARED`` (e.g. in a worktree).
+DEFAULT_SHARED = Path(os.environ.get("LITREVIEW_BENCH_SHARED") or REPO_ROOT.parent / "shared")
 ARXIV_SUBDIR = Path("bench") / "arxiv-cs"
 LABELED_FILE = "arxiv-cs-labeled-7811.jsonl.gz"
 SCALE_FILE = "arxiv-cs-74k.jsonl.gz"
@@ -98,6 +101,26 @@ def write_jsonl_gz(docs: Iterable[Doc], path: Path) -> Path:
                 obj["label"] = doc.label
             fh.write(json.dumps(obj, ensure_ascii=False) + "\n")
     return path
+
+
+def ensure_work_dir() -> Path:
+    """Create the scratch space (and its ``inputs/``) if missing; return it.
+
+    A fresh clone has no ``bench/_work/``: every benchmark writes its logs and outputs
+    there, so the runner calls this before any of them.
+    """
+    (WORK_DIR / "inputs").mkdir(parents=True, exist_ok=True)
+    return WORK_DIR
+
+
+def cli_value(value: Any) -> str:
+    """Write a parameter value as ``litreview run -p NAME VALUE`` reads it (comma lists,
+    true/false), not as a YAML document (``yaml.safe_dump(0)`` is ``"0\\n...\\n"``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return str(value)
 
 
 def set_threads(threads: int | None) -> None:

@@ -34,6 +34,8 @@ def run_monitored(cmd: Sequence[str], *, cwd: Path | None = None, interval: floa
     except ImportError:  # psutil is in the bench extra
         psutil = None
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if log_path:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "w", encoding="utf-8") if log_path else subprocess.PIPE  # noqa: SIM115
     start = time.perf_counter()
     proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -3,7 +3,8 @@
 Subcommands (one or more, run in order):
 
 * ``quality``    theme quality on the labeled arXiv set against four baselines;
-* ``seed``       wall time of ``litreview run`` on data/corpus/, cold and warm;
+* ``seed``       ``litreview run`` on data/corpus/ cold, warm (nothing changed) and edit-only
+                 (a review parameter changed) beside bench/plain_bertopic.py, interleaved;
 * ``scale``      the whole pipeline on the 74k arXiv set: time and peak RSS per stage;
 * ``embeddings`` throughput and quality of the faster embedding candidates.
 
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from common import DEFAULT_SHARED, MissingDataError, offline_env, set_threads
+from common import DEFAULT_SHARED, MissingDataError, ensure_work_dir, offline_env, set_threads
 
 COMMANDS = ("quality", "seed", "scale", "embeddings")
 
@@ -53,7 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
                         metavar=("KEY", "VALUE"),
                         help="notebook parameter override (VALUE read as YAML), e.g. "
                              "-p stability_seeds 0; passed to run_topics / `litreview run`")
-    parser.add_argument("--cold-only", action="store_true", help="for `seed`: skip the warm run")
+    parser.add_argument("--cold-only", action="store_true",
+                        help="for `seed`: only the cold runs (no warm or edit-only runs)")
+    parser.add_argument("--runs", type=int, default=3, metavar="N",
+                        help="for `seed`: interleaved rounds of every variant (default 3; "
+                             "medians are reported)")
+    parser.add_argument("--no-plain", dest="plain", action="store_false",
+                        help="for `seed`: leave out the plain BERTopic script")
     return parser
 
 
@@ -62,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     offline_env()
     set_threads(args.threads)
+    ensure_work_dir()
     overrides: dict[str, Any] = {k: yaml.safe_load(v) for k, v in args.parameter}
+    status = 0
     try:
         for command in dict.fromkeys(args.commands):
             if command == "quality":
@@ -79,7 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             elif command == "seed":
                 from seed_speed import run_seed
 
-                run_seed(warm=not args.cold_only, overrides=overrides, append=args.append)
+                record = run_seed(warm=not args.cold_only, runs=args.runs, limit=args.limit,
+                                  plain=args.plain, overrides=overrides, append=args.append)
+                status = 1 if record["failed"] else status
             elif command == "scale":
                 from scale import run_scale
 
@@ -88,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingDataError as err:
         print(f"run_bench.py: {err}", file=sys.stderr)
         return 2
-    return 0
+    return status
 
 
 if __name__ == "__main__":

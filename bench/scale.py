@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from common import (
     SCALE_FILE,
     WORK_DIR,
     append_results,
+    cli_value,
     data_file,
     load_jsonl_gz,
     machine_info,
@@ -29,6 +29,8 @@ from common import (
 )
 from procmon import run_monitored
 from seed_speed import stage_rows
+
+from litreview import params
 
 STAGES = ("ingest", "topics", "review")
 TARGET_S = 600.0
@@ -51,7 +53,8 @@ def run_scale(shared: Path, *, limit: int | None = None,
         if stage == "ingest":
             cmd += ["--corpus", str(source)]
         for key, value in (overrides or {}).items():
-            cmd += ["-p", key, yaml.safe_dump(value, default_flow_style=True).strip()]
+            if key in params.for_stage(stage):  # each stage's command takes only its own
+                cmd += ["-p", key, cli_value(value)]
         print(f"[scale] {stage} ...", flush=True)
         stats = run_monitored(cmd, log_path=WORK_DIR / f"scale-{stage}.log")
         rows.append({"stage": stage, "wall_s": round(stats.seconds, 1),

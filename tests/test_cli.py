@@ -126,8 +126,8 @@ def captured(monkeypatch) -> dict:
     """Replace the runner: record what `litreview run` would execute."""
     seen: dict = {}
 
-    def fake_run(out, *, parameters, stages, export_html):
-        seen.update(out=out, parameters=parameters, stages=stages)
+    def fake_run(out, *, parameters, stages, export_html, force=()):
+        seen.update(out=out, parameters=parameters, stages=stages, force=list(force))
         return []
 
     monkeypatch.setattr(pipeline, "run_pipeline", fake_run)
@@ -286,3 +286,15 @@ def test_rerun_stale_adds_the_stale_stages(tmp_path: Path, captured: dict, capsy
                      "--corpus", str(corpus)]) == 0
     assert captured["stages"] == ["ingest", "topics", "review"]
     assert captured["parameters"]["corpus_paths"] == [str(corpus)]
+
+
+def test_named_stages_and_force_rerun_regardless(tmp_path: Path, captured: dict) -> None:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    base = ["run", "--out", str(tmp_path / "o"), "--corpus", str(corpus)]
+    assert cli.main(base) == 0
+    assert captured["stages"] == ["ingest", "topics", "review"] and captured["force"] == []
+    assert cli.main([*base, "--force"]) == 0
+    assert captured["force"] == ["ingest", "topics", "review"]
+    assert cli.main(["run", "--out", str(tmp_path / "o"), "--stages", "topics,review"]) == 0
+    assert captured["stages"] == captured["force"] == ["topics", "review"]

@@ -246,3 +246,225 @@ def test_record_stage_survives_an_input_that_cannot_be_read(tmp_path: Path) -> N
     assert record["inputs"][str(good)] == manifest.sha256_file(good)
     assert record["inputs"][str(gone)] is None and record["inputs"][str(tmp_path)] is None
     assert set(record["unreadable_inputs"]) == {str(gone), str(tmp_path)}
+
+
+# --------------------------------------------------------------------------- skipping
+
+
+class _FakeKernel:
+    """Stands in for papermill: each stage writes files that depend on what it reads and
+    on its parameters, as the real notebooks do; records which stages ran."""
+
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+
+    def __call__(self, source, target, **kwargs) -> None:
+        stage = {v: k for k, v in config.STAGE_NOTEBOOKS.items()}[Path(source).name]
+        values = kwargs["parameters"]
+        out = Path(values["out_dir"])
+        self.ran.append(stage)
+        if stage == "ingest":
+            corpus = "".join(sorted(p.read_text() for folder in values["corpus_paths"]
+                                    for p in Path(folder).iterdir()))
+            files = {rel: corpus for rel in config.STAGE_WRITES["ingest"]}
+        elif stage == "topics":
+            papers = (out / "data/papers.parquet").read_text()
+            seed = values.get("seed", 42)
+            files = {rel: f"{papers}|seed={seed}" for rel in config.STAGE_WRITES["topics"]}
+            files["figures/topics_map.html"] = f"map {seed}"
+            files["figures/topics_map.png"] = f"png {values.get('top_n_terms', 10)}"
+        else:
+            topics = (out / "data/topics.parquet").read_text()
+            files = {f"report/review.{fmt}": f"{values.get('title')}|{topics}"
+                     for fmt in values.get("formats", ["html", "pdf", "md"])}
+        for rel, text in files.items():
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
+            (out / rel).write_text(text)
+        nbformat.write(nbformat.v4.new_notebook(), target)
+
+
+@pytest.fixture
+def kernel(monkeypatch) -> _FakeKernel:
+    import papermill
+
+    fake = _FakeKernel()
+    monkeypatch.setattr(papermill, "execute_notebook", fake)
+    return fake
+
+
+def _folder_bytes(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name != pipeline.LOCK_NAME}
+
+
+def _run(out: Path, corpus: Path, **kwargs) -> list[str]:
+    logged: list[str] = []
+    parameters = dict(kwargs.pop("parameters", {}))
+    if "ingest" in kwargs.get("stages", config.STAGES):
+        parameters["corpus_paths"] = [str(corpus)]
+    pipeline.run_pipeline(out, parameters=parameters, export_html=False,
+                          log=logged.append, **kwargs)
+    return logged
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text("paper a")
+    return folder
+
+
+def test_unchanged_run_skips_every_stage_and_leaves_the_folder_byte_identical(
+    tmp_path: Path, corpus: Path, kernel: _FakeKernel
+) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus)
+    assert kernel.ran == ["ingest", "topics", "review"]
+    record = read_json(config.manifest_path(out))["stages"]["topics"]["contract"]
+    assert record["parameters"]["seed"] == 42 and "out_dir" not in record["parameters"]
+    assert record["code"]["litreview_version"] and len(record["code"]["notebook_sha256"]) == 64
+    assert "figures/topics_map.html" in record["products"]
+    assert "notebooks/02_topics.ipynb" in record["products"]
+    before = _folder_bytes(out)
+    logged = _run(out, corpus)
+    assert kernel.ran == ["ingest", "topics", "review"]  # nothing ran again
+    assert _folder_bytes(out) == before  # manifest included
+    for stage in config.STAGES:
+        assert f"[litreview] {stage}: up to date (inputs and parameters unchanged); skipped" \
+            in logged
+
+
+def test_review_parameter_reruns_only_review(tmp_path, corpus, kernel) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus)
+    topics_before = (out / "data/topics.parquet").read_bytes()
+    logged = _run(out, corpus, parameters={"title": "Another title"})
+    assert kernel.ran == ["ingest", "topics", "review", "review"]
+    assert (out / "report/review.html").read_text().startswith("Another title|")
+    assert (out / "data/topics.parquet").read_bytes() == topics_before
+    assert any("review: running 03_review.ipynb (parameter(s) changed: title "
+               '"A thematic review of the corpus" -> "Another title")' in m for m in logged)
+    # and back: the contract now holds for the new title
+    _run(out, corpus, parameters={"title": "Another title"})
+    assert kernel.ran.count("review") == 2
+
+
+def test_topics_parameter_reruns_topics_and_review(tmp_path, corpus, kernel) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus)
+    logged = _run(out, corpus, parameters={"seed": 7})
+    assert kernel.ran[3:] == ["topics", "review"]
+    assert any("topics: running" in m and "seed 42 -> 7" in m for m in logged)
+    assert any("review: running" in m and "data/" in m and "stage topics re-ran" in m
+               for m in logged)
+
+
+
+def test_a_changed_figure_the_report_embeds_reruns_review(tmp_path, corpus, kernel) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus)
+    logged = _run(out, corpus, parameters={"top_n_terms": 5})  # tables same, figure not
+    assert kernel.ran[3:] == ["topics", "review"]
+    assert any("review: running" in m and "figures/topics_map.png changed" in m
+               for m in logged)
+
+def test_rerun_with_identical_outputs_lets_later_stages_skip(tmp_path, corpus, kernel) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus)
+    _run(out, corpus, force=["topics"])  # deterministic: same bytes as before
+    assert kernel.ran[3:] == ["topics"]
+
+
+def test_force_and_named_stages_rerun_regardless(tmp_path, corpus, kernel) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus)
+    logged = _run(out, corpus, force=config.STAGES)
+    assert kernel.ran[3:] == ["ingest", "topics", "review"]
+    assert any("named in --stages or --force" in m for m in logged)
+    _run(out, corpus, stages=["review"], force=["review"])
+    assert kernel.ran[6:] == ["review"]
+
+
+def test_missing_or_edited_output_reruns_its_stage(tmp_path, corpus, kernel) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus)
+    (out / "figures/topics_map.html").unlink()
+    logged = _run(out, corpus)
+    assert kernel.ran[3:] == ["topics"]  # same bytes again, so review stays
+    assert any("its output figures/topics_map.html is missing" in m for m in logged)
+    (out / "report/review.md").write_text("edited by hand")
+    logged = _run(out, corpus)
+    assert kernel.ran[4:] == ["review"]
+    assert any("report/review.md was changed" in m for m in logged)
+
+
+def test_corpus_change_reruns_ingest_and_what_follows(tmp_path, corpus, kernel) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus)
+    (corpus / "b.txt").write_text("paper b")
+    logged = _run(out, corpus)
+    assert kernel.ran[3:] == ["ingest", "topics", "review"]
+    assert any("corpus file added:" in m and "b.txt" in m for m in logged)
+    (corpus / "a.txt").write_text("paper a, revised")
+    logged = _run(out, corpus)
+    assert any("corpus file changed:" in m and "a.txt" in m for m in logged)
+
+
+def test_failed_or_unrecorded_stage_reruns(tmp_path, corpus, kernel) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus)
+    pipeline._mark_stage(out, "review", "failed")
+    logged = _run(out, corpus)
+    assert kernel.ran[3:] == ["review"]
+    assert any("its last run is marked failed" in m for m in logged)
+    manifest = read_json(config.manifest_path(out))
+    del manifest["stages"]["review"]["contract"]["parameters"]
+    write_json(config.manifest_path(out), manifest)
+    _run(out, corpus)
+    assert kernel.ran[4:] == ["review"]
+
+
+def test_code_change_reruns(tmp_path, corpus, kernel, monkeypatch) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus)
+    monkeypatch.setattr(pipeline, "library_sha256", lambda: "0" * 64)
+    logged = _run(out, corpus)
+    assert kernel.ran[3:] == ["ingest", "topics", "review"]
+    assert any("the litreview library code changed" in m for m in logged)
+
+
+
+@pytest.mark.slow
+def test_seed_review_edit_reruns_only_review_and_writes_html_first(tmp_path: Path) -> None:
+    """The seed pipeline with smoke parameters, then a changed review parameter."""
+    smoke = Path(__file__).parent / "e2e" / "smoke.yaml"
+    out = tmp_path / "out"
+    base = [sys.executable, "-m", "litreview.cli", "run", "--out", str(out),
+            "--params", str(smoke)]
+
+    def run(*extra: str) -> str:
+        proc = subprocess.run([*base, *extra], capture_output=True, text=True, timeout=1200)
+        assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
+        return proc.stdout
+
+    run()
+    upstream = {rel: data for rel, data in _folder_bytes(out).items()
+                if rel.startswith(("data/", "models/", "figures/topics", "notebooks/01",
+                                   "notebooks/02"))}
+    start = time.perf_counter()
+    log = run("-p", "title", "Edited smoke review")
+    seconds = time.perf_counter() - start
+    assert "[litreview] ingest: up to date (inputs and parameters unchanged)" in log
+    assert "[litreview] topics: up to date (inputs and parameters unchanged)" in log
+    assert "review: running 03_review.ipynb (parameter(s) changed: title" in log, log
+    after = _folder_bytes(out)
+    assert {rel: after.get(rel) for rel in upstream} == upstream  # skipped: byte-identical
+    assert "Edited smoke review" in (out / "report" / "review.html").read_text()
+    report = out / "report"
+    assert (report / "review.html").stat().st_mtime_ns <= \
+        (report / "review.md").stat().st_mtime_ns <= (report / "review.pdf").stat().st_mtime_ns
+    print(f"edit-only run: {seconds:.1f} s")
+    log = run("-p", "title", "Edited smoke review")
+    assert log.count("up to date") == 3
+    assert _folder_bytes(out) == after

@@ -52,8 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
                           "(`litreview params`): -p seed 7, -p formats html,md")
     run.add_argument("--out", type=Path, default=config.DEFAULT_OUT_DIR, metavar="DIR",
                      help="output directory (default outputs/)")
-    run.add_argument("--stages", default=",".join(config.STAGES),
-                     help="comma-separated subset of ingest,topics,review (default all)")
+    run.add_argument("--stages", default=None,
+                     help="comma-separated subset of ingest,topics,review (default all); "
+                          "stages named here re-run even when up to date")
+    run.add_argument("--force", action="store_true",
+                     help="re-run every stage of the run, even those whose inputs, "
+                          "parameters and outputs are unchanged (by default they are skipped)")
     run.add_argument("--rerun-stale", action="store_true",
                      help="also run the earlier stages whose files are missing, failed or stale")
     run.add_argument("--keep-title-only", action="store_true",
@@ -178,7 +182,8 @@ def check_out_dir(out: Path, corpus: Sequence[str | os.PathLike] = ()) -> Path:
 def _run(args: argparse.Namespace) -> int:
     from litreview.pipeline import run_pipeline, stale_stages
 
-    stages = _parse_stages(args.stages)
+    named = _parse_stages(args.stages) if args.stages is not None else []
+    stages = named or list(config.STAGES)
     if args.rerun_stale:
         extra = stale_stages(Path(os.path.abspath(args.out)), stages)
         if extra:
@@ -193,11 +198,13 @@ def _run(args: argparse.Namespace) -> int:
         raw["keep_title_only"] = True
     parameters = params.parse_assignments(raw, stages)  # relative paths: against the cwd
     if "ingest" in stages and "corpus_paths" not in parameters:
-        if args.rerun_stale and "ingest" not in _parse_stages(args.stages):
+        if args.rerun_stale and named and "ingest" not in named:
             raise UsageError("ingest must be re-run: say what to read with --corpus")
         parameters["corpus_paths"] = [str(config.DEFAULT_CORPUS_DIR)]
     out = check_out_dir(args.out, parameters.get("corpus_paths", ()))
-    run_pipeline(out, parameters=parameters, stages=stages, export_html=not args.no_html)
+    force = stages if args.force else named
+    run_pipeline(out, parameters=parameters, stages=stages, export_html=not args.no_html,
+                 force=force)
     print(f"[litreview] outputs in {out}")
     return 0
 

@@ -88,3 +88,12 @@ STAGE_WRITES: dict[str, tuple[str, ...]] = {
     # which of these exist depends on ``formats``
     "review": ("report/review.html", "report/review.pdf", "report/review.md"),
 }
+#: Files a stage also reads when they exist (the optional strands table, the topics figures
+#: the report embeds): not required by the contracts, but hashed into the stage's skip
+#: check (``litreview run`` re-runs the review when one of them changed).
+STAGE_ALSO_READS: dict[str, tuple[str, ...]] = {
+    "ingest": (),
+    "topics": (),
+    "review": ("data/strands.parquet", "figures/topics_map.html", *(
+        f"figures/topics_{name}.png" for name in ("map", "sizes", "similarity", "hierarchy"))),
+}

@@ -14,6 +14,15 @@ Before a stage runs on files an earlier run produced, :func:`check_upstream` che
 the producing stage completed and that its recorded outputs are the bytes now on disk,
 and that it was itself produced from the files now on disk; otherwise the run is
 refused (:class:`StaleStage`). One run at a time per ``DIR``: :func:`lock_output`.
+
+Skipping what is up to date: the contract also records the stage's effective parameters
+(its notebook's defaults overlaid with what the run passed), what code produced it (the
+litreview version, the SHA-256 of its notebook and of the library's files, the versions of
+the packages that decide the results), every file it wrote under ``DIR`` (``products``)
+and, for ingest, the hash of every corpus file it found (``sources``). A stage whose
+recorded contract still holds — same inputs, parameters, code and outputs — is skipped
+and left untouched (:func:`skip_reason`); the runner says on the terminal which stages
+it skipped and why, and why it re-ran the others. ``force`` re-runs stages regardless.
 """
 
 from __future__ import annotations
@@ -21,6 +30,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
+import hashlib
+import json
 import os
 import re
 import socket
@@ -299,9 +311,14 @@ def run_pipeline(
     parameters: Mapping[str, Any] | None = None,
     stages: Sequence[str] = config.STAGES,
     export_html: bool = True,
+    force: Iterable[str] = (),
     log: Any = print,
 ) -> list[Path]:
     """Execute the stage notebooks in order into ``out_dir``; return the executed copies.
+
+    A stage whose recorded contract still holds (:func:`skip_reason`) is skipped, unless
+    it is in ``force``; the log says which stages were skipped or re-run and why. The
+    returned list holds the executed copies of the stages that ran.
 
     ``parameters`` is one flat mapping, checked against ``litreview.params``; each
     notebook receives the names it declares, plus ``out_dir`` (absolute). Holds the
@@ -317,11 +334,12 @@ def run_pipeline(
             problems = check_upstream(out, stage, in_run=ordered)
             if problems:
                 raise StaleStage(format_problems(out, stage, problems, ordered))
-        return _run_locked(out, ordered, per_stage, export_html=export_html, log=log)
+        return _run_locked(out, ordered, per_stage, export_html=export_html,
+                           force=set(force), log=log)
 
 
 def _run_locked(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[str, Any]],
-                *, export_html: bool, log: Any) -> list[Path]:
+                *, export_html: bool, force: set[str] = frozenset(), log: Any) -> list[Path]:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -340,10 +358,17 @@ def _run_locked(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
         failed = executed_dir / f"{source.stem}.failed.ipynb"
         stage_params = {**per_stage[stage], "out_dir": str(out)}
         read_hashes = hash_files(out, config.STAGE_READS[stage])
+        fingerprint = stage_fingerprint(stage, per_stage[stage], out)
+        why = ("named in --stages or --force" if stage in force
+               else skip_reason(out, stage, fingerprint, read_hashes))
+        if why is None:
+            log(f"[litreview] {stage}: up to date ({_UP_TO_DATE}); skipped")
+            continue
+        before = _snapshot(out)
         _mark_stage(out, stage, "running", drop=("contract",))
         target.unlink(missing_ok=True)
         failed.unlink(missing_ok=True)
-        log(f"[litreview] {stage}: running {source.name} ...")
+        log(f"[litreview] {stage}: running {source.name} ({why}) ...")
         start = time.perf_counter()
         try:
             papermill.execute_notebook(
@@ -379,20 +404,231 @@ def _run_locked(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
                               f"{', '.join(missing)} under {out}")
         if export_html:
             _export_html(target)
-        record_complete(out, stage, read_hashes, notebook_seconds=round(seconds, 3))
+        record_complete(out, stage, read_hashes, fingerprint=fingerprint,
+                        products=_products(out, before), notebook_seconds=round(seconds, 3))
         log(f"[litreview] {stage}: done in {seconds:.1f} s -> {target}")
         executed.append(target)
     return executed
 
 
-def record_complete(out: str | os.PathLike, stage: str, read_hashes: Mapping[str, str],
+def record_complete(out: str | os.PathLike, stage: str, read_hashes: Mapping[str, str], *,
+                    fingerprint: Mapping[str, Any] | None = None,
+                    products: Mapping[str, str] | None = None,
                     **extra: Any) -> dict[str, Any]:
-    """Mark ``stage`` complete with its contract: ``read_hashes`` and what it wrote now."""
+    """Mark ``stage`` complete with its contract: ``read_hashes`` and what it wrote now.
+
+    ``fingerprint`` (:func:`stage_fingerprint`) and ``products`` (every file the stage
+    wrote, with its SHA-256) make the stage skippable next time; without them the stage
+    always re-runs.
+    """
     out = Path(out)
-    contract = {"inputs": dict(read_hashes),
-                "outputs": hash_files(out, config.STAGE_WRITES[stage])}
+    contract: dict[str, Any] = {"inputs": dict(read_hashes),
+                                "outputs": hash_files(out, config.STAGE_WRITES[stage])}
+    if fingerprint is not None:
+        contract.update(fingerprint)
+        contract["products"] = dict(products or {})
     _mark_stage(out, stage, "complete", contract=contract, **extra)
     return contract
+
+
+# --------------------------------------------------------------------------- skipping
+
+_UP_TO_DATE = "inputs and parameters unchanged"
+#: Files under DIR that belong to no stage: the manifest and the lock.
+_NOT_PRODUCTS = ("manifest.json", LOCK_NAME)
+
+
+def effective_parameters(stage: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The values ``stage``'s notebook runs with: its defaults overlaid with ``given``
+    (``out_dir`` left out: the folder may move), as JSON would store them."""
+    values = {**params.defaults(stage), **given}
+    values.pop("out_dir", None)
+    return json.loads(json.dumps(values, sort_keys=True, default=str))
+
+
+@functools.lru_cache(maxsize=1)
+def library_sha256() -> str:
+    """One SHA-256 over the litreview package's files (code, templates, static assets).
+
+    Editing any library file changes it, so every stage it may affect re-runs: coarse,
+    but never a skipped stage computed by other code than the one installed.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(config.PACKAGE_DIR.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(path.relative_to(config.PACKAGE_DIR).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def stage_fingerprint(stage: str, given: Mapping[str, Any],
+                      out: str | os.PathLike | None = None) -> dict[str, Any]:
+    """What decides ``stage``'s outputs besides its declared input files: its effective
+    parameters, the litreview version, the SHA-256 of its notebook and of the library, the
+    package versions, the files it reads when present under ``out`` (``also_read``), and
+    for ingest the corpus files it would read (``sources``)."""
+    from litreview import __version__
+    from litreview.manifest import TRACKED_PACKAGES, package_versions, sha256_file
+
+    values = effective_parameters(stage, given)
+    fingerprint: dict[str, Any] = {
+        "parameters": values,
+        "code": {
+            "litreview_version": __version__,
+            "notebook_sha256": sha256_file(notebook_path(stage)),
+            "library_sha256": library_sha256(),
+            "packages": package_versions(TRACKED_PACKAGES),
+        },
+    }
+    if out is not None:
+        fingerprint["also_read"] = also_read_hashes(out, stage)
+    if stage == "ingest":
+        fingerprint["sources"] = corpus_sources(values.get("corpus_paths") or [])
+    return fingerprint
+
+
+def also_read_hashes(out: str | os.PathLike, stage: str) -> dict[str, str]:
+    """SHA-256 of the files ``stage`` reads when present (``config.STAGE_ALSO_READS``)."""
+    return hash_files(Path(out), config.STAGE_ALSO_READS.get(stage, ()))
+
+
+def corpus_sources(paths: Sequence[str]) -> dict[str, Any]:
+    """SHA-256 of every file ingest would read from ``paths`` (found as ingest finds them,
+    relative paths against ``notebooks/`` as the kernel resolves them), and the entries it
+    would skip; ``{"error": ...}`` when they cannot be listed (the stage then re-runs and
+    reports the problem itself)."""
+    from litreview.ingest.reading import scan_inputs
+    from litreview.manifest import sha256_file
+
+    resolved = [p if os.path.isabs(p) else os.path.join(config.NOTEBOOKS_DIR, p)
+                for p in map(str, paths)]
+    try:
+        scan = scan_inputs(resolved)
+        files = {path.as_posix(): sha256_file(path) for path, _ in scan.files}
+    except Exception as err:  # any failure here means "cannot tell": re-run
+        return {"error": f"{type(err).__name__}: {err}"}
+    return {"files": files, "skipped": sorted(map(list, scan.skipped))}
+
+
+def skip_reason(out: str | os.PathLike, stage: str, fingerprint: Mapping[str, Any],
+                read_hashes: Mapping[str, str],
+                manifest: Mapping[str, Any] | None = None) -> str | None:
+    """Why ``stage`` must re-run in ``out``, in words; None when its recorded contract
+    still holds (same inputs, parameters, code, and its outputs present and unchanged)."""
+    out = Path(out)
+    if manifest is None:
+        path = config.manifest_path(out)
+        manifest = read_json(path) if path.exists() else {}
+    record = manifest.get("stages", {}).get(stage)
+    if not record:
+        return "it has not run in this output folder"
+    if record.get("status") != "complete":
+        return f"its last run is marked {record.get('status') or 'unfinished'}"
+    contract = record.get("contract")
+    if not isinstance(contract, Mapping) or "parameters" not in contract:
+        return "no record of the parameters it ran with"
+    return (_code_change(contract.get("code", {}), fingerprint["code"])
+            or _parameter_change(contract["parameters"], fingerprint["parameters"])
+            or _input_change(contract.get("inputs", {}), read_hashes)
+            or _input_change(contract.get("also_read", {}), fingerprint.get("also_read", {}))
+            or _source_change(contract.get("sources"), fingerprint.get("sources"))
+            or _output_change(out, contract))
+
+
+def _code_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
+    if old.get("litreview_version") != new["litreview_version"]:
+        return (f"litreview version changed ({old.get('litreview_version')} -> "
+                f"{new['litreview_version']})")
+    if old.get("notebook_sha256") != new["notebook_sha256"]:
+        return "its notebook changed"
+    if old.get("library_sha256") != new["library_sha256"]:
+        return "the litreview library code changed"
+    old_packages = old.get("packages", {})
+    changed = sorted(name for name, version in new["packages"].items()
+                     if old_packages.get(name) != version)
+    if changed:
+        return f"package version(s) changed: {', '.join(changed)}"
+    return None
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _parameter_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
+    changed = [name for name in sorted({*old, *new}) if old.get(name) != new.get(name)]
+    if not changed:
+        return None
+    details = ", ".join(f"{name} {_short(old.get(name))} -> {_short(new.get(name))}"
+                        for name in changed[:3])
+    more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+    return f"parameter(s) changed: {details}{more}"
+
+
+def _input_change(old: Mapping[str, str], new: Mapping[str, str]) -> str | None:
+    for rel in sorted({*old, *new}):
+        if old.get(rel) != new.get(rel):
+            try:
+                by = f"stage {producer(rel)} re-ran"
+            except KeyError:
+                by = "it was rewritten"
+            return f"its input {rel} changed ({by})"
+    return None
+
+
+def _source_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> str | None:
+    if new is None:
+        return None
+    if "error" in new or old is None or "error" in old:
+        return "the corpus files could not be compared"
+    old_files, new_files = old.get("files", {}), new.get("files", {})
+    added = sorted(set(new_files) - set(old_files))
+    removed = sorted(set(old_files) - set(new_files))
+    edited = sorted(p for p in set(old_files) & set(new_files) if old_files[p] != new_files[p])
+    for label, items in (("corpus file changed", edited), ("corpus file added", added),
+                         ("corpus file removed", removed)):
+        if items:
+            more = f" and {len(items) - 1} more" if len(items) > 1 else ""
+            return f"{label}: {items[0]}{more}"
+    if old.get("skipped") != new.get("skipped"):
+        return "the corpus entries skipped while reading changed"
+    return None
+
+
+def _output_change(out: Path, contract: Mapping[str, Any]) -> str | None:
+    wrote = {**contract.get("products", {}), **contract.get("outputs", {})}
+    current = hash_files(out, wrote)
+    for rel in sorted(wrote):
+        if rel not in current:
+            return f"its output {rel} is missing"
+        if current[rel] != wrote[rel]:
+            return f"its output {rel} was changed since it ran"
+    return None
+
+
+def _snapshot(out: Path) -> dict[str, tuple[int, int, int]]:
+    """``(size, mtime_ns, inode)`` of every file under ``out`` (hidden entries left out)."""
+    found: dict[str, tuple[int, int, int]] = {}
+    for root, dirs, files in os.walk(out):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            if name.startswith("."):
+                continue
+            path = Path(root, name)
+            rel = path.relative_to(out).as_posix()
+            if rel in _NOT_PRODUCTS:
+                continue
+            with contextlib.suppress(OSError):
+                st = path.stat()
+                found[rel] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return found
+
+
+def _products(out: Path, before: Mapping[str, tuple[int, int, int]]) -> dict[str, str]:
+    """SHA-256 of every file under ``out`` created or rewritten since ``before``."""
+    after = _snapshot(out)
+    return hash_files(out, sorted(rel for rel, stat in after.items() if before.get(rel) != stat))
 
 
 def _read_later(relative: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,9 @@ from litreview import config
 
 BENCH_DIR = config.PROJECT_ROOT / "bench"
 RUNNER = BENCH_DIR / "run_bench.py"
-SHARED_DIR = config.PROJECT_ROOT.parent / "shared"
+#: ``../shared`` beside the checkout, or where ``LITREVIEW_BENCH_SHARED`` says (a worktree).
+SHARED_DIR = Path(os.environ.get("LITREVIEW_BENCH_SHARED")
+                  or config.PROJECT_ROOT.parent / "shared")
 LABELED = SHARED_DIR / "bench" / "arxiv-cs" / "arxiv-cs-labeled-7811.jsonl.gz"
 
 
@@ -124,3 +127,101 @@ def test_embedding_candidates_smoke_on_300_documents() -> None:
                   "--candidates", "onnx-int8-128")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "| minilm-fp32 |" in result.stdout and "| onnx-int8-128 |" in result.stdout
+
+
+# --------------------------------------------------------------------------- fresh clone
+
+
+def _fresh_env(work: Path) -> dict[str, str]:
+    return {**os.environ, "LITREVIEW_BENCH_WORK": str(work),
+            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+
+
+def test_runner_creates_its_work_folder_on_a_fresh_clone(tmp_path: Path) -> None:
+    work = tmp_path / "clone" / "bench" / "_work"
+    result = subprocess.run([sys.executable, str(RUNNER), "scale", "--shared",
+                             str(tmp_path / "nothing"), "--no-append"], capture_output=True,
+                            text=True, timeout=120, cwd=config.PROJECT_ROOT,
+                            env=_fresh_env(work))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert (work / "inputs").is_dir()
+
+
+def test_monitored_run_creates_the_folder_of_its_log(tmp_path: Path) -> None:
+    import procmon
+
+    log = tmp_path / "not" / "yet" / "there.log"
+    stats = procmon.run_monitored([sys.executable, "-c", "print('hello')"], log_path=log)
+    assert stats.returncode == 0 and log.read_text().strip() == "hello"
+
+
+def _fake_run(wall: float, ran: list[str], skipped: list[str], code: int = 0) -> dict:
+    return {"wall_s": wall, "cpu_s": wall * 1.2, "peak_rss_mb": 100.0 + wall,
+            "returncode": code, "ran": ran, "skipped": skipped}
+
+
+def test_seed_harness_takes_medians_and_the_ratio() -> None:
+    import seed_speed
+
+    lr = ["ingest", "topics", "review"]
+    runs = {
+        "plain": [_fake_run(w, [], []) for w in (30.0, 36.0, 31.0)],
+        "cold": [_fake_run(w, lr, []) for w in (39.0, 60.0, 38.0)],
+        "warm": [_fake_run(w, [], lr) for w in (2.0, 2.5, 2.1)],
+        "edit": [_fake_run(w, ["review"], ["ingest", "topics"]) for w in (8.0, 9.0, 30.0)],
+    }
+    rows = {r["variant"]: r for r in seed_speed.summarize(runs)}
+    assert rows["cold"]["wall_s"] == 39.0 and rows["plain"]["wall_s"] == 31.0
+    assert rows["edit"]["wall_s"] == 9.0 and rows["edit"]["skipped"] == "ingest, topics"
+    lines = seed_speed.verdict(list(rows.values()), runs)
+    assert lines[0].startswith("PASS cold median 39.0 s")
+    assert lines[1].startswith("FAIL cold ÷ plain BERTopic = 39.0 / 31.0 = 1.26")
+    assert lines[2].startswith("PASS edit median 9.0 s") and "only review" in lines[2]
+    assert lines[3] == "PASS warm: every stage skipped"
+    runs["edit"][0]["ran"] = ["topics", "review"]
+    assert seed_speed.verdict(list(rows.values()), runs)[2].startswith("FAIL edit")
+
+
+def test_seed_rounds_interleave_the_plain_script() -> None:
+    import seed_speed
+
+    assert seed_speed.round_order(0, seed_speed.VARIANTS) == ["plain", "cold", "warm", "edit"]
+    assert seed_speed.round_order(1, seed_speed.VARIANTS) == ["cold", "warm", "edit", "plain"]
+    assert seed_speed.round_order(0, ["cold"]) == ["cold"]
+
+
+@pytest.mark.slow
+def test_scale_smoke_takes_the_full_size_path(tmp_path: Path) -> None:
+    """`scale` without --limit (the full run's path) on a 200-paper stand-in for the 74k
+    file, from a work folder that does not exist yet (a fresh clone)."""
+    _need_labeled()
+    import common
+
+    shared = tmp_path / "shared"
+    docs = common.load_jsonl_gz(LABELED, limit=200)
+    common.write_jsonl_gz(docs, shared / common.ARXIV_SUBDIR / common.SCALE_FILE)
+    work = tmp_path / "clone" / "bench" / "_work"
+    result = subprocess.run([sys.executable, str(RUNNER), "scale", "--shared", str(shared),
+                             "--no-append", "-p", "stability_seeds", "0"],
+                            capture_output=True, text=True, timeout=900,
+                            cwd=config.PROJECT_ROOT, env=_fresh_env(work))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| end to end |" in result.stdout and "exit " not in result.stdout
+    assert {p.name for p in work.glob("scale-*.log")} == {
+        "scale-ingest.log", "scale-topics.log", "scale-review.log"}
+    assert (work / "scale-full" / "report" / "review.html").exists()
+
+
+@pytest.mark.slow
+def test_seed_harness_smoke_one_round_on_a_sample(tmp_path: Path) -> None:
+    work = tmp_path / "_work"
+    result = subprocess.run([sys.executable, str(RUNNER), "seed", "--runs", "1", "--limit",
+                             "80", "--no-append", "-p", "stability_seeds", "0"],
+                            capture_output=True, text=True, timeout=900,
+                            cwd=config.PROJECT_ROOT, env=_fresh_env(work))
+    assert result.returncode == 0, result.stderr[-3000:]
+    for variant in ("| plain |", "| cold |", "| warm |", "| edit |"):
+        assert variant in result.stdout
+    assert "only review re-ran" in result.stdout and "every stage skipped" in result.stdout
+    assert (work / "seed-plain" / "topics.csv").exists()
+    assert (work / "seed-plain" / "documents.html").exists()

@@ -91,7 +91,7 @@ def write_review(
         plt.close(fig)
         written += _save_trend_figures(review, out_dir, plot_themes_over_time,
                                        plot_themes_over_time_interactive)
-    for fmt in formats:
+    for fmt in sorted(formats, key=lambda f: {"html": 0, "pdf": 2}.get(f, 1)):  # HTML first
         with timer(fmt):
             written += report.write_report(review, out_dir, formats=(fmt,))
     with timer("export"):
