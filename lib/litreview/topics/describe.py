@@ -595,8 +595,10 @@ def build_tables(
         reps = representatives(similarity, membership, members)
         strand_rows.append({
             "strand": strand, "topic": placement.strand_theme[strand],
-            "label": names.strands[strand], "size": len(members), "top_terms": s_terms,
-            "display_terms": [labels.format_term(term, casing=casing) for term in s_terms],
+            "label": names.strands[strand], "size": len(members),
+            "top_terms": names.strand_terms.get(strand, s_terms),
+            "display_terms": names.strand_display_terms.get(
+                strand, [labels.format_term(term, casing=casing) for term in s_terms]),
             "representative_paper_ids": [ids[i] for i in reps],
             "representative_titles": [titles[i] for i in reps],
             "n_core": int((membership[members] == CORE).sum()),

@@ -49,6 +49,10 @@ class Names:
 
     themes: dict[int, str]
     strands: dict[int, str]
+    #: Per strand, its key phrases (lower case) and as the corpus writes them, when the
+    #: naming method found them (``name_levels``); else the strand's term ranking is used.
+    strand_terms: dict[int, list[str]] = dataclasses.field(default_factory=dict)
+    strand_display_terms: dict[int, list[str]] = dataclasses.field(default_factory=dict)
 
 
 def name_topics(request: NamingRequest) -> Names:
@@ -123,4 +127,9 @@ def name_levels(
     for theme, members in by_theme.items():
         names = _distinct([named.get(s, "") for s in members], themes.get(theme, ""))
         strand_names.update(zip(members, names, strict=True))
-    return Names(themes, strand_names)
+    phrases = {int(g): (list(t), list(d)) for g, t, d in zip(
+        strands_named["group"], strands_named["top_terms"], strands_named["display_terms"],
+        strict=True) if len(t)}
+    return Names(themes, strand_names,
+                 strand_terms={g: t for g, (t, _) in phrases.items()},
+                 strand_display_terms={g: d for g, (_, d) in phrases.items()})
