@@ -411,11 +411,7 @@ def _encode_chunk_mean(
         for chunk in chunks:
             pieces.append(tokenizer.decode(chunk) if len(chunks) > 1 else text)
             owner.append(i)
-    vectors = encode(pieces)
-    out = np.zeros((len(batch), vectors.shape[1]), dtype=np.float32)
-    np.add.at(out, np.asarray(owner), vectors)
-    out /= np.linalg.norm(out, axis=1, keepdims=True).clip(min=1e-12)
-    return out.astype(np.float32)
+    return _mean_by_owner(encode(pieces), owner, len(batch))
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'])")
@@ -493,11 +489,7 @@ def _encode_windows(
         for piece in sentence_windows(text, count, window):
             pieces.append(piece)
             owner.append(i)
-    vectors = encode(pieces)
-    out = np.zeros((len(batch), vectors.shape[1]), dtype=np.float32)
-    np.add.at(out, np.asarray(owner), vectors)
-    out /= np.linalg.norm(out, axis=1, keepdims=True).clip(min=1e-12)
-    return out.astype(np.float32)
+    return _mean_by_owner(encode(pieces), owner, len(batch))
 
 
 # --------------------------------------------------------------------------- ONNX Runtime
@@ -824,3 +816,11 @@ class _EmbeddingCache:
 def _warn(message: str) -> None:
     logger.warning(message)
     warnings.warn(message, EmbeddingCacheWarning, stacklevel=3)
+
+
+def _mean_by_owner(vectors: np.ndarray, owner: list[int], n: int) -> np.ndarray:
+    """Average the piece vectors of each text (``owner[i]`` is piece i's text), unit length."""
+    out = np.zeros((n, vectors.shape[1]), dtype=np.float32)
+    np.add.at(out, np.asarray(owner), vectors)
+    out /= np.linalg.norm(out, axis=1, keepdims=True).clip(min=1e-12)
+    return out.astype(np.float32)
