@@ -211,7 +211,7 @@ def test_markdown_template_escapes_every_value_by_default() -> None:
     template = env.from_string("{{ a }} {{ b|md }} {{ c|mdlink }} {{ d|mdcode }}")
     out = template.render(a="<b>x</b>", b="[y](javascript:z)", c="javascript:alert(1)",
                           d="a`b`")
-    assert out == r"\<b\>x\</b\> \[y\]\(javascript:z\)  `` a`b` ``"
+    assert out == r"\<b\>x\</b\> \[y\](javascript:z)  `` a`b` ``"
     html = render_markdown(out)
     assert not scan_html(html, allowed_script=lambda a, t: False, where="md",
                          allowed_tags=MARKDOWN_TAGS)[0]
@@ -231,3 +231,11 @@ def test_html_environment_autoescapes_and_hrefs_are_revalidated() -> None:
     assert out == '<a href="#">&lt;script&gt;alert(1)&lt;/script&gt;</a>'
     assert render.safe_href("https://example.org/a b") == "#"
     assert render.safe_href("https://example.org/x") == "https://example.org/x"
+
+
+def test_markdown_escaping_keeps_the_draft_readable() -> None:
+    # parentheses and intra-word underscores cannot form markup: left as written
+    assert sanitize.escape_markdown("(293 records) in 000_06277f12.txt") == (
+        "(293 records) in 000_06277f12.txt")
+    assert sanitize.escape_markdown("_x_ *y* # z") == r"\_x\_ \*y\* # z"
+    assert sanitize.escape_markdown("# heading?") == r"\# heading?"

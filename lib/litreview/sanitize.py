@@ -272,7 +272,7 @@ def code_links(paper: Mapping[str, Any]) -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------- Markdown
 
-_MD_INLINE = re.compile(r"([\\`*_\[\]()<>#|])")
+_MD_INLINE = re.compile(r"([\\`*\[\]<>|])|(?<![^\W_])(_)|(_)(?![^\W_])|^(\s*)(#)")
 _MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _MD_TILDES = re.compile(r"~(?=~)|(?<=~)~|^(\s*)~")
 _MD_BULLET = re.compile(r"^(\s*)([-+=])")
@@ -280,20 +280,30 @@ _MD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MD_ORDERED = re.compile(r"^(\s*\d{1,9})([.)])(?=\s|$)")
 
 
+def _escape_inline(match: re.Match[str]) -> str:
+    if match.group(4) is not None:  # a leading "#"
+        return f"{match.group(4)}\\#"
+    char = next(g for g in match.groups()[:3] if g is not None)
+    return "\\" + char
+
+
 def escape_markdown(text: Any, *, collapse: bool = True) -> str:
     """Escape corpus text for inline use in CommonMark/GFM so it renders as itself.
 
     Whitespace (newlines included) collapses to single spaces so the text cannot start
     a block (heading, list, quote, code block, table row). Backslash-escapes ``\\``,
-    backticks, ``*``, ``_``, ``[``, ``]``, ``(``, ``)``, ``<``, ``>``, ``#`` and ``|``
-    everywhere, ``&`` where it would start an entity reference (``&lt;``, ``&#60;``),
+    backticks, ``*``, ``[``, ``]``, ``<``, ``>`` and ``|`` everywhere, ``_`` unless it
+    sits inside a word (where CommonMark never reads it as emphasis), ``#`` at the start,
+    ``&`` where it would start an entity reference (``&lt;``, ``&#60;``),
     tildes in runs (strikethrough, fences) and a leading list marker or rule;
     control characters are dropped. No HTML tag, link, image or autolink can form.
     ``collapse=False`` keeps leading and trailing spaces (runs still become one space).
+    Parentheses stay as they are: with ``[`` and ``]`` escaped no link destination can
+    open, and the draft stays readable where a researcher edits it.
     """
     value = _MD_CONTROL.sub("", _text(text) if collapse else str(text))
     value = " ".join(value.split()) if collapse else re.sub(r"\s+", " ", value)
-    value = _MD_INLINE.sub(r"\\\1", value)
+    value = _MD_INLINE.sub(_escape_inline, value)
     value = _MD_ENTITY.sub(r"\\&", value)
     value = _MD_TILDES.sub(lambda m: (m.group(1) or "") + "\\~", value)  # ~~strike, ~~~ fence
     value = _MD_BULLET.sub(r"\1\\\2", value)
