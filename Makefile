@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install review test test-fast lint lab bench bench-scale clean help
+.PHONY: install review test test-bench test-fast lint lab bench bench-scale clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -26,9 +26,12 @@ install: $(STAMP)  ## create .venv and install litreview with its test tools
 review: install  ## run ingest -> topics -> review on data/corpus into outputs/
 	$(BIN)/litreview run --out $(OUT)
 
-test: install  ## lint, then the whole test suite (incl. one papermill end-to-end run)
+test: install  ## lint, then the test suite (incl. papermill end-to-end runs; not the bench runs)
 	$(BIN)/ruff check lib tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not bench_run"
+
+test-bench: install  ## the benchmark commands end to end on small samples (seed harness, scale path)
+	$(BIN)/python -m pytest -m bench_run
 
 test-fast: install  ## the unit tests only (no papermill, no embedding model)
 	$(BIN)/python -m pytest -m "not slow"

@@ -191,6 +191,7 @@ def test_seed_rounds_interleave_the_plain_script() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.bench_run
 def test_scale_smoke_takes_the_full_size_path(tmp_path: Path) -> None:
     """`scale` without --limit (the full run's path) on a 200-paper stand-in for the 74k
     file, from a work folder that does not exist yet (a fresh clone)."""
@@ -213,6 +214,7 @@ def test_scale_smoke_takes_the_full_size_path(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.bench_run
 def test_seed_harness_smoke_one_round_on_a_sample(tmp_path: Path) -> None:
     work = tmp_path / "_work"
     result = subprocess.run([sys.executable, str(RUNNER), "seed", "--runs", "1", "--limit",
