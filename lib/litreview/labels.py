@@ -252,13 +252,19 @@ def unique_theme_names(
                 sizes[i] += 1
                 names[i] = theme_name(topic_terms[i], sizes[i], casing=casing)
     # Still equal (identical term lists): number them.
+    return number_duplicates(names)
+
+
+def number_duplicates(names: Sequence[str]) -> list[str]:
+    """Return ``names`` with every name that occurs more than once numbered: ``"X (1)"``."""
     counts = Counter(names)
     seen: Counter[str] = Counter()
-    for i, name in enumerate(names):
+    out = list(names)
+    for i, name in enumerate(out):
         if counts[name] > 1:
             seen[name] += 1
-            names[i] = f"{name} ({seen[name]})"
-    return names
+            out[i] = f"{name} ({seen[name]})"
+    return out
 
 
 # ---------------------------------------------------------------------------

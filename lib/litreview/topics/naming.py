@@ -12,7 +12,6 @@ the fallback for an unclustered corpus.
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -85,14 +84,8 @@ def _strand_name(terms: Sequence[str], used: set[str], casing: Mapping[str, str]
 
 def _distinct(names: list[str], theme_name: str) -> list[str]:
     """Make the strand names of one theme non-empty, unlike the theme's and unlike each other."""
-    out = [n if n and n != theme_name else f"{theme_name}: general" for n in names]
-    counts = Counter(out)
-    seen: Counter[str] = Counter()
-    for i, name in enumerate(out):
-        if counts[name] > 1:
-            seen[name] += 1
-            out[i] = f"{name} ({seen[name]})"
-    return out
+    return labels.number_duplicates(
+        [n if n and n != theme_name else f"{theme_name}: general" for n in names])
 
 
 def name_levels(
