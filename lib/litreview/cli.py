@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from litreview import __version__, config, params
+from litreview.curation import default_path as default_curation_path
+from litreview.curation import load_curation
 
 INPUT_FORMATS = params.INPUT_FORMATS
 #: Environment variable that makes unexpected errors show their traceback.
@@ -103,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``litreview`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    from litreview.curation import CurationError
     from litreview.pipeline import OutputLocked, ParameterError, StageFailed, StaleStage
 
     try:
@@ -114,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("litreview: interrupted", file=sys.stderr)
         return 130
-    except (UsageError, ParameterError, StaleStage, OutputLocked) as err:
+    except (UsageError, ParameterError, StaleStage, OutputLocked, CurationError) as err:
         print(f"litreview: {err}", file=sys.stderr)
         return 2
     except StageFailed as err:
@@ -201,6 +204,15 @@ def _run(args: argparse.Namespace) -> int:
         if args.rerun_stale and named and "ingest" not in named:
             raise UsageError("ingest must be re-run: say what to read with --corpus")
         parameters["corpus_paths"] = [str(config.DEFAULT_CORPUS_DIR)]
+    if "curation_file" not in parameters:
+        corpus = parameters.get("corpus_paths") or [str(config.DEFAULT_CORPUS_DIR)]
+        parameters["curation_file"] = str(default_curation_path(corpus))
+    # Pre-flight: a curation file that is not YAML or asks for what cannot be (unknown keys,
+    # malformed ids) stops the run here, before any stage writes (CurationError).
+    curation = load_curation(parameters["curation_file"],
+                             strict=parameters.get("curation_strict", True))
+    for problem in curation.problems:
+        print(f"[litreview] warning: curation entry skipped: {problem}", file=sys.stderr)
     out = check_out_dir(args.out, parameters.get("corpus_paths", ()))
     force = stages if args.force else named
     run_pipeline(out, parameters=parameters, stages=stages, export_html=not args.no_html,

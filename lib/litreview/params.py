@@ -159,6 +159,13 @@ PARAMETERS: tuple[Param, ...] = (
     Param("review", "citation_style", "str", "apa",
           "CSL style of the references (papers with authors and a year)",
           choices=CITATION_STYLES),
+    Param(EVERY_STAGE, "curation_file", "str", "../data/review.yaml",
+          "your curation file (renames, merges, moves, exclusions; see README); a missing "
+          "file is no curation; `litreview run` looks next to the corpus", path="always",
+          allowed_text="a path to a YAML file"),
+    Param(EVERY_STAGE, "curation_strict", "bool", True,
+          "stop on a curation entry that matches nothing (false: warn and go on with the "
+          "valid entries)"),
     Param(EVERY_STAGE, "out_dir", "str", "../outputs",
           "every stage reads and writes under this folder (set by `--out`)",
           path="always", settable=False),
@@ -397,7 +404,8 @@ def markdown_table() -> str:
     for p in PARAMETERS:
         if not p.settable:
             continue
-        lines.append(f"| {STAGE_NUMBERS[p.stage]} | `{p.name}` | {p.type} | "
+        stage = STAGE_NUMBERS.get(p.stage, "all")
+        lines.append(f"| {stage} | `{p.name}` | {p.type} | "
                      f"`{format_default(p)}` | {p.allowed()} | {p.help} |")
     return "\n".join(lines) + "\n"
 

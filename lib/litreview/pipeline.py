@@ -484,7 +484,23 @@ def stage_fingerprint(stage: str, given: Mapping[str, Any],
         fingerprint["also_read"] = also_read_hashes(out, stage)
     if stage == "ingest":
         fingerprint["sources"] = corpus_sources(values.get("corpus_paths") or [])
+    if values.get("curation_file") and stage in ("ingest", "topics"):
+        fingerprint["curation"] = curation_fingerprint(stage, values["curation_file"])
     return fingerprint
+
+
+def curation_fingerprint(stage: str, path: str) -> str:
+    """SHA-256 of the part of the curation file ``stage`` honours: screening for ingest,
+    the map edits for topics (so a rename re-runs topics, not ingest); the error text when
+    the file cannot be read (the stage then re-runs and reports it)."""
+    from litreview.curation import CurationError, load_curation
+
+    resolved = path if os.path.isabs(path) else os.path.join(config.NOTEBOOKS_DIR, path)
+    try:
+        curation = load_curation(resolved, strict=False)
+    except CurationError as err:
+        return f"error: {err}"
+    return curation.screening_fingerprint() if stage == "ingest" else curation.map_fingerprint()
 
 
 def also_read_hashes(out: str | os.PathLike, stage: str) -> dict[str, str]:
