@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -20,22 +18,6 @@ from litreview import config
 from litreview.manifest import sha256_file
 
 pytestmark = pytest.mark.slow
-
-SMOKE_PARAMS = Path(__file__).with_name("smoke.yaml")
-
-
-@pytest.fixture(scope="session")
-def review_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Run the whole review once into a temporary DIR and return DIR."""
-    out = tmp_path_factory.mktemp("review") / "outputs"
-    proc = subprocess.run(
-        [sys.executable, "-m", "litreview.cli", "run", "--out", str(out),
-         "--params", str(SMOKE_PARAMS)],
-        capture_output=True, text=True, timeout=1200,
-    )
-    assert proc.returncode == 0, f"litreview run failed:\n{proc.stdout}\n{proc.stderr}"
-    return out
-
 
 def test_every_stage_notebook_ran_without_errors(review_run: Path) -> None:
     for name in config.STAGE_NOTEBOOKS.values():
