@@ -163,16 +163,21 @@ def compute_screening_flow(records: pd.DataFrame, exclusions: pd.DataFrame,
     ``records`` and ``exclusions`` are ``data/records.parquet`` and
     ``data/exclusions.parquet`` (``exclusions`` has one row per excluded paper).
     """
-    status = records["status"].astype(str)
+    status = (records["status"] if "status" in records else pd.Series("kept", records.index)
+              ).astype(str)
     rows: list[tuple[str, str, int, str]] = []
     label = FLOW_STEPS
-    for source, count in records.groupby("source_file", sort=False).size().items():
+    sources = (records["source_file"] if "source_file" in records
+               else pd.Series("", records.index)).astype(str)
+    for source, count in sources.groupby(sources, sort=False).size().items():
         rows.append(("identified", label["identified"], int(count), str(source)))
     # An excluded paper's duplicate records are excluded too; they were duplicates first.
     excluded_records = int((status == EXCLUDED).sum())
     duplicates = int((status == "duplicate").sum()) + excluded_records - len(exclusions)
     rows.append(("duplicates", label["duplicates"], duplicates, ""))
-    rejected = records.loc[status == "rejected", "reason_kind"].astype(str)
+    kind = "reason_kind" if "reason_kind" in records else "reason"  # older tables: reason
+    rejected = (records.loc[status == "rejected", kind].astype(str) if kind in records
+                else pd.Series(["rejected"] * int((status == "rejected").sum()), dtype=str))
     rows += _by_detail("rejected", rejected)
     rows += _by_detail("excluded", exclusions["reason"].astype(str))
     rows.append(("included", label["included"], int((status == "kept").sum()), ""))
