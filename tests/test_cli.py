@@ -298,3 +298,73 @@ def test_named_stages_and_force_rerun_regardless(tmp_path: Path, captured: dict)
     assert captured["force"] == ["ingest", "topics", "review"]
     assert cli.main(["run", "--out", str(tmp_path / "o"), "--stages", "topics,review"]) == 0
     assert captured["stages"] == captured["force"] == ["topics", "review"]
+
+
+# --------------------------------------------------------------------------- curation
+
+
+def test_init_writes_the_template_next_to_the_corpus_and_never_overwrites(
+        tmp_path: Path, capsys) -> None:
+    import pandas as pd
+
+    from litreview.curation import load_curation
+
+    corpus = tmp_path / "data" / "corpus"
+    corpus.mkdir(parents=True)
+    out = tmp_path / "outputs"
+    (out / "data").mkdir(parents=True)
+    pd.DataFrame({"topic": [0, 1], "label": ["Social norms", "Value alignment"],
+                  "size": [5, 9], "theme_id": ["t-social-norms", "t-value-alignment"]}
+                 ).to_parquet(out / "data" / "topics.parquet")
+    assert cli.main(["init", "--corpus", str(corpus), "--out", str(out)]) == 0
+    written = tmp_path / "data" / "review.yaml"
+    text = written.read_text(encoding="utf-8")
+    assert "# exclude:" in text
+    assert text.index("t-value-alignment: Value alignment") < text.index(
+        "t-social-norms: Social norms")  # largest theme first
+    assert load_curation(written).is_empty  # the template asks for nothing until edited
+    written.write_text("version: 1\n", encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["init", "--corpus", str(corpus), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{written} already exists" in err and len(err.strip().splitlines()) == 1
+    assert written.read_text(encoding="utf-8") == "version: 1\n"
+    # --curation FILE; no themes listed without a theme_id column
+    other = tmp_path / "elsewhere.yaml"
+    assert cli.main(["init", "--curation", str(other), "--out", str(tmp_path / "none")]) == 0
+    assert "The themes of the last run" not in other.read_text(encoding="utf-8")
+
+
+def test_ingest_with_an_unknown_curation_ref_is_one_line_and_writes_nothing(
+        tmp_path: Path, capsys) -> None:
+    exports = Path(__file__).resolve().parent / "fixtures" / "exports" / "zotero-csl.json"
+    review = tmp_path / "review.yaml"
+    review.write_text('exclude:\n  - paper: "10.9999/none"\n    reason: x\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli.main(["ingest", str(exports), "--out", str(out), "--curation", str(review)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"litreview: the curation file has a problem: {review}:2: paper "
+                   "'10.9999/none' matches no paper of the corpus")
+    assert not (out / "data").exists()
+    assert cli.main(["ingest", str(exports), "--out", str(out), "--curation", str(review),
+                     "--lenient"]) == 0
+    assert "10.9999/none" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_stage_stopped_by_the_curation_file_says_so_in_one_line(tmp_path: Path) -> None:
+    exports = Path(__file__).resolve().parent / "fixtures" / "exports" / "zotero-csl.json"
+    review = tmp_path / "review.yaml"
+    review.write_text('exclude:\n  - paper: "10.9999/none"\n    reason: x\n', encoding="utf-8")
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "litreview.cli", "run", "--corpus", str(exports), "--out",
+         str(out), "--stages", "ingest", "--no-html", "-p", "curation_file", str(review)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("litreview:")]
+    assert lines == [f"litreview: the curation file has a problem: {review}:2: paper "
+                     "'10.9999/none' matches no paper of the corpus"]
+    assert "Traceback" not in proc.stderr
+    assert not (out / "data").exists()

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from litreview import __version__, config, params
+from litreview import __version__, config, io, params
 from litreview.curation import default_path as default_curation_path
 from litreview.curation import load_curation
 
@@ -79,6 +79,26 @@ def build_parser() -> argparse.ArgumentParser:
                         help="rapidfuzz title similarity (0-100] above which titles merge")
     ingest.add_argument("--keep-title-only", action="store_true",
                         help="keep records that have a title but no abstract")
+    ingest.add_argument("--curation", type=Path, default=None, metavar="FILE",
+                        help="screen with this curation file's exclude / include_only "
+                             "(default: none)")
+    ingest.add_argument("--lenient", action="store_true",
+                        help="skip curation entries that match nothing, with a warning "
+                             "(default: stop)")
+
+    init = sub.add_parser(
+        "init",
+        help="write a commented curation file (review.yaml) to edit",
+        description="Write the commented curation template next to the corpus (or to "
+                    "--curation FILE), listing the themes of the last run in --out. "
+                    "An existing file is never overwritten.",
+    )
+    init.add_argument("--corpus", nargs="+", metavar="PATH",
+                      help=f"the corpus the file curates (default {config.DEFAULT_CORPUS_DIR})")
+    init.add_argument("--curation", type=Path, default=None, metavar="FILE",
+                      help="where to write it (default: review.yaml next to the corpus)")
+    init.add_argument("--out", type=Path, default=config.DEFAULT_OUT_DIR, metavar="DIR",
+                      help="the run whose themes to list (default outputs/)")
 
     listing = sub.add_parser("params", help="list every notebook parameter with its default")
     listing.add_argument("--stages", default=",".join(config.STAGES))
@@ -106,18 +126,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     from litreview.curation import CurationError
-    from litreview.pipeline import OutputLocked, ParameterError, StageFailed, StaleStage
+    from litreview.pipeline import (
+        CurationStopped,
+        OutputLocked,
+        ParameterError,
+        StageFailed,
+        StaleStage,
+    )
 
     try:
         if args.command == "run":
             return _run(args)
         if args.command == "ingest":
             return _ingest(args)
+        if args.command == "init":
+            return _init(args)
         return _params(args)
     except KeyboardInterrupt:
         print("litreview: interrupted", file=sys.stderr)
         return 130
-    except (UsageError, ParameterError, StaleStage, OutputLocked, CurationError) as err:
+    except CurationError as err:
+        print(f"litreview: {one_line(err)}", file=sys.stderr)
+        return 2
+    except (UsageError, ParameterError, StaleStage, OutputLocked, CurationStopped) as err:
         print(f"litreview: {err}", file=sys.stderr)
         return 2
     except StageFailed as err:
@@ -134,6 +165,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"litreview: unexpected error: {type(err).__name__}: {err} "
               f"(run with --debug or {DEBUG_ENV}=1 for the traceback)", file=sys.stderr)
         return 1
+
+
+def one_line(err: Exception) -> str:
+    """A multi-line message (the curation file's problems) joined into one line."""
+    head, *lines = str(err).splitlines() or [""]
+    return f"{head} {'; '.join(line.strip() for line in lines)}".strip()
 
 
 def _os_error(err: OSError) -> str:
@@ -234,6 +271,8 @@ def _ingest(args: argparse.Namespace) -> int:
                 input_format=args.input_format,
                 fuzzy_threshold=args.fuzzy_threshold,
                 keep_title_only=args.keep_title_only,
+                curation_file=args.curation,
+                curation_strict=not args.lenient,
             )
             record_complete(out, "ingest", {})  # later stages may build on it
     except IngestError as err:
@@ -243,6 +282,37 @@ def _ingest(args: argparse.Namespace) -> int:
         print(f"warning: {message}", file=sys.stderr)
     print(format_summary(result))
     return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from litreview.curation import template
+
+    corpus = args.corpus or [str(config.DEFAULT_CORPUS_DIR)]
+    target = args.curation or default_curation_path(corpus)
+    if target.exists():
+        raise UsageError(f"{target} already exists; it is left as it is (edit it, or "
+                         "remove it to start from the template)")
+    io.write_text(target, template(current_themes(args.out)))
+    print(f"[litreview] wrote {target}: edit it, then `litreview run` honours it")
+    return 0
+
+
+def current_themes(out: str | os.PathLike) -> list[tuple[str, str]]:
+    """``(theme_id, label)`` of the themes in ``DIR/data/topics.parquet``, largest first;
+    none when the file is missing or has no ``theme_id`` column (an older run)."""
+    path = config.data_dir(out) / "topics.parquet"
+    if not path.is_file():
+        return []
+    import pandas as pd
+
+    topics = pd.read_parquet(path)
+    if "theme_id" not in topics.columns:
+        return []
+    label = "label" if "label" in topics.columns else "theme_id"
+    topics = topics[topics["theme_id"].astype(str) != ""]
+    if "size" in topics.columns:
+        topics = topics.sort_values(["size", "theme_id"], ascending=[False, True])
+    return [(str(t), str(n)) for t, n in zip(topics["theme_id"], topics[label], strict=True)]
 
 
 def _params(args: argparse.Namespace) -> int:

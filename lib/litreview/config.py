@@ -75,11 +75,12 @@ STAGE_READS: dict[str, tuple[str, ...]] = {
     "review": (
         "data/papers.parquet", "data/records.parquet", "data/doc_topics.parquet",
         "data/topics.parquet", "data/strands.parquet", "data/topic_similarity.parquet",
-        "data/topic_hierarchy.parquet", "data/topic_metrics.json",
+        "data/topic_hierarchy.parquet", "data/topic_metrics.json", "data/exclusions.parquet",
     ),
 }
 STAGE_WRITES: dict[str, tuple[str, ...]] = {
-    "ingest": ("data/papers.parquet", "data/records.parquet"),
+    "ingest": ("data/papers.parquet", "data/records.parquet", "data/exclusions.parquet",
+               "data/screening_flow.parquet"),
     "topics": (
         "data/doc_topics.parquet", "data/topics.parquet", "data/strands.parquet",
         "data/topic_similarity.parquet", "data/topic_hierarchy.parquet",

@@ -64,6 +64,11 @@ class StageFailed(RuntimeError):
     """A stage notebook raised; the message says where and what."""
 
 
+class CurationStopped(StageFailed):
+    """A stage stopped on the curation file (an entry that matches nothing, strict run):
+    the message is the file's problems, each ``file:line: why``, on one line."""
+
+
 class StaleStage(RuntimeError):
     """A stage would read files that no completed, current earlier stage produced."""
 
@@ -383,6 +388,10 @@ def _run_locked(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
             os.replace(partial, failed)
             _mark_stage(out, stage, "failed")
             _echo_warnings(failed, stage, log)
+            if err.ename == "CurationError":  # the researcher's file, not the code
+                head, *lines = str(err.evalue).splitlines()
+                raise CurationStopped(
+                    f"{head} {'; '.join(line.strip() for line in lines)}".strip()) from None
             raise StageFailed(
                 f"stage {stage!r} failed in {source.name}, cell {err.exec_count}: "
                 f"{err.ename}: {err.evalue}\n"

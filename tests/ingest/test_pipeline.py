@@ -67,7 +67,7 @@ def test_run_ingest_writes_tables_and_manifest(tmp_path):
     assert stage["parameters"]["fuzzy_threshold"] == 95.0
     assert set(stage["inputs"]) == {str(SEED_213), str(SEED_80)}
     assert stage["inputs"][str(SEED_213)] == manifest.sha256_file(SEED_213)
-    assert set(stage["timings_s"]) == {"read_parse", "clean", "dedup", "write"}
+    assert set(stage["timings_s"]) == {"read_parse", "clean", "dedup", "screening", "write"}
     assert stage["counts"]["duplicate"] == 12
     assert list(result.papers.paper_id) == list(papers.paper_id)
 
@@ -78,7 +78,7 @@ def test_summary_and_tables(write):
     text = format_summary(result)
     assert SEED_213.name in text and "293" not in text.split("total")[0].split("\n")[0]
     total_line = next(line for line in text.splitlines() if line.startswith("total"))
-    assert total_line.split()[1:] == ["294", "281", "12", "1"]
+    assert total_line.split()[1:] == ["294", "281", "12", "1", "0"]  # ... excluded
     assert (
         "1 record had no abstract; pass --keep-title-only (keep_title_only=True) to keep them"
     ) in text

@@ -44,7 +44,7 @@ def test_run_review_writes_all_formats_and_records_stage(report_files: dict[str,
                                        "md", "export"}
     assert (root / "export" / "corpus.bib").exists()
     assert stage["parameters"]["n_key_sentences"] == 3
-    assert len(stage["inputs"]) == len(review.INPUT_TABLES) + 2  # + metrics, strands
+    assert len(stage["inputs"]) == len(review.INPUT_TABLES) + 3  # + metrics, strands, exclusions
     assert set(read_manifest(root)["stages"]) == {"ingest", "topics", "review"}
     assert not list((root / "report").glob(".*.tmp*"))  # atomic writes left nothing behind
 
@@ -181,3 +181,36 @@ def test_pdf_says_when_it_shortens_a_strand(report_files: dict[str, Path]) -> No
         for strand in theme.strands:
             for c in strand.contributions:
                 assert f'href="#ref-{c.key}"' in screen
+
+
+def test_screening_shows_the_flow_and_lists_excluded_papers_apart(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from litreview import io
+
+    from .conftest import make_output_dir
+
+    root = make_output_dir(tmp_path / "out", with_figures=False)
+    excluded_title = "Cosmic <script>alert(1)</script> inflation"
+    records = io.load_table(root, "records")
+    extra = pd.DataFrame([{"source_file": "listing_0.txt", "line": 200, "source_id": None,
+                           "status": "excluded", "paper_id": "p-gone", "reason":
+                           "excluded: off-topic (review.yaml:4)", "reason_kind": "screening"}])
+    io.save_table(pd.concat([records, extra], ignore_index=True), root, "records")
+    io.save_table(pd.DataFrame({"paper_id": ["p-gone"], "ref": ["2402.00001"],
+                                "reason": ["off-topic"], "line": [4],
+                                "title": [excluded_title]}), root, "exclusions")
+    built = review.build_review(root)
+    totals = built.screening.groupby("step")["count"].sum()
+    assert totals["identified"] == len(records) + 1 and totals["excluded"] == 1
+    assert totals["placed"] + totals["unplaced"] == totals["included"]
+    assert "1 excluded at screening" in built.overview.corpus_line
+    md = report.render_markdown(built, root)
+    assert "### Screening" in md and "| Excluded at screening | off-topic | 1 |" in md
+    appendix = md.index("## Appendix: papers excluded at screening")
+    assert md.count("Cosmic") == 1 and md.index("Cosmic") > appendix
+    assert "line 4: 2402.00001" in md[appendix:]
+    page = report.render_html(built, root)
+    assert '<h3 id="screening">Screening</h3>' in page and 'id="excluded"' in page
+    assert "Cosmic &lt;script&gt;alert(1)&lt;/script&gt; inflation" in page
+    assert excluded_title not in page

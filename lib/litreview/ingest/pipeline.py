@@ -12,7 +12,19 @@ from typing import Any
 import pandas as pd
 
 from litreview import io, manifest
-from litreview.ingest import bibtex, clean, dedup, hfpapers, jsonl, metadata, reading, ris, tabular
+from litreview.curation import load_curation
+from litreview.ingest import (
+    bibtex,
+    clean,
+    dedup,
+    hfpapers,
+    jsonl,
+    metadata,
+    reading,
+    ris,
+    screening,
+    tabular,
+)
 from litreview.ingest.formats import EXPORT_PARSERS
 from litreview.ingest.records import MAX_FIELD_CHARS, IngestError, RawRecord, message
 
@@ -68,6 +80,7 @@ _PAPER_TEXT = [
     "document_type",
 ]
 _RECORD_TEXT = [c for c in RECORD_COLUMNS if c != "line"]
+RECORD_ID_COLUMNS = ["paper_id", "doi", "arxiv_id", "pmid"]
 
 
 @dataclass
@@ -80,6 +93,12 @@ class IngestResult:
     messages: list[str]
     parameters: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    #: The papers screened out by the curation file (``screening.EXCLUSION_COLUMNS``).
+    exclusions: pd.DataFrame = field(default_factory=screening.empty_exclusions)
+    #: ``paper_id, doi, arxiv_id, pmid`` of every usable record (duplicates included), so
+    #: a curation entry may name a paper by any of its records' identifiers.
+    record_ids: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=RECORD_ID_COLUMNS))
 
 
 def ingest_paths(
@@ -138,6 +157,7 @@ def ingest_paths(
             "keep_title_only": keep_title_only,
         },
         timings=dict(timer.timings),
+        record_ids=_record_ids(cleaned, records),
     )
     if papers.empty:
         raise IngestError(_nothing_usable(result))
@@ -151,8 +171,17 @@ def run_ingest(
     input_format: str = "auto",
     fuzzy_threshold: float = 92.0,
     keep_title_only: bool = False,
+    curation_file: str | os.PathLike | None = None,
+    curation_strict: bool = True,
 ) -> IngestResult:
-    """Ingest ``paths`` and write ``DIR/data/{papers,records}.parquet`` and the manifest entry."""
+    """Ingest ``paths``, screen them and write the tables and the manifest entry.
+
+    Writes ``DIR/data/{papers,records,exclusions,screening_flow}.parquet``. The curation
+    file's ``exclude`` / ``include_only`` (:mod:`litreview.ingest.screening`) are applied
+    before anything is written: with ``curation_strict`` a reference that matches no paper
+    raises :class:`~litreview.curation.CurationError` and the folder is left as it was.
+    """
+    curation = load_curation(curation_file, strict=curation_strict)
     result = ingest_paths(
         paths,
         input_format=input_format,
@@ -160,9 +189,16 @@ def run_ingest(
         keep_title_only=keep_title_only,
     )
     timer = manifest.Timer()
+    with timer("screening"):
+        result = screening.apply_screening(result, curation, strict=curation_strict)
+        flow = screening.compute_screening_flow(result.records, result.exclusions)
+    result.parameters["curation_file"] = (
+        None if curation_file is None else os.fspath(curation_file))
     with timer("write"):
         io.save_table(result.papers, out_dir, "papers")
         io.save_table(result.records, out_dir, "records")
+        io.save_table(result.exclusions, out_dir, screening.EXCLUSIONS_TABLE)
+        io.save_table(flow, out_dir, screening.FLOW_TABLE)
     result.timings.update(timer.timings)
     counts = result.records["status"].value_counts()
     manifest.record_stage(
@@ -177,8 +213,9 @@ def run_ingest(
                 "papers": len(result.papers),
                 **{
                     status: int(counts.get(status, 0))
-                    for status in ("kept", "duplicate", "rejected")
+                    for status in ("kept", "duplicate", "rejected", screening.EXCLUDED)
                 },
+                "excluded_papers": len(result.exclusions),
             },
             "messages": len(result.messages),
         },
@@ -205,6 +242,18 @@ def _read_file(
     if not records:
         return [RawRecord(name, 0, fmt, reject_reason=f"no {fmt} records found")], True
     return records, True
+
+
+def _record_ids(cleaned: list[dict[str, Any]], records: pd.DataFrame) -> pd.DataFrame:
+    """Identifiers of each usable record with the paper it became (rows align with
+    ``records``: one per cleaned record, in order)."""
+    usable = [i for i, status in enumerate(records["status"]) if status != "rejected"]
+    paper_ids = records["paper_id"].to_list()
+    return pd.DataFrame(
+        [{"paper_id": paper_ids[i], **{c: cleaned[i][c] for c in RECORD_ID_COLUMNS[1:]}}
+         for i in usable],
+        columns=RECORD_ID_COLUMNS,
+    )
 
 
 def _clean(record: RawRecord, keep_title_only: bool) -> dict[str, Any]:

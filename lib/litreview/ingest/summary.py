@@ -11,11 +11,12 @@ from litreview.ingest.reading import SKIPPED
 if TYPE_CHECKING:
     from litreview.ingest.pipeline import IngestResult
 
-_STATUSES = ("kept", "duplicate", "rejected")
+_STATUSES = ("kept", "duplicate", "rejected", "excluded")
 
 
 def compute_source_counts(result: IngestResult) -> pd.DataFrame:
-    """Count records per source file: records, kept, duplicate, rejected (input order)."""
+    """Count records per source file: records, kept, duplicate, rejected, excluded (the
+    records of papers screened out by the curation file), in input order."""
     records = result.records
     order = list(dict.fromkeys(records["source_file"]))
     counts = (
@@ -67,7 +68,8 @@ def format_summary(result: IngestResult) -> str:
     counts = compute_source_counts(result)
     width = max([len("file"), len("total"), *(len(s) for s in counts["source_file"])])
     width = min(width, 60)
-    header = f"{'file':<{width}}  {'records':>7}  {'kept':>6}  {'duplicate':>9}  {'rejected':>8}"
+    header = (f"{'file':<{width}}  {'records':>7}  {'kept':>6}  {'duplicate':>9}  "
+              f"{'rejected':>8}  {'excluded':>8}")
     lines = [header, "-" * len(header)]
     for row in counts.itertuples(index=False):
         name = (
@@ -77,15 +79,22 @@ def format_summary(result: IngestResult) -> str:
         )
         lines.append(
             f"{name:<{width}}  {row.records:>7}  {row.kept:>6}  "
-            f"{row.duplicate:>9}  {row.rejected:>8}"
+            f"{row.duplicate:>9}  {row.rejected:>8}  {row.excluded:>8}"
         )
     total = counts[["records", *_STATUSES]].sum()
     lines.append("-" * len(header))
     lines.append(
         f"{'total':<{width}}  {total['records']:>7}  {total['kept']:>6}  "
-        f"{total['duplicate']:>9}  {total['rejected']:>8}"
+        f"{total['duplicate']:>9}  {total['rejected']:>8}  {total['excluded']:>8}"
     )
-    lines.append(f"{len(result.papers)} unique papers from {len(counts)} file(s).")
+    exclusions = result.exclusions
+    screened = f" after screening ({len(exclusions)} excluded)" if len(exclusions) else ""
+    lines.append(f"{len(result.papers)} unique papers from {len(counts)} file(s){screened}.")
+    if not exclusions.empty:
+        lines.append(f"Excluded at screening ({len(exclusions)} "
+                     f"{'paper' if len(exclusions) == 1 else 'papers'}), by reason:")
+        for reason, count in exclusions["reason"].value_counts().items():
+            lines.append(f"  {count:>6}  {reason}")
     rejected = result.records[result.records["status"] == "rejected"]
     if not rejected.empty:
         lines.append("Rejected records by reason:")

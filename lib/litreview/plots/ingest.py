@@ -35,9 +35,10 @@ def plot_abstract_lengths(papers: pd.DataFrame, ax: Axes | None = None) -> Figur
 def plot_source_overlap(records: pd.DataFrame, ax: Axes | None = None) -> Figure:
     """Plot a heatmap of papers per source file (diagonal) and papers shared by two files.
 
-    Rejected records are left out; every paper a file contributes counts once per file.
+    Rejected records and those of papers excluded at screening are left out; every paper a
+    file contributes counts once per file.
     """
-    usable = records[records["status"] != "rejected"]
+    usable = records[records["status"].isin(("kept", "duplicate"))]
     files = list(dict.fromkeys(usable["source_file"]))
     papers_of = {f: set(usable.loc[usable["source_file"] == f, "paper_id"]) for f in files}
     n = len(files)

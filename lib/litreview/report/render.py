@@ -50,6 +50,10 @@ FIGURE_CAPTIONS = {
         "Papers per theme over time: stacked bars per period; ↑ marks growing themes, "
         "↓ fading ones."
     ),
+    "review_screening_flow": (
+        "Screening flow: records identified per file, duplicates removed, records "
+        "rejected and papers excluded at screening, papers included and placed in themes."
+    ),
     "review_strategic_diagram": (
         "Strategic diagram: centrality (links to other themes) against density "
         "(internal cohesion); bubble area grows with the number of papers."
@@ -150,7 +154,29 @@ def _shared_context(review: Review) -> dict[str, Any]:
             stage: record.get("timings_s") or {} for stage, record in review.methods.stages.items()
         },
         "metric_rows": _metric_rows(review.methods.metrics),
+        "screening_text": screening_sentence(review.screening),
     }
+
+
+def screening_sentence(flow: Any) -> str:
+    """The screening flow in one sentence for the Method section ("" without a flow)."""
+    if flow is None or flow.empty:
+        return ""
+    totals = flow.groupby("step", sort=False)["count"].sum()
+
+    def n(step: str) -> int:
+        return int(totals.get(step, 0))
+
+    files = int((flow["step"] == "identified").sum())
+    text = (f"Of {n('identified'):,} records identified in {files:,} "
+            f"{'file' if files == 1 else 'files'}, {n('duplicates'):,} were duplicates of "
+            f"another record, {n('rejected'):,} were rejected as unreadable or invalid and "
+            f"{n('excluded'):,} {'paper was' if n('excluded') == 1 else 'papers were'} "
+            f"excluded at screening by the curation file; {n('included'):,} "
+            f"{'paper was' if n('included') == 1 else 'papers were'} included")
+    if "placed" in totals:
+        text += f", {n('placed'):,} placed in themes and {n('unplaced'):,} in no theme"
+    return text + "."
 
 
 @functools.cache

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from litreview import manifest
+from litreview.ingest.screening import compute_screening_flow
 from litreview.review.citations import (
     _link_fields,
     _primary_url,
@@ -188,6 +189,8 @@ def _compose(
         methods=_methods(inputs, n_representative, n_key_sentences),
         keys=keys,
         trends=trends,
+        screening=_screening(inputs),
+        exclusions=_excluded(inputs),
     )
     review.unplaced = {pid: writer.contribution(pid) for pid in review.outliers["paper_id"]
                        if titles.get(pid) or abstracts.get(pid)}
@@ -347,10 +350,12 @@ def _overview(inputs: _Inputs, sections: list[ThemeSection], names: Mapping[int,
     n_duplicates = int((status == "duplicate").sum())
     n_rejected = int((status == "rejected").sum())
     n_papers = len(inputs.papers)
+    n_excluded = len(inputs.exclusions) if inputs.exclusions is not None else 0
+    screened = f", {n_excluded} excluded at screening" if n_excluded else ""
     corpus_line = (
         f"{_count(n_papers, 'paper')} from {_count(n_listings, 'listing')} "
         f"({_count(n_records, 'record')}, {_count(n_duplicates, 'duplicate')} merged, "
-        f"{n_rejected} rejected)"
+        f"{n_rejected} rejected{screened})"
     )
     glance = pd.DataFrame(
         {
@@ -364,7 +369,7 @@ def _overview(inputs: _Inputs, sections: list[ThemeSection], names: Mapping[int,
     )
     n_outliers = int((inputs.doc_topics["topic"] < 0).sum())
     return Overview(corpus_line, n_papers, n_listings, n_records, n_duplicates, n_rejected,
-                    n_outliers, glance, paragraph="")
+                    n_outliers, glance, paragraph="", n_excluded=n_excluded)
 
 
 def _overview_paragraph(
@@ -446,6 +451,24 @@ def _paper_table(
             "url": [_primary_url(row) for row in _link_fields(papers)],
         }
     )
+
+
+def _screening(inputs: _Inputs) -> pd.DataFrame:
+    """The full screening flow: the ingest stage's, plus placed in themes / unplaced."""
+    exclusions = inputs.exclusions if inputs.exclusions is not None else pd.DataFrame(
+        columns=["reason"])
+    return compute_screening_flow(inputs.records, exclusions, inputs.doc_topics)
+
+
+def _excluded(inputs: _Inputs) -> pd.DataFrame:
+    """The appendix of excluded papers, by title: paper_id, title, reason, ref, line."""
+    columns = ["paper_id", "title", "reason", "ref", "line"]
+    if inputs.exclusions is None or inputs.exclusions.empty:
+        return pd.DataFrame(columns=columns)
+    frame = inputs.exclusions.copy()
+    frame["title"] = [normalise_whitespace(t) for t in frame["title"]]
+    frame = frame.sort_values(["title", "paper_id"], key=lambda s: s.astype(str).str.lower())
+    return frame[columns].reset_index(drop=True)
 
 
 def _methods(inputs: _Inputs, n_representative: int, n_key_sentences: int) -> Methods:

@@ -18,6 +18,8 @@ INPUT_TABLES = (
 )
 METRICS_FILE = "topic_metrics.json"
 STRANDS_TABLE = "strands"
+#: The papers the ingest stage screened out (absent in outputs of earlier versions).
+EXCLUSIONS_TABLE = "exclusions"
 
 
 # --------------------------------------------------------------------------- loading
@@ -35,6 +37,8 @@ class _Inputs:
     manifest: dict[str, Any]
     hashes: dict[str, str]
     strands: pd.DataFrame | None = None  # data/strands.parquet when stage 02 wrote it
+    #: data/exclusions.parquet: paper_id, ref, reason, line, title (one row per paper)
+    exclusions: pd.DataFrame | None = None
 
 
 def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
@@ -47,7 +51,7 @@ def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
         )
     hashes = {
         os.fspath(path): manifest.sha256_file(path) for path in input_paths(out_dir)
-        if path.exists()  # strands.parquet is absent in outputs of earlier versions
+        if path.exists()  # strands/exclusions are absent in outputs of earlier versions
     }
     papers = tables["papers"].copy()
     papers["paper_id"] = papers["paper_id"].astype(str)
@@ -56,8 +60,12 @@ def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
     topics = tables["topics"].sort_values(["size", "topic"], ascending=[False, True])
     strands_path = config.data_dir(out_dir) / f"{STRANDS_TABLE}.parquet"
     strands = io.load_table(out_dir, STRANDS_TABLE) if strands_path.exists() else None
+    exclusions_path = config.data_dir(out_dir) / f"{EXCLUSIONS_TABLE}.parquet"
+    exclusions = (io.load_table(out_dir, EXCLUSIONS_TABLE) if exclusions_path.exists()
+                  else pd.DataFrame(columns=["paper_id", "ref", "reason", "line", "title"]))
     return _Inputs(
         strands=strands,
+        exclusions=exclusions,
         papers=papers.set_index("paper_id", drop=False),
         records=tables["records"],
         doc_topics=doc_topics,
@@ -74,4 +82,4 @@ def input_paths(out_dir: str | os.PathLike) -> list[Path]:
     """The files the review stage reads."""
     folder = config.data_dir(out_dir)
     return ([folder / f"{name}.parquet" for name in INPUT_TABLES] + [folder / METRICS_FILE]
-            + [folder / f"{STRANDS_TABLE}.parquet"])
+            + [folder / f"{STRANDS_TABLE}.parquet", folder / f"{EXCLUSIONS_TABLE}.parquet"])

@@ -166,6 +166,7 @@ class Overview:
     n_outliers: int
     glance: pd.DataFrame  # topic, name, anchor, papers, share, top_terms; largest first
     paragraph: str
+    n_excluded: int = 0  # papers screened out by the curation file
 
 
 @dataclass
@@ -241,6 +242,10 @@ class Review:
     trends: ThemeTrends | None = None
     #: The CSL style the references are formatted in.
     citation_style: str = "apa"
+    #: The screening flow, identified -> included -> placed (step, label, count, detail).
+    screening: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Papers excluded at screening: paper_id, title, reason, ref, line (by title).
+    exclusions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def date(self) -> str:

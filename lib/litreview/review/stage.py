@@ -24,6 +24,9 @@ from litreview.review.model import Reference, Review
 
 #: Name of the themes-over-time figures (PNG, SVG and interactive HTML).
 TRENDS_FIGURE = "review_themes_over_time"
+#: Name of the screening flow figure of the report (with placed / unplaced; the ingest
+#: stage's ``screening_flow`` figure stops at the included papers).
+SCREENING_FIGURE = "review_screening_flow"
 
 # --------------------------------------------------------------------------- running
 
@@ -69,6 +72,7 @@ def write_review(
         plot_themes_over_time,
         plot_themes_over_time_interactive,
     )
+    from litreview.plots.screening import plot_screening_flow
 
     timer = manifest.Timer()
     with timer("load"):
@@ -89,6 +93,10 @@ def write_review(
                              {t.topic: f"{t.name} ({t.size})" for t in review.themes})
         written += io.save_figure(fig, out_dir, "review_key_terms")
         plt.close(fig)
+        if not review.screening.empty:
+            fig = plot_screening_flow(review.screening)
+            written += io.save_figure(fig, out_dir, SCREENING_FIGURE)
+            plt.close(fig)
         written += _save_trend_figures(review, out_dir, plot_themes_over_time,
                                        plot_themes_over_time_interactive)
     for fmt in sorted(formats, key=lambda f: {"html": 0, "pdf": 2}.get(f, 1)):  # HTML first
