@@ -241,6 +241,8 @@ class Review:
     trends: ThemeTrends | None = None
     #: The CSL style the references are formatted in.
     citation_style: str = "apa"
+    #: Papers new since the previous map (``review.whatsnew``); None when nothing is new.
+    whats_new: Any = None
 
     @property
     def date(self) -> str:
@@ -261,6 +263,8 @@ class Review:
                 quoted.extend(strand.findings)
                 quoted.extend(strand.open_issues)  # resources are named, not quoted
         quoted.extend(self.unplaced.values())
+        if self.whats_new is not None:
+            quoted.extend(self.whats_new.sentences())
         return quoted
 
     def coverage(self) -> float:
