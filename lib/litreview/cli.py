@@ -203,6 +203,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.keep_title_only:
         raw["keep_title_only"] = True
     if args.update:
+        if "topics" not in stages:
+            raise UsageError("--update changes the topics stage: include topics in --stages")
         raw["update"] = True
     parameters = params.parse_assignments(raw, stages)  # relative paths: against the cwd
     if "ingest" in stages and "corpus_paths" not in parameters:
