@@ -69,7 +69,9 @@ def full_fit(vectors: np.ndarray, ids: list[str]):
 
 @pytest.fixture(scope="module")
 def fitted():
-    vectors = blobs()
+    # Loose enough that placement moves and dissolves papers: the tree's centres then
+    # differ from the final members' and the tests below can tell them apart.
+    vectors = blobs(spread=0.9)
     ids = [f"p{i:03d}" for i in range(len(vectors))]
     return vectors, ids, *full_fit(vectors, ids)
 
@@ -78,6 +80,7 @@ def test_new_papers_are_placed_by_the_full_fits_rule_and_cut_off(fitted):
     vectors, _, _, placement, snapshot, _ = fitted
     assert snapshot.meta["similarity_cutoff"] == pytest.approx(
         placement.summary["similarity_cutoff"])
+    assert placement.summary["n_reassigned"] > 0 and (placement.topics == -1).any()
     # Re-placing the fitted papers as if new reproduces the fit's themes and membership:
     # the centroids and cut-offs stored are the ones the placement used.
     again = up.place_new(vectors, snapshot)
@@ -271,3 +274,15 @@ def test_stage_update_places_new_papers_without_refitting(tmp_path, st_model, ma
     first = (tmp_path / "data" / "doc_topics.parquet").read_bytes()
     run_topics(tmp_path, stability_seeds=0, show_progress=False, figures=False, update=True)
     assert (tmp_path / "data" / "doc_topics.parquet").read_bytes() == first
+
+
+def test_cli_update_flag_sets_the_parameter_and_needs_the_topics_stage(tmp_path, capsys):
+    from litreview import cli, params
+
+    assert cli.build_parser().parse_args(["run", "--update"]).update is True
+    assert params.by_name()["update"].stage == "topics"
+    assert params.by_name()["update"].default is False
+    code = cli.main(["run", "--update", "--stages", "review", "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "--update changes the topics stage" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
