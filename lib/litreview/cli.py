@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "parameters and outputs are unchanged (by default they are skipped)")
     run.add_argument("--rerun-stale", action="store_true",
                      help="also run the earlier stages whose files are missing, failed or stale")
+    run.add_argument("--update", action="store_true",
+                     help="place new papers onto the last full fit's map instead of "
+                          "refitting (parameter update); without a map, a full fit")
     run.add_argument("--keep-title-only", action="store_true",
                      help="keep records that have a title but no abstract")
     run.add_argument("--no-html", action="store_true",
@@ -236,6 +239,10 @@ def _run(args: argparse.Namespace) -> int:
         raw["corpus_paths"] = list(args.corpus)
     if args.keep_title_only:
         raw["keep_title_only"] = True
+    if args.update:
+        if "topics" not in stages:
+            raise UsageError("--update changes the topics stage: include topics in --stages")
+        raw["update"] = True
     parameters = params.parse_assignments(raw, stages)  # relative paths: against the cwd
     if "ingest" in stages and "corpus_paths" not in parameters:
         if args.rerun_stale and named and "ingest" not in named:

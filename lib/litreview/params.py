@@ -148,6 +148,9 @@ PARAMETERS: tuple[Param, ...] = (
           "index", minimum=0),
     Param("topics", "top_n_terms", "int", 10, "key terms per theme", minimum=1),
     Param("topics", "batch_size", "int", 32, "embedding batch size", minimum=1),
+    Param("topics", "update", "bool", False,
+          "place papers new since the last full fit onto its map (`--update`) instead of "
+          "refitting; papers that fit no theme become candidates for a new theme"),
     Param("review", "title", "str", "A thematic review of the corpus", "report title"),
     Param("review", "author", "str", "", "author line (empty: none)"),
     Param("review", "n_representative", "int", 5, "representative papers per theme",

@@ -70,6 +70,7 @@ from litreview.review.trends import (
     trend_sentences,
     trend_status,
 )
+from litreview.review.whatsnew import compute_whats_new
 
 # --------------------------------------------------------------------------- composing
 
@@ -194,6 +195,9 @@ def _compose(
     )
     review.unplaced = {pid: writer.contribution(pid) for pid in review.outliers["paper_id"]
                        if titles.get(pid) or abstracts.get(pid)}
+    review.whats_new = compute_whats_new(
+        doc_topics, papers, theme_order=[s.topic for s in sections], names=names, keys=keys,
+        contribution=writer.contribution, changes=inputs.metrics.get("map_changes"))
     review.references = _references(review, papers)
     return review
 

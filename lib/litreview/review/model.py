@@ -246,6 +246,8 @@ class Review:
     screening: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: Papers excluded at screening: paper_id, title, reason, ref, line (by title).
     exclusions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Papers new since the previous map (``review.whatsnew``); None when nothing is new.
+    whats_new: Any = None
 
     @property
     def date(self) -> str:
@@ -266,6 +268,8 @@ class Review:
                 quoted.extend(strand.findings)
                 quoted.extend(strand.open_issues)  # resources are named, not quoted
         quoted.extend(self.unplaced.values())
+        if self.whats_new is not None:
+            quoted.extend(self.whats_new.sentences())
         return quoted
 
     def coverage(self) -> float:

@@ -30,6 +30,7 @@ import pandas as pd
 
 from litreview import config, embed, metrics, two_stage
 from litreview.manifest import Timer, record_stage
+from litreview.topics import update as map_update
 from litreview.topics.corpus import (
     Corpus,
     CorpusVectors,
@@ -123,12 +124,14 @@ __all__ = [
     "find_terms",
     "fit_levels",
     "fit_representation",
+    "fit_settings",
     "hierarchy_table",
     "load_corpus",
     "load_reduction",
     "make_figures",
     "make_umap",
     "map_coordinates",
+    "map_update",
     "name_levels",
     "name_topics",
     "naming_request",
@@ -270,6 +273,7 @@ def run_topics(
     batch_size: int = 32,
     show_progress: bool = True,
     figures: bool = True,
+    update: bool = False,
 ) -> TopicsResult:
     """Map ``DIR/data/papers.parquet`` into themes and strands and write the stage's outputs.
 
@@ -279,6 +283,8 @@ def run_topics(
     stage in the manifest with timings per step. ``min_topic_size=0`` picks it from the
     corpus size, ``nr_topics=0`` picks the number of themes from the tree, and
     ``outlier_threshold=0`` takes the membership cut-off from the corpus.
+    ``update`` places papers new since the map snapshot onto it instead of refitting
+    (``topics.update``; a full fit without a snapshot).
     """
     timer = Timer()
     with timer("load"):
@@ -293,37 +299,49 @@ def run_topics(
                                seed=seed, two_stage_sample_size=two_stage_sample_size,
                                batch_size=batch_size, show_progress=show_progress)
     emb = vectors.embeddings
+    state = map_update.begin(out_dir, corpus.paper_ids, emb, params, update=update,
+                             settings=fit_settings(embedding_model, vectors))
     with timer("tree"):
-        levels = fit_levels(emb, params)
+        levels = state.levels if state.updating else fit_levels(emb, params)
     with timer("placement"):
-        placement = place_papers(emb, levels.themes, levels.strands,
-                                 min_topic_size=params.min_topic_size if levels.clustered else 1,
-                                 min_strand_size=params.min_strand_size,
-                                 threshold=params.outlier_threshold)
+        placement = state.placement if state.updating else place_papers(
+            emb, levels.themes, levels.strands,
+            min_topic_size=params.min_topic_size if levels.clustered else 1,
+            min_strand_size=params.min_strand_size, threshold=params.outlier_threshold)
     with timer("terms"):
         terms = terms_step(corpus, vectors, placement, params, batch_size=batch_size)
     with timer("naming"):
         names = name_step(corpus, terms, placement, levels)
     with timer("map_2d"):
-        coords = map_coordinates(emb, seed, params.umap_n_neighbors,
-                                 config.models_dir(out_dir) / "umap")
+        coords = map_update.map_coordinates_for(state, corpus.paper_ids, emb)
+        if coords is None:
+            coords = map_coordinates(emb, seed, params.umap_n_neighbors,
+                                     config.models_dir(out_dir) / "umap")
     with timer("describe"):
         tables = build_tables(corpus, emb, placement, terms, names, coords, seed=seed)
     with timer("stability"):
-        clustered = levels.clustered and stability_seeds > 0
+        clustered = levels.clustered and stability_seeds > 0 and not state.updating
         scores = stability(emb, placement.topics, params, stability_seeds) if clustered else []
         draws = subsample_stability(emb, placement.topics, params, stability_seeds) \
             if clustered else []
     summary = summarize(corpus, vectors, levels, placement, tables, params, scores,
-                        stability_seeds, embedding_model, draws)
+                        0 if state.updating else stability_seeds, embedding_model, draws)
+    map_update.finish(out_dir, state, emb, placement, tables, summary, levels=levels)
     made = write_stage(
         out_dir, corpus, vectors, terms, tables, summary, timer, figures=figures,
         parameters={**dataclasses.asdict(params), "requested_min_topic_size": min_topic_size,
                     "embedding_model": embedding_model, "stability_seeds": stability_seeds,
                     "batch_size": batch_size, "requested_embedding_backend": embedding_backend,
-                    "two_stage_sample_size": two_stage_sample_size, "long_text": long_text})
+                    "two_stage_sample_size": two_stage_sample_size, "long_text": long_text,
+                    "update": update, "map_mode": state.mode})
     return TopicsResult(tables.doc_topics, tables.topics, tables.strands, tables.similarity,
                         tables.hierarchy, summary, terms.model, emb, dict(timer.timings), made)
+
+
+def fit_settings(embedding_model: str, vectors: CorpusVectors) -> dict[str, Any]:
+    """The settings besides ``TopicParams`` that decide a full fit (its snapshot fingerprint)."""
+    return {"embedding_model": embedding_model, "backend": vectors.backend,
+            "long_text": vectors.long_text}
 
 
 def terms_step(corpus: Corpus, vectors: CorpusVectors, placement: Placement,
