@@ -118,7 +118,8 @@ def test_centroids_pair_themes_whose_papers_do_not_overlap():
 def tables_of(papers: list[str], topics: np.ndarray, strands: np.ndarray,
               got: identity.Identity | None, labels: dict[int, str],
               strand_labels: dict[int, str]) -> tuple[pd.DataFrame, ...]:
-    topics_df = pd.DataFrame({"topic": sorted(labels), "label": [labels[t] for t in sorted(labels)]})
+    topics_df = pd.DataFrame({"topic": sorted(labels),
+                              "label": [labels[t] for t in sorted(labels)]})
     strands_df = pd.DataFrame({"strand": sorted(strand_labels),
                                "label": [strand_labels[s] for s in sorted(strand_labels)]})
     docs = pd.DataFrame({"paper_id": papers, "topic": topics, "strand": strands})
@@ -210,7 +211,8 @@ def test_ids_are_stable_across_a_refit_with_another_seed_and_a_shuffled_corpus(b
     strands_df = pd.DataFrame({"strand": sorted(first.strand_ids),
                                "label": [first.strand_labels[first.strand_ids[s]]
                                          for s in sorted(first.strand_ids)],
-                               "strand_id": [first.strand_ids[s] for s in sorted(first.strand_ids)]})
+                               "strand_id": [first.strand_ids[s]
+                                             for s in sorted(first.strand_ids)]})
     prev = identity.previous_from_tables(topics_df, docs, strands_df)
     order = np.random.default_rng(5).permutation(len(papers))
     second, topics2, strands2 = fitted_ids(papers.iloc[order].reset_index(drop=True),
