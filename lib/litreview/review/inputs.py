@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from litreview import config, io, manifest
+from litreview.review import living
 
 #: The data files this stage reads (without ``.parquet``), all under ``DIR/data``.
 INPUT_TABLES = (
@@ -35,6 +36,8 @@ class _Inputs:
     manifest: dict[str, Any]
     hashes: dict[str, str]
     strands: pd.DataFrame | None = None  # data/strands.parquet when stage 02 wrote it
+    curation: dict[str, Any] | None = None  # data/curation.json (what curation applied)
+    theme_changes: pd.DataFrame | None = None  # data/theme_changes.parquet
 
 
 def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
@@ -56,8 +59,9 @@ def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
     topics = tables["topics"].sort_values(["size", "topic"], ascending=[False, True])
     strands_path = config.data_dir(out_dir) / f"{STRANDS_TABLE}.parquet"
     strands = io.load_table(out_dir, STRANDS_TABLE) if strands_path.exists() else None
+    curation, theme_changes = living.load(out_dir)
     return _Inputs(
-        strands=strands,
+        strands=strands, curation=curation, theme_changes=theme_changes,
         papers=papers.set_index("paper_id", drop=False),
         records=tables["records"],
         doc_topics=doc_topics,
@@ -73,5 +77,6 @@ def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
 def input_paths(out_dir: str | os.PathLike) -> list[Path]:
     """The files the review stage reads."""
     folder = config.data_dir(out_dir)
+    optional = [folder / living.CURATION_FILE, folder / f"{living.CHANGES_TABLE}.parquet"]
     return ([folder / f"{name}.parquet" for name in INPUT_TABLES] + [folder / METRICS_FILE]
-            + [folder / f"{STRANDS_TABLE}.parquet"])
+            + [folder / f"{STRANDS_TABLE}.parquet"] + [p for p in optional if p.exists()])
