@@ -155,10 +155,13 @@ def test_the_automatic_map_is_compared_so_a_curated_merge_is_found_again():
                               "auto_label": ["B"]})
     docs = pd.DataFrame({"paper_id": papers, "topic": 0, "theme_id": "t-b",
                          "auto_theme_id": ["t-b"] * 9 + ["t-a"] * 6})
-    prev = identity.previous_from_tables(topics_df, docs, None)
+    changes = pd.DataFrame({"theme_id": ["t-b", "t-a", "t-b"], "label": ["B", "A", "B"]})
+    prev = identity.previous_from_tables(topics_df, docs, None, changes)
     assert set(prev.themes) == {"t-a", "t-b"}
+    assert prev.labels == {"t-a": "A", "t-b": "B"}
     got = identity.assign_ids(papers, topics, np.full(15, -1), {0: "B", 1: "A again"}, {}, prev)
     assert got.theme_ids == {0: "t-b", 1: "t-a"}
+    assert got.change == {"t-b": "kept", "t-a": "renamed"}
 
 
 def test_read_previous_needs_the_tables(tmp_path):

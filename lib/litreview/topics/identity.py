@@ -124,18 +124,25 @@ def read_previous(out_dir: str | Path) -> PreviousMap | None:
     paths = {name: folder / f"{name}.parquet" for name in ("topics", "doc_topics", "strands")}
     if not (paths["topics"].is_file() and paths["doc_topics"].is_file()):
         return None
+    changes_path = folder / f"{CHANGES_TABLE}.parquet"
     try:
         topics = pd.read_parquet(paths["topics"])
         doc_topics = pd.read_parquet(paths["doc_topics"])
         strands = pd.read_parquet(paths["strands"]) if paths["strands"].is_file() else None
+        changes = pd.read_parquet(changes_path) if changes_path.is_file() else None
     except (OSError, ValueError):  # a half-written or foreign file: no previous map
         return None
-    return previous_from_tables(topics, doc_topics, strands)
+    return previous_from_tables(topics, doc_topics, strands, changes)
 
 
 def previous_from_tables(topics: pd.DataFrame, doc_topics: pd.DataFrame,
-                         strands: pd.DataFrame | None = None) -> PreviousMap | None:
-    """Build the previous map from its three tables (any version of them)."""
+                         strands: pd.DataFrame | None = None,
+                         changes: pd.DataFrame | None = None) -> PreviousMap | None:
+    """Build the previous map from its three tables (any version of them).
+
+    ``changes`` (the previous ``theme_changes.parquet``) gives the automatic labels of
+    themes the curation merged away, which ``topics`` no longer lists.
+    """
     if "paper_id" not in doc_topics or "topic" not in doc_topics or "topic" not in topics:
         return None
     docs = doc_topics.assign(paper_id=doc_topics["paper_id"].astype(str))
@@ -155,8 +162,12 @@ def previous_from_tables(topics: pd.DataFrame, doc_topics: pd.DataFrame,
     else:
         theme_of = docs["topic"].astype(int).map(lambda t: id_of_topic.get(t, ""))
     label_column = "auto_label" if "auto_label" in topics else "label"
-    labels = {id_of_topic[int(t)]: str(lab)
-              for t, lab in zip(topics["topic"], topics[label_column], strict=True)}
+    labels = {}
+    if changes is not None and {"theme_id", "label"} <= set(changes.columns):
+        labels = {str(k): str(v) for k, v in zip(changes["theme_id"], changes["label"],
+                                                 strict=True) if str(k)}
+    labels.update({id_of_topic[int(t)]: str(lab)
+                   for t, lab in zip(topics["topic"], topics[label_column], strict=True)})
     themes = _groups(docs["paper_id"], theme_of)
     labels = {k: v for k, v in labels.items() if k in themes}
     strand_members: dict[str, frozenset[str]] = {}
