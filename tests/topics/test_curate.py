@@ -272,3 +272,49 @@ def test_no_curation_file_changes_nothing(tmp_path):
     assert cmap.placement is placement and not cmap.membership_changed
     assert cmap.names.themes == THEMES and cmap.report == {"file": None, "applied": [],
                                                            "skipped": []}
+
+
+@pytest.mark.slow
+def test_run_topics_keeps_ids_names_and_merges_across_a_refit(synthetic_run, tmp_path):
+    import shutil
+
+    from litreview.topics import run_topics
+
+    out_dir, _, _ = synthetic_run
+    work = tmp_path / "out"
+    shutil.copytree(out_dir, work)
+    first = pd.read_parquet(work / "data" / "topics.parquet")
+    first_docs = pd.read_parquet(work / "data" / "doc_topics.parquet")
+    ids = first["theme_id"].tolist()
+    assert len(ids) == 4 and set(first["change"]) == {""}
+    review_yaml = tmp_path / "review.yaml"
+    review_yaml.write_text(f"themes:\n  {ids[0]}:\n    name: Stars and galaxies\n"
+                           f"  {ids[3]}:\n    merge_into: {ids[1]}\n", encoding="utf-8")
+    second = run_topics(work, seed=7, stability_seeds=0, show_progress=False, figures=False,
+                        curation_file=review_yaml)
+    topics = second.topics.set_index("theme_id")
+    assert sorted(topics.index) == sorted(ids[:3])
+    assert topics.loc[ids[0], "label"] == "Stars and galaxies"
+    assert topics.loc[ids[0], "label_source"] == "curated"
+    sizes = first.set_index("theme_id")["size"]
+    assert topics.loc[ids[1], "size"] == sizes[ids[1]] + sizes[ids[3]]
+    assert set(topics["change"]) == {"kept"}
+    docs = second.doc_topics.set_index("paper_id")
+    before = first_docs.set_index("paper_id")["theme_id"].replace(ids[3], ids[1])
+    assert docs["theme_id"].equals(before.loc[docs.index])
+    assert (docs["auto_theme_id"] == first_docs.set_index("paper_id")["theme_id"]
+            .loc[docs.index]).all()
+    report = json.loads((work / "data" / "curation.json").read_text())
+    assert [a["kind"] for a in report["applied"]] == ["merge", "rename"]
+    # the same curation again: the merged-away theme is found again by its papers
+    third = run_topics(work, seed=7, stability_seeds=0, show_progress=False, figures=False,
+                       curation_file=review_yaml)
+    assert third.topics["theme_id"].tolist() == second.topics["theme_id"].tolist()
+    assert third.topics["label"].tolist() == second.topics["label"].tolist()
+    # an unknown id stops a strict run before it writes anything
+    written = (work / "data" / "topics.parquet").read_bytes()
+    review_yaml.write_text("themes:\n  t-not-a-theme:\n    name: X\n", encoding="utf-8")
+    with pytest.raises(curation.CurationError, match=r"review\.yaml:2: theme 't-not-a-theme'"):
+        run_topics(work, seed=7, stability_seeds=0, show_progress=False, figures=False,
+                   curation_file=review_yaml)
+    assert (work / "data" / "topics.parquet").read_bytes() == written
