@@ -60,8 +60,11 @@ class MapCurationError(curation.CurationError):
         return "curation: " + "; ".join(str(p) for p in self.problems)
 
 
-class CurationWarning(UserWarning):
-    """A curation entry that a lenient run skipped (the message gives ``file:line``)."""
+class CurationWarning(Warning):
+    """A curation entry that a lenient run skipped (the message gives ``file:line``).
+
+    Not a ``UserWarning``: a library of the stage silences those globally on import.
+    """
 
 
 @dataclasses.dataclass
