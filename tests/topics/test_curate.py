@@ -286,21 +286,21 @@ def test_run_topics_keeps_ids_names_and_merges_across_a_refit(synthetic_run, tmp
     first = pd.read_parquet(work / "data" / "topics.parquet")
     first_docs = pd.read_parquet(work / "data" / "doc_topics.parquet")
     ids = first["theme_id"].tolist()
-    assert len(ids) == 4 and set(first["change"]) == {""}
+    assert len(ids) >= 3 and set(first["change"]) == {""}
     review_yaml = tmp_path / "review.yaml"
     review_yaml.write_text(f"themes:\n  {ids[0]}:\n    name: Stars and galaxies\n"
-                           f"  {ids[3]}:\n    merge_into: {ids[1]}\n", encoding="utf-8")
+                           f"  {ids[-1]}:\n    merge_into: {ids[1]}\n", encoding="utf-8")
     second = run_topics(work, seed=7, stability_seeds=0, show_progress=False, figures=False,
                         curation_file=review_yaml)
     topics = second.topics.set_index("theme_id")
-    assert sorted(topics.index) == sorted(ids[:3])
+    assert sorted(topics.index) == sorted(ids[:-1])
     assert topics.loc[ids[0], "label"] == "Stars and galaxies"
     assert topics.loc[ids[0], "label_source"] == "curated"
     sizes = first.set_index("theme_id")["size"]
-    assert topics.loc[ids[1], "size"] == sizes[ids[1]] + sizes[ids[3]]
+    assert topics.loc[ids[1], "size"] == sizes[ids[1]] + sizes[ids[-1]]
     assert set(topics["change"]) == {"kept"}
     docs = second.doc_topics.set_index("paper_id")
-    before = first_docs.set_index("paper_id")["theme_id"].replace(ids[3], ids[1])
+    before = first_docs.set_index("paper_id")["theme_id"].replace(ids[-1], ids[1])
     assert docs["theme_id"].equals(before.loc[docs.index])
     assert (docs["auto_theme_id"] == first_docs.set_index("paper_id")["theme_id"]
             .loc[docs.index]).all()
