@@ -318,3 +318,17 @@ def test_run_topics_keeps_ids_names_and_merges_across_a_refit(synthetic_run, tmp
         run_topics(work, seed=7, stability_seeds=0, show_progress=False, figures=False,
                    curation_file=review_yaml)
     assert (work / "data" / "topics.parquet").read_bytes() == written
+
+
+def test_a_theme_emptied_by_moves_is_gone_and_its_name_is_reported(tmp_path):
+    moves = "".join(f"  c{i:03d}:\n    theme: t-beta\n" for i in range(6))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cmap, papers = apply(tmp_path, "themes:\n  t-gamma:\n    name: Kept?\npapers:\n" + moves)
+    assert sorted(cmap.theme_ids.values()) == ["t-alpha", "t-beta"]
+    assert cmap.report["skipped"] == [f"{tmp_path / 'review.yaml'}:2: 't-gamma' has no papers "
+                                      "left after the moves; its name 'Kept?' is not used"]
+    assert any("no papers left" in str(w.message) for w in caught)
+    tables = curate.finish_tables(tables_for(cmap, papers), cmap, papers)
+    assert set(tables.strands["theme_id"]) == {"t-alpha", "t-beta"}
+    assert tables.strands["strand_id"].tolist() == ["s-three", "s-one", "s-two"]  # by size

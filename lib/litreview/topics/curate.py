@@ -286,6 +286,16 @@ def apply_curation(
     strand_num_of = {sid: s for s, sid in strand_ids.items()}
 
     # ---- 3. rename (curated names win; automatic ones step aside)
+    gone = [e for e in renames if e.theme_id not in num_of]
+    gone += [e for e in strand_renames if e.strand_id not in strand_num_of]
+    for edit in gone:  # every paper moved away: nothing left to name
+        ident = getattr(edit, "theme_id", None) or edit.strand_id
+        note = curation.Problem(where, edit.line, f"{ident!r} has no papers left after the "
+                                                  f"moves; its name {edit.name!r} is not used")
+        skipped.append(note)
+        warnings.warn(f"curation entry skipped: {note}", CurationWarning, stacklevel=2)
+    renames = [e for e in renames if e.theme_id in num_of]
+    strand_renames = [e for e in strand_renames if e.strand_id in strand_num_of]
     curated_themes: set[str] = set()
     for edit in renames:
         names.themes[num_of[edit.theme_id]] = edit.name
@@ -454,14 +464,12 @@ def finish_tables(tables: Any, cmap: CuratedMap, papers: pd.DataFrame) -> Any:
     topics["auto_label"] = [identity.theme_labels.get(tid, "") for tid in topics["theme_id"]]
     _pin_first(topics, "theme_id", cmap.pins, title_of)
     strands = tables.strands.copy()
-    strands["strand_id"] = pd.Series([cmap.strand_ids[int(s)] for s in strands["strand"]],
-                                     dtype=object)
-    strands["theme_id"] = pd.Series([cmap.theme_ids[int(t)] for t in strands["topic"]],
-                                    dtype=object)
-    strands["label_source"] = pd.Series([CURATED if sid in cmap.curated_strands else AUTO
-                                         for sid in strands["strand_id"]], dtype=object)
-    strands["auto_label"] = pd.Series([identity.strand_labels.get(sid, "")
-                                       for sid in strands["strand_id"]], dtype=object)
+    strands["strand_id"] = _strings(cmap.strand_ids[int(s)] for s in strands["strand"])
+    strands["theme_id"] = _strings(cmap.theme_ids[int(t)] for t in strands["topic"])
+    strands["label_source"] = _strings(CURATED if sid in cmap.curated_strands else AUTO
+                                       for sid in strands["strand_id"])
+    strands["auto_label"] = _strings(identity.strand_labels.get(sid, "")
+                                     for sid in strands["strand_id"])
     _pin_first(strands, "strand_id", cmap.pins, title_of)
     docs = tables.doc_topics.copy()
     pids = docs["paper_id"].astype(str)
@@ -474,6 +482,11 @@ def finish_tables(tables: Any, cmap: CuratedMap, papers: pd.DataFrame) -> Any:
     docs["auto_theme_id"] = [cmap.auto_theme_of.get(p, "") for p in pids]
     docs["auto_strand_id"] = [cmap.auto_strand_of.get(p, "") for p in pids]
     return dataclasses.replace(tables, topics=topics, strands=strands, doc_topics=docs)
+
+
+def _strings(values: Any) -> np.ndarray:
+    """A column of strings by position (an object array, also when empty)."""
+    return np.asarray(list(values), dtype=object)
 
 
 def _pin_first(frame: pd.DataFrame, key: str, pins: Mapping[str, list[str]],
