@@ -84,7 +84,7 @@ STAGE_WRITES: dict[str, tuple[str, ...]] = {
     "topics": (
         "data/doc_topics.parquet", "data/topics.parquet", "data/strands.parquet",
         "data/topic_similarity.parquet", "data/topic_hierarchy.parquet",
-        "data/topic_metrics.json",
+        "data/topic_metrics.json", "data/theme_changes.parquet", "data/curation.json",
     ),
     # which of these exist depends on ``formats``
     "review": ("report/review.html", "report/review.pdf", "report/review.md"),
@@ -95,6 +95,7 @@ STAGE_WRITES: dict[str, tuple[str, ...]] = {
 STAGE_ALSO_READS: dict[str, tuple[str, ...]] = {
     "ingest": (),
     "topics": (),
-    "review": ("data/strands.parquet", "figures/topics_map.html", *(
+    "review": ("data/strands.parquet", "data/theme_changes.parquet", "data/curation.json",
+               "figures/topics_map.html", *(
         f"figures/topics_{name}.png" for name in ("map", "sizes", "similarity", "hierarchy"))),
 }

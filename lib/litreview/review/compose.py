@@ -11,6 +11,7 @@ import pandas as pd
 
 from litreview import manifest
 from litreview.ingest.screening import compute_screening_flow
+from litreview.review import living
 from litreview.review.citations import (
     _link_fields,
     _primary_url,
@@ -495,4 +496,8 @@ def _methods(inputs: _Inputs, n_representative: int, n_key_sentences: int) -> Me
         seed=metrics.get("seed"),
         packages=dict(recorded.get("packages") or manifest.package_versions()),
         python=recorded.get("python"),
+        curated=living.curation_lines(inputs.curation, inputs.topics, inputs.strands,
+                                      inputs.theme_changes),
+        map_changes=living.change_rows(inputs.theme_changes, inputs.topics),
+        n_kept=living.n_kept(inputs.theme_changes),
     )

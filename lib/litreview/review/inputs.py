@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from litreview import config, io, manifest
+from litreview.review import living
 
 #: The data files this stage reads (without ``.parquet``), all under ``DIR/data``.
 INPUT_TABLES = (
@@ -39,6 +40,8 @@ class _Inputs:
     strands: pd.DataFrame | None = None  # data/strands.parquet when stage 02 wrote it
     #: data/exclusions.parquet: paper_id, ref, reason, line, title (one row per paper)
     exclusions: pd.DataFrame | None = None
+    curation: dict[str, Any] | None = None  # data/curation.json (what curation applied)
+    theme_changes: pd.DataFrame | None = None  # data/theme_changes.parquet
 
 
 def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
@@ -63,8 +66,9 @@ def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
     exclusions_path = config.data_dir(out_dir) / f"{EXCLUSIONS_TABLE}.parquet"
     exclusions = (io.load_table(out_dir, EXCLUSIONS_TABLE) if exclusions_path.exists()
                   else pd.DataFrame(columns=["paper_id", "ref", "reason", "line", "title"]))
+    curation, theme_changes = living.load(out_dir)
     return _Inputs(
-        strands=strands,
+        strands=strands, curation=curation, theme_changes=theme_changes,
         exclusions=exclusions,
         papers=papers.set_index("paper_id", drop=False),
         records=tables["records"],
@@ -81,5 +85,7 @@ def _load_inputs(out_dir: str | os.PathLike) -> _Inputs:
 def input_paths(out_dir: str | os.PathLike) -> list[Path]:
     """The files the review stage reads."""
     folder = config.data_dir(out_dir)
+    optional = [folder / living.CURATION_FILE, folder / f"{living.CHANGES_TABLE}.parquet"]
     return ([folder / f"{name}.parquet" for name in INPUT_TABLES] + [folder / METRICS_FILE]
-            + [folder / f"{STRANDS_TABLE}.parquet", folder / f"{EXCLUSIONS_TABLE}.parquet"])
+            + [folder / f"{STRANDS_TABLE}.parquet", folder / f"{EXCLUSIONS_TABLE}.parquet"]
+            + [p for p in optional if p.exists()])

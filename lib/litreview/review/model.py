@@ -218,6 +218,11 @@ class Methods:
     seed: Any
     packages: dict[str, str | None]
     python: str | None
+    #: What the curation file changed and skipped (``review.living.curation_lines``).
+    curated: list[str] = field(default_factory=list)
+    #: Themes that changed since the previous run, and how many were kept (``living``).
+    map_changes: list[dict[str, Any]] = field(default_factory=list)
+    n_kept: int = 0
 
 
 @dataclass

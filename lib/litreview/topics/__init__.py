@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from litreview import config, embed, metrics, two_stage
+from litreview import config, curation, embed, metrics, two_stage
 from litreview.manifest import Timer, record_stage
+from litreview.topics import curate, identity
 from litreview.topics import update as map_update
 from litreview.topics.corpus import (
     Corpus,
@@ -274,6 +275,8 @@ def run_topics(
     show_progress: bool = True,
     figures: bool = True,
     update: bool = False,
+    curation_file: str | os.PathLike | None = None,
+    curation_strict: bool = True,
 ) -> TopicsResult:
     """Map ``DIR/data/papers.parquet`` into themes and strands and write the stage's outputs.
 
@@ -285,8 +288,13 @@ def run_topics(
     ``outlier_threshold=0`` takes the membership cut-off from the corpus.
     ``update`` places papers new since the map snapshot onto it instead of refitting
     (``topics.update``; a full fit without a snapshot).
+    Themes and strands keep their ids across runs (``identity``, matched against the
+    previous run in ``out_dir``) and ``curation_file`` (review.yaml) is applied
+    (``curate``); ``curation_strict`` stops on an entry that matches nothing.
     """
     timer = Timer()
+    previous = identity.read_previous(out_dir)  # before anything here overwrites it
+    edits = curation.load_curation(curation_file or None, strict=curation_strict)
     with timer("load"):
         corpus = load_corpus(out_dir)
     params = resolve_params(len(corpus), seed=seed, min_topic_size=min_topic_size,
@@ -312,6 +320,14 @@ def run_topics(
         terms = terms_step(corpus, vectors, placement, params, batch_size=batch_size)
     with timer("naming"):
         names = name_step(corpus, terms, placement, levels)
+    fitted, fitted_names = placement, names
+    with timer("curation"):
+        cmap = curate.identify_and_curate(corpus.papers, placement, names, previous, edits,
+                                          embeddings=emb, strict=curation_strict)
+        placement, names = cmap.placement, cmap.names
+    if cmap.membership_changed:
+        with timer("terms"):
+            terms = terms_step(corpus, vectors, placement, params, batch_size=batch_size)
     with timer("map_2d"):
         coords = map_update.map_coordinates_for(state, corpus.paper_ids, emb)
         if coords is None:
@@ -319,14 +335,20 @@ def run_topics(
                                      config.models_dir(out_dir) / "umap")
     with timer("describe"):
         tables = build_tables(corpus, emb, placement, terms, names, coords, seed=seed)
+        tables = curate.finish_tables(tables, cmap, corpus.papers)
     with timer("stability"):
         clustered = levels.clustered and stability_seeds > 0 and not state.updating
-        scores = stability(emb, placement.topics, params, stability_seeds) if clustered else []
-        draws = subsample_stability(emb, placement.topics, params, stability_seeds) \
+        scores = stability(emb, fitted.topics, params, stability_seeds) if clustered else []
+        draws = subsample_stability(emb, fitted.topics, params, stability_seeds) \
             if clustered else []
     summary = summarize(corpus, vectors, levels, placement, tables, params, scores,
                         0 if state.updating else stability_seeds, embedding_model, draws)
-    map_update.finish(out_dir, state, emb, placement, tables, summary, levels=levels)
+    map_update.finish(out_dir, state, emb, fitted, tables, summary, levels=levels,
+                      snapshot_tables=map_update.auto_map_tables(
+                          corpus.paper_ids, tables.doc_topics, fitted, fitted_names.themes,
+                          fitted_names.strands, cmap.identity.theme_ids,
+                          cmap.identity.strand_ids))
+    curate.write_outputs(out_dir, cmap)
     made = write_stage(
         out_dir, corpus, vectors, terms, tables, summary, timer, figures=figures,
         parameters={**dataclasses.asdict(params), "requested_min_topic_size": min_topic_size,

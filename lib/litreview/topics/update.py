@@ -463,21 +463,69 @@ def map_coordinates_for(state: MapState, paper_ids: list[str], embeddings: np.nd
     return update_coordinates(paper_ids, embeddings, state.current)
 
 
+def auto_map_tables(paper_ids: list[str], doc_topics: pd.DataFrame, placement: Placement,
+                    theme_names: Mapping[int, str], strand_names: Mapping[int, str],
+                    theme_ids: Mapping[int, str], strand_ids: Mapping[int, str],
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The automatic (uncurated) map as the snapshot stores it: topics, strands, doc_topics.
+
+    The snapshot keeps the map the model fitted, not the curated one, so an update places
+    new papers onto the fitted themes and the curation is applied again afterwards, exactly
+    as after a refit (a merge names themes that only the fitted map still has apart).
+    ``paper_ids`` are in the order of ``placement``'s arrays; ``doc_topics`` gives the map
+    positions.
+    """
+    topics = np.asarray(placement.topics, dtype=np.int64)
+    strands = np.asarray(placement.strands, dtype=np.int64)
+    numbers = sorted(set(topics.tolist()) - {-1})
+    topic_frame = pd.DataFrame({
+        "topic": pd.Series(numbers, dtype="int64"),
+        "label": [str(theme_names.get(t, "")) for t in numbers],
+        "theme_id": [str(theme_ids.get(t, "")) for t in numbers],
+    })
+    strand_numbers = sorted(set(strands.tolist()) - {-1})
+    strand_frame = pd.DataFrame({
+        "strand": pd.Series(strand_numbers, dtype="int64"),
+        "topic": pd.Series([int(placement.strand_theme.get(s, -1)) for s in strand_numbers],
+                           dtype="int64"),
+        "label": [str(strand_names.get(s, "")) for s in strand_numbers],
+        "strand_id": [str(strand_ids.get(s, "")) for s in strand_numbers],
+    })
+    positions = doc_topics.set_index(doc_topics["paper_id"].astype(str))[["x", "y"]]
+    doc = pd.DataFrame({
+        "paper_id": [str(p) for p in paper_ids],
+        "topic": topics,
+        "strand": strands,
+        "membership": np.asarray(placement.membership, dtype=object),
+        "similarity": np.asarray(placement.similarity, dtype=float),
+    })
+    doc["x"] = positions.loc[doc["paper_id"], "x"].to_numpy()
+    doc["y"] = positions.loc[doc["paper_id"], "y"].to_numpy()
+    doc["theme_id"] = [str(theme_ids.get(int(t), "")) if t >= 0 else "" for t in topics]
+    doc["strand_id"] = [str(strand_ids.get(int(s), "")) if s >= 0 else "" for s in strands]
+    return topic_frame, strand_frame, doc
+
+
 def finish(out_dir: str | os.PathLike, state: MapState, embeddings: np.ndarray,
            placement: Placement, tables: Any, summary: dict[str, Any], *,
-           levels: Levels | None = None) -> dict[str, Any]:
+           levels: Levels | None = None,
+           snapshot_tables: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None = None,
+           ) -> dict[str, Any]:
     """Add ``is_new`` / ``candidate_new_theme`` to ``tables.doc_topics``, store a full
     fit's snapshot, write ``data/map_changes.json`` and add it to ``summary``.
 
-    Call after the tables are final (names, ids, curation) and before they are written.
-    Returns the map changes.
+    Call after the tables are final (names, ids, curation) and before they are written;
+    ``snapshot_tables`` (``auto_map_tables``) are the uncurated map the snapshot stores
+    (default: the final tables). Returns the map changes.
     """
     doc = tables.doc_topics
     ids = doc["paper_id"].astype(str)
     baseline = state.baseline
     if not state.updating:
+        s_topics, s_strands, s_doc = (snapshot_tables if snapshot_tables is not None
+                                      else (tables.topics, tables.strands, doc))
         snapshot = make_snapshot(
-            embeddings, placement, doc, tables.topics, tables.strands,
+            embeddings, placement, s_doc, s_topics, s_strands,
             fingerprint=state.fingerprint, fit_date=_fit_date(out_dir, state),
             clustered=levels.clustered if levels is not None else True,
             n_themes_bounds=levels.n_themes_bounds if levels is not None else (1, 1))
