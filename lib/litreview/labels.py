@@ -307,6 +307,19 @@ FILLER_WORDS = frozenset((
     "mitigating", "mitigate", "measuring", "measure", "detecting", "quantifying", "predicting",
     "identifying", "analysing", "benchmarking", "towards", "incorrect", "correct", "inherent",
     "competitive", "demonstrated", "precise", "nuanced", "individual", "certain",
+    # verbs and adjectives read off the seed corpus's labels and key terms
+    "does", "do", "did", "doing", "fail", "fails", "failed", "failing", "comparing",
+    "compare", "compared", "reducing", "reduce", "reduces", "generating", "generated",
+    "answering", "learned", "learns", "efficient", "similar", "smooth", "false", "true",
+    "experimental", "experimentally", "observed", "grounded", "physical", "aware", "handling",
+    "overlook", "overlooks", "aligning", "controlling", "understanding", "building",
+    "eliciting", "exploiting", "integrating", "preserving",
+    "pursuing", "restoring", "unveiling", "examining", "tracing", "auditing", "extending",
+    "selecting", "charting", "pushing", "turning", "speaking", "walking", "looking",
+    "trapping", "decomposing", "localizing", "revealing", "questioning", "diminished",
+    "persistent", "surprising", "troubling", "sufficient", "necessary", "robust", "reliable",
+    "flexible", "adaptive", "scalable", "faithful", "accurate", "limited", "open", "real",
+    "current", "possible", "potential", "relevant", "related",
 ))
 
 #: Generic nouns: fine as the head of a longer phrase ("reward models", "text classification"),
@@ -335,6 +348,21 @@ GENERIC_WORDS = frozenset((
     "token", "tokens", "scale", "rate", "rates", "score", "scores", "class", "classes",
     "category", "categories", "addition", "form", "forms", "solution", "solutions",
     "algorithm", "algorithms", "observation", "observations", "classification",
+    # nouns too vague for a name on their own, read off the seed corpus's labels
+    "improvement", "improvements", "support", "structure", "structures", "attribute",
+    "attributes", "choice", "choices", "change", "changes", "effectiveness", "meaning",
+    "experience", "limitation", "limitations", "evidence", "vector", "vectors", "decision",
+    "decisions", "engineering", "content", "property", "properties", "operation",
+    "operations", "group", "groups", "shift", "shifts", "condition", "conditions",
+    "intelligence", "society", "technology", "technologies", "community", "communities",
+    "perspective", "perspectives", "loss", "image", "images", "sample", "samples",
+    "survey", "surveys", "english", "american", "architecture", "architectures",
+    "efficiency", "issue", "issues", "goal", "goals", "action", "actions", "agent", "agents",
+    "reward", "rewards", "risk", "risks", "frontier", "frontiers", "lens", "power", "nature",
+    "approach", "view", "part", "parts", "limit", "limits", "principle", "principles",
+    "instruction", "instructions", "guide", "guideline", "guidelines", "recipe", "toolbox",
+    "lesson", "lessons", "potential", "path", "journey", "future", "world", "life",
+    "modeling", "modelling",
 ))
 
 _POSSESSIVE = re.compile(r"['’]s\b")
@@ -688,6 +716,41 @@ def _shown(written: str, casing: Mapping[str, str] | None, *, capitalize: bool =
     return "".join(shown)
 
 
+#: A one-word label needs this many of the group's titles, or this share of its papers
+#: (against the reference set) with one title.
+_SINGLE_TITLES = 2
+_SINGLE_PRECISION = 0.6
+#: A label from titles shared by three papers wins over a better-scored one when it
+#: scores at least this share of the best option.
+_TITLE_FIRST = 0.8
+
+
+def _label_tier(option: tuple[Any, ...], stats: Mapping[int, tuple[int, int, int, bool]],
+                size: int, best: float) -> int:
+    """How well an option may serve as a label: 0 from titles, 1 acceptable, 2 last resort.
+
+    Tier 0: every phrase stands in at least three of the group's titles (all of them in a
+    smaller group) and the option scores at least ``_TITLE_FIRST`` of the best option.
+    Tier 1: every phrase is in some title of the group and is not a generic word; a
+    single word needs ``_SINGLE_TITLES`` titles, or one title and ``_SINGLE_PRECISION``
+    of its papers in the group. Tier 2: anything else (a generic word, an abstract-only
+    phrase).
+    """
+    score, gids = option[0], option[1]
+    parts = [stats.get(gid) for gid in gids]
+    if any(p is None or p[3] for p in parts):
+        return 2
+    words = [len(k.split()) for k in option[3]]
+    ok = all(t >= 1 if n > 1 else (t >= _SINGLE_TITLES or d >= _SINGLE_PRECISION * ref)
+             and t >= 1 for (d, t, ref, _), n in zip(parts, words, strict=True))
+    if not ok:
+        return 2
+    titled = all(t >= min(MIN_LABEL_SUPPORT, size) for _, t, _, _ in parts)
+    if titled and score >= _TITLE_FIRST * best:
+        return 0
+    return 1
+
+
 def name_groups(
     papers: Any,
     *,
@@ -801,6 +864,8 @@ def name_groups(
     carries_csc = carries.tocsc()
 
     options: dict[int, list[tuple[float, str, int, list[str]]]] = {}
+    stats: dict[int, dict[int, tuple[int, int, int, bool]]] = {}
+    weak_gids = set(phrases.weak.tolist())
     terms: dict[int, list[int]] = {}
     for gi, g in enumerate(groups):
         mine = rows[g_of[rows] == gi]
@@ -813,6 +878,7 @@ def name_groups(
             len(other) > len(c[1]) and f" {c[1]} " in f" {other} "
             and n >= _ABSORB_SHARE * c[3] for other, n in support.items())]
         cands.sort(key=lambda c: (-c[0], c[1]))
+        stats[g] = {c[2]: (c[3], c[4], c[5], c[2] in weak_gids) for c in cands}
         weak_ids = set(phrases.weak[np.isin(phrases.weak, [c[2] for c in cands])].tolist())
         # Key terms: specific first (share of the phrase's papers in the group), then common.
         terms[g] = [c[2] for c in sorted(cands, key=lambda c: (
@@ -860,17 +926,48 @@ def name_groups(
 
     labels: dict[int, tuple[str, int]] = {}
     taken: set[str] = set()
+    # Content words already used by a label, per scope: the themes together, or the
+    # strands of one theme together with the theme's own label.
+    scope_words: dict[object, set[str]] = {}
+    # A strand also avoids the words of every theme's label (a "Hallucination" strand
+    # beside a "Hallucination" theme reads as a duplicate), but only softly.
+    theme_words = {w for lab in (parent_labels or {}).values() if lab
+                   for w in _content_words(_phrase_key(lab))}
+    for p in parent_of:
+        if p >= 0:
+            scope_words.setdefault(int(p), set(theme_words))
     order = sorted(groups, key=lambda g: (-(options[g][0][0] if options[g] else -1.0), g))
     for g in order:
         p = parent.get(g)
+        scope: object = int(p) if p is not None and p >= 0 else "themes"
+        used_words = scope_words.setdefault(scope, set())
         avoid = {(parent_labels or {}).get(p, "").lower()} if p is not None else set()
-        for _, gids, support, _ in options[g]:
-            text = _shown(written[gids[0]], casing, capitalize=True)
-            if len(gids) > 1:
-                text += " and " + _shown(written[gids[1]], casing)
-            if text.lower() not in taken and text.lower() not in avoid:
-                labels[g] = (text, support)
+        tiers = {id(o): _label_tier(o, stats[g], int(size[group_index[g]]),
+                                    options[g][0][0] if options[g] else 0.0)
+                 for o in options[g]}
+        chosen = None
+        # Themes: a fresh word matters more than the tier; strands: the other way round.
+        passes = (((1, True), (2, True), (1, False), (2, False)) if scope == "themes" else
+                  ((1, True), (1, False), (2, True), (2, False)))
+        for max_tier, fresh_words in passes:
+            ranked = sorted((o for o in options[g] if tiers[id(o)] <= max_tier),
+                            key=lambda o: (tiers[id(o)], -o[0], " and ".join(o[3])))
+            for option in ranked:
+                _, gids, support, keys = option
+                if fresh_words and any(_content_words(k) & used_words for k in keys):
+                    continue
+                text = _shown(written[gids[0]], casing, capitalize=True)
+                if len(gids) > 1:
+                    text += " and " + _shown(written[gids[1]], casing)
+                if text.lower() not in taken and text.lower() not in avoid:
+                    chosen = (text, support, keys)
+                    break
+            if chosen:
                 break
+        if chosen:
+            labels[g] = chosen[:2]
+            for k in chosen[2]:
+                used_words |= _content_words(k)
         else:
             text = f"{FALLBACK_NAME} ({g})" if len(groups) > 1 else FALLBACK_NAME
             labels[g] = (text, 0)

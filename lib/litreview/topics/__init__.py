@@ -73,6 +73,7 @@ from litreview.topics.fit import (
     choose_cut,
     fit_levels,
     theme_count_bounds,
+    tree_space,
     ward_tree,
 )
 from litreview.topics.layout import (
@@ -146,6 +147,7 @@ __all__ = [
     "theme_terms",
     "topic_text",
     "vectorize_papers",
+    "tree_space",
     "ward_tree",
     "write_figures",
     "write_model",
