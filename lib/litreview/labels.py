@@ -319,7 +319,7 @@ FILLER_WORDS = frozenset((
     "trapping", "decomposing", "localizing", "revealing", "questioning", "diminished",
     "persistent", "surprising", "troubling", "sufficient", "necessary", "robust", "reliable",
     "flexible", "adaptive", "scalable", "faithful", "accurate", "limited", "open", "real",
-    "current", "possible", "potential", "relevant", "related",
+    "current", "possible", "safe", "unsafe", "inverse", "potential", "relevant", "related",
 ))
 
 #: Generic nouns: fine as the head of a longer phrase ("reward models", "text classification"),
@@ -362,7 +362,8 @@ GENERIC_WORDS = frozenset((
     "approach", "view", "part", "parts", "limit", "limits", "principle", "principles",
     "instruction", "instructions", "guide", "guideline", "guidelines", "recipe", "toolbox",
     "lesson", "lessons", "potential", "path", "journey", "future", "world", "life",
-    "modeling", "modelling",
+    "modeling", "modelling", "feedback", "bound", "bounds", "advantage", "advantages",
+    "inference", "lie",
 ))
 
 _POSSESSIVE = re.compile(r"['’]s\b")
@@ -379,6 +380,7 @@ _DANGLING_SHARE = 0.8  # a word this often followed by another content word is a
 _DANGLING_ADJECTIVE = 0.55 # the same for words with an adjective's ending
 _ADJECTIVE_ENDINGS = ("al", "ive", "ous", "ful", "ic", "ariant", "able", "ible", "ary",
                       "less", "ed")
+_TAIL_SHARE = 0.5       # a phrase opening with a generic word this often after another word
 _VERB_SHARE = 0.15      # a word this often after "to", "can", "we" ... is a verb
 _VERB_CONTEXT = ("to", "can", "cannot", "may", "might", "could", "would", "should", "will",
                  "must", "not", "we", "they", "often")
@@ -520,6 +522,8 @@ class _Phrases:
         content = np.asarray([not b and k not in generic
                               for k, b in zip(tok.keys, bad[:-1], strict=True)] + [False])
         self.bad = bad
+        self.generic_key = np.asarray([k in generic for k in tok.keys] + [False])
+        self.stop_keys = frozenset(stop)
         bad_tok, content_tok = bad[key], content[key]
         content_sum = np.concatenate(([0], np.cumsum(content_tok)))
         joined_pad = np.concatenate((joined, [False], [False]))
@@ -604,7 +608,9 @@ class _Phrases:
         * a *dangling modifier*: almost always followed by another word that may end a
           phrase ("social", "moral", "retrieval-augmented"), a lower bar for words with
           an adjective's ending ("equivariant");
-        * a *verb*: often after "to", "can", "we", ... ("mitigate", "steer").
+        * a *verb*: often after "to", "can", "we", ... ("mitigate", "steer");
+        * a *tail*: opens with a generic word that another generic word precedes at
+          least ``_TAIL_SHARE`` of the time ("model hallucinations").
         """
         import numpy as np
         import pandas as pd
@@ -617,7 +623,7 @@ class _Phrases:
         key = self.tok.key
         total = pd.Series(1, index=gid).groupby(level=0).sum()
         best = pd.Series(0, index=total.index)
-        followed = same_next = pd.Series(0, index=total.index)
+        followed = same_next = preceded = pd.Series(0, index=total.index)
         for side, neighbour in (("left", pos - 1), ("right", pos + n)):
             inside = (neighbour >= 0) & (neighbour < len(key))
             g, nb = gid[inside], key[neighbour[inside]]
@@ -627,6 +633,9 @@ class _Phrases:
                 verb = pd.Series(verbish.astype(int), index=g).groupby(level=0).sum()
             if not usable.any():
                 continue
+            if side == "left":
+                after_generic = usable & self.generic_key[nb]
+                preceded = pd.Series(1, index=g[after_generic]).groupby(level=0).sum()
             pairs = pd.DataFrame({"g": g[usable], "k": nb[usable]}).value_counts()
             top = pairs.groupby(level="g").max()
             best = best.combine(top, max, fill_value=0)
@@ -644,7 +653,15 @@ class _Phrases:
         bar = np.where(adjective, _DANGLING_ADJECTIVE, _DANGLING_SHARE)
         dangling = followed.reindex(total.index, fill_value=0) / total_f >= bar
         verb = verb.reindex(total.index, fill_value=0) / total_f >= _VERB_SHARE
-        unfit = fragment | dangling | verb
+        # A phrase without inner stop words that opens with a generic word after another
+        # generic word is the tail of a compound ("model hallucinations" in "language
+        # model hallucinations").
+        generic_first = self.generic_key[self.tok.key[self.first[ids]]] & (self.level[ids] > 1)
+        generic_first &= ~np.asarray([bool(set(self.key_text(int(g)).split()[1:-1])
+                                           & self.stop_keys) for g in ids], dtype=bool)
+        tail = generic_first & (preceded.reindex(total.index, fill_value=0).to_numpy()
+                                / total_f.to_numpy() >= _TAIL_SHARE)
+        unfit = fragment | dangling | verb | tail
         return {int(g) for g in total.index[unfit.to_numpy()]}
 
     def surfaces(self, gids: Iterable[int]) -> dict[int, str]:
@@ -700,6 +717,21 @@ def _phrase_key(text: str) -> str:
     """The comparison key of a written phrase: its words' singular forms."""
     words = _TOKEN.findall(_POSSESSIVE.sub("", _clean_field(text).lower()))
     return " ".join(singular(w) for w in words if w[0].isalnum())
+
+
+@functools.lru_cache(maxsize=1)
+def _generic_or_stop() -> frozenset[str]:
+    return frozenset({singular(w) for w in GENERIC_WORDS} | set(GENERIC_WORDS)
+                     | _edge_stop_words())
+
+
+def _boilerplate_tail(key_text: str) -> bool:
+    """Whether a phrase ends in a preposition and generic words ("... in large language models")."""
+    words = key_text.split()
+    stop = _edge_stop_words()
+    generic = _generic_or_stop()
+    inner = [i for i, w in enumerate(words[1:-1], start=1) if w in stop]
+    return bool(inner) and all(w in generic for w in words[inner[-1] + 1:])
 
 
 def _content_words(key_text: str) -> set[str]:
@@ -872,7 +904,8 @@ def name_groups(
         cands = [(float(score[r]), key_text[int(gid_of[r])], int(gid_of[r]), int(d[r]),
                   int(t[r]), int(ref[r])) for r in mine
                  if int(gid_of[r]) not in fragments
-                 and key_text[int(gid_of[r])] not in excluded.get(g, ())]
+                 and key_text[int(gid_of[r])] not in excluded.get(g, ())
+                 and not _boilerplate_tail(key_text[int(gid_of[r])])]
         support = {c[1]: c[3] for c in cands}
         cands = [c for c in cands if not any(
             len(other) > len(c[1]) and f" {c[1]} " in f" {other} "

@@ -52,6 +52,9 @@ class Names:
     #: naming method found them (``name_levels``); else the strand's term ranking is used.
     strand_terms: dict[int, list[str]] = dataclasses.field(default_factory=dict)
     strand_display_terms: dict[int, list[str]] = dataclasses.field(default_factory=dict)
+    #: The same for themes (``name_levels``); else the theme's c-TF-IDF/KeyBERT ranking.
+    theme_terms: dict[int, list[str]] = dataclasses.field(default_factory=dict)
+    theme_display_terms: dict[int, list[str]] = dataclasses.field(default_factory=dict)
 
 
 def name_topics(request: NamingRequest) -> Names:
@@ -123,6 +126,11 @@ def name_levels(
     phrases = {int(g): (list(t), list(d)) for g, t, d in zip(
         strands_named["group"], strands_named["top_terms"], strands_named["display_terms"],
         strict=True) if len(t)}
+    theme_phrases = {int(g): (list(t), list(d)) for g, t, d in zip(
+        themes_named["group"], themes_named["top_terms"], themes_named["display_terms"],
+        strict=True) if len(t)}
     return Names(themes, strand_names,
                  strand_terms={g: t for g, (t, _) in phrases.items()},
-                 strand_display_terms={g: d for g, (_, d) in phrases.items()})
+                 strand_display_terms={g: d for g, (_, d) in phrases.items()},
+                 theme_terms={g: t for g, (t, _) in theme_phrases.items()},
+                 theme_display_terms={g: d for g, (_, d) in theme_phrases.items()})
