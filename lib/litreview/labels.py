@@ -759,19 +759,19 @@ _TITLE_FIRST = 0.8
 
 def _label_tier(option: tuple[Any, ...], stats: Mapping[int, tuple[int, int, int, bool]],
                 size: int, best: float) -> int:
-    """How well an option may serve as a label: 0 from titles, 1 acceptable, 2 last resort.
+    """How well an option may serve as a label: 0 from titles, 1 good, 2 last resort, 3 never.
 
     Tier 0: every phrase stands in at least three of the group's titles (all of them in a
     smaller group) and the option scores at least ``_TITLE_FIRST`` of the best option.
     Tier 1: every phrase is in some title of the group and is not a generic word; a
     single word needs ``_SINGLE_TITLES`` titles, or one title and ``_SINGLE_PRECISION``
-    of its papers in the group. Tier 2: anything else (a generic word, an abstract-only
-    phrase).
+    of its papers in the group. Tier 2: an abstract-only phrase or a word in one title.
+    Tier 3, never a label: a generic word ("Models", "Challenges").
     """
     score, gids = option[0], option[1]
     parts = [stats.get(gid) for gid in gids]
     if any(p is None or p[3] for p in parts):
-        return 2
+        return 3
     words = [len(k.split()) for k in option[3]]
     ok = all(t >= 1 if n > 1 else (t >= _SINGLE_TITLES or d >= _SINGLE_PRECISION * ref)
              and t >= 1 for (d, t, ref, _), n in zip(parts, words, strict=True))
@@ -974,7 +974,8 @@ def name_groups(
         p = parent.get(g)
         scope: object = int(p) if p is not None and p >= 0 else "themes"
         used_words = scope_words.setdefault(scope, set())
-        avoid = {(parent_labels or {}).get(p, "").lower()} if p is not None else set()
+        # A strand's label is never any theme's label.
+        avoid = {lab.lower() for lab in (parent_labels or {}).values() if lab}
         tiers = {id(o): _label_tier(o, stats[g], int(size[group_index[g]]),
                                     options[g][0][0] if options[g] else 0.0)
                  for o in options[g]}
