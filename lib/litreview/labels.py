@@ -319,7 +319,9 @@ FILLER_WORDS = frozenset((
     "trapping", "decomposing", "localizing", "revealing", "questioning", "diminished",
     "persistent", "surprising", "troubling", "sufficient", "necessary", "robust", "reliable",
     "flexible", "adaptive", "scalable", "faithful", "accurate", "limited", "open", "real",
-    "current", "possible", "safe", "unsafe", "inverse", "potential", "relevant", "related",
+    "current", "possible", "safe", "unsafe", "inverse", "contains", "contain", "low",
+    "lower", "higher", "little", "much", "many", "several", "small", "smaller", "larger",
+    "potential", "relevant", "related",
 ))
 
 #: Generic nouns: fine as the head of a longer phrase ("reward models", "text classification"),
@@ -734,6 +736,11 @@ def _boilerplate_tail(key_text: str) -> bool:
     return bool(inner) and all(w in generic for w in words[inner[-1] + 1:])
 
 
+def _label_words(key_text: str) -> set[str]:
+    """The words two labels must not share: content words, not adjectives ("social")."""
+    return {w for w in _content_words(key_text) if not w.endswith(_ADJECTIVE_ENDINGS)}
+
+
 def _content_words(key_text: str) -> set[str]:
     stop = _edge_stop_words()
     return {w for w in key_text.split() if w not in stop}
@@ -965,7 +972,7 @@ def name_groups(
     # A strand also avoids the words of every theme's label (a "Hallucination" strand
     # beside a "Hallucination" theme reads as a duplicate), but only softly.
     theme_words = {w for lab in (parent_labels or {}).values() if lab
-                   for w in _content_words(_phrase_key(lab))}
+                   for w in _label_words(_phrase_key(lab))}
     for p in parent_of:
         if p >= 0:
             scope_words.setdefault(int(p), set(theme_words))
@@ -988,7 +995,7 @@ def name_groups(
                             key=lambda o: (tiers[id(o)], -o[0], " and ".join(o[3])))
             for option in ranked:
                 _, gids, support, keys = option
-                if fresh_words and any(_content_words(k) & used_words for k in keys):
+                if fresh_words and any(_label_words(k) & used_words for k in keys):
                     continue
                 text = _shown(written[gids[0]], casing, capitalize=True)
                 if len(gids) > 1:
@@ -1001,7 +1008,7 @@ def name_groups(
         if chosen:
             labels[g] = chosen[:2]
             for k in chosen[2]:
-                used_words |= _content_words(k)
+                used_words |= _label_words(k)
         else:
             text = f"{FALLBACK_NAME} ({g})" if len(groups) > 1 else FALLBACK_NAME
             labels[g] = (text, 0)

@@ -1,7 +1,7 @@
 """Step 2 of stage 02: one tree of the corpus, cut at two levels — themes and strands.
 
 The model is Ward's agglomerative clustering (``scipy.cluster.hierarchy``) on the
-unit-length embeddings projected on their first ``TREE_DIMENSIONS`` principal
+unit-length embeddings projected on their first ``TREE_DIMENSIONS`` (100) principal
 components (``tree_space``): deterministic and seed-free, so the same vectors always give
 the same tree, and with papers in canonical order (``corpus.canonical_order``) the
 same corpus always gives the same themes. Measured on the labeled arXiv set
@@ -29,7 +29,9 @@ MIN_PAPERS_TO_CLUSTER = 15
 #: needs n² / 2 distances: 0.6 GB at 12,000 papers); every other paper joins its nearest strand.
 TREE_MAX_PAPERS = 12_000
 #: Principal components the tree is built on (``tree_space``).
-TREE_DIMENSIONS = 50
+TREE_DIMENSIONS = 100
+#: Rounds of moving papers to the nearest theme centroid after the cut (``refine_themes``).
+THEME_REFINE_ITERATIONS = 10
 #: Smallest research line worth a strand.
 MIN_STRAND_SIZE = 3
 
@@ -191,10 +193,65 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams) -> Levels:
         themes_all = np.asarray([strand_of_theme[int(s)] for s in strands_all], dtype=np.int64)
     else:
         strands_all, themes_all = strands_s, themes_s
+    if THEME_REFINE_ITERATIONS:
+        themes_all = _relabel_by_size(refine_themes(unit, themes_all, THEME_REFINE_ITERATIONS))
+        strands_all = _follow_themes(unit, themes_all, strands_all)
     strands_all = _number_strands(themes_all, strands_all)
     strand_theme = {int(s): int(t) for s, t in zip(strands_all, themes_all, strict=True)}
     return Levels(themes_all, strands_all, strand_theme, (low, high), True, notes,
                   tree_papers, cut_heights)
+
+
+def refine_themes(unit: np.ndarray, themes: np.ndarray, iterations: int) -> np.ndarray:
+    """Move papers to their most similar theme centroid until none moves (at most ``iterations``).
+
+    Ward merges greedily, so a paper joined early to one group can end closer to
+    another theme's centre; these k-means rounds (cosine, centroids from the tree's
+    cut, no random start) settle such papers. Deterministic: no seed, ties go to the
+    lower theme id.
+    """
+    labels = np.asarray(themes, dtype=np.int64).copy()
+    for _ in range(iterations):
+        ids = np.unique(labels)
+        centres = metrics.centroids(unit, labels, ids.tolist())
+        moved = ids[(unit @ centres.T).argmax(axis=1)]
+        if np.array_equal(moved, labels):
+            break
+        labels = moved
+    return labels
+
+
+def _follow_themes(unit: np.ndarray, themes: np.ndarray, strands: np.ndarray) -> np.ndarray:
+    """Keep strands inside themes after ``refine_themes`` moved some papers.
+
+    A strand belongs to the theme most of its papers are now in (ties: lower theme id);
+    a paper whose theme is not its strand's joins the most similar strand of its theme,
+    or, in a theme that kept no strand, a new one for that theme.
+    """
+    strands = np.asarray(strands, dtype=np.int64).copy()
+    ids = np.unique(strands)
+    home = {}
+    for s in ids.tolist():
+        values, counts = np.unique(themes[strands == s], return_counts=True)
+        home[s] = int(values[counts.argmax()])
+    strayed = np.flatnonzero(np.asarray([home[int(s)] for s in strands]) != themes)
+    if not len(strayed):
+        return strands
+    centres = metrics.centroids(unit, strands, ids.tolist())
+    sims = unit[strayed] @ centres.T
+    next_id = int(ids.max()) + 1
+    new_of_theme: dict[int, int] = {}
+    for row, i in enumerate(strayed):
+        theme = int(themes[i])
+        mine = [j for j, s in enumerate(ids.tolist()) if home[s] == theme]
+        if mine:
+            strands[i] = int(ids[mine[int(sims[row, mine].argmax())]])
+        else:
+            if theme not in new_of_theme:
+                new_of_theme[theme] = next_id
+                next_id += 1
+            strands[i] = new_of_theme[theme]
+    return strands
 
 
 def _number_strands(themes: np.ndarray, strands: np.ndarray) -> np.ndarray:
