@@ -11,7 +11,11 @@ k-means, which UMAP + HDBSCAN was not, and it costs no UMAP fit or numba compila
 Both levels are cuts of that one tree: themes (the report's sections) where a merge
 costs much more than the one before it, within bounds that grow with the logarithm of
 the corpus size (``theme_count_bounds``), and strands (the research lines inside a
-theme) by the same rule further down the tree, so strands nest inside themes.
+theme) by the same rule further down the tree, so strands nest inside themes. The
+theme cut is then settled by a few k-means rounds started from its own centroids
+(``refine_themes``, no random start); a paper that moves takes the nearest strand of
+its new theme. On the labeled set this lifts the themes above k-means at the true k
+(NMI 0.516 / ARI 0.389 against 0.508 / 0.373, ``bench/RESULTS.md``).
 """
 
 from __future__ import annotations
