@@ -56,7 +56,8 @@ def score(assign: Assignment, truth: np.ndarray, docs: Sequence[str]) -> dict[st
     from litreview import metrics
 
     pred = np.asarray(assign.labels)
-    terms = [[t.lower() for t in ts[:TOP_N]] for ts in assign.terms]
+    # Hyphen compounds ("text-to-image") as the vectorizer's tokens see them.
+    terms = [[t.lower().replace("-", " ") for t in ts[:TOP_N]] for ts in assign.terms]
     vocab = sorted({t for ts in terms for t in ts})
     npmi = float("nan")
     if vocab:

@@ -307,6 +307,21 @@ FILLER_WORDS = frozenset((
     "mitigating", "mitigate", "measuring", "measure", "detecting", "quantifying", "predicting",
     "identifying", "analysing", "benchmarking", "towards", "incorrect", "correct", "inherent",
     "competitive", "demonstrated", "precise", "nuanced", "individual", "certain",
+    # verbs and adjectives read off the seed corpus's labels and key terms
+    "does", "do", "did", "doing", "fail", "fails", "failed", "failing", "comparing",
+    "compare", "compared", "reducing", "reduce", "reduces", "generating", "generated",
+    "answering", "learned", "learns", "efficient", "similar", "smooth", "false", "true",
+    "experimental", "experimentally", "observed", "grounded", "physical", "aware", "handling",
+    "overlook", "overlooks", "aligning", "controlling", "understanding", "building",
+    "eliciting", "exploiting", "integrating", "preserving",
+    "pursuing", "restoring", "unveiling", "examining", "tracing", "auditing", "extending",
+    "selecting", "charting", "pushing", "turning", "speaking", "walking", "looking",
+    "trapping", "decomposing", "localizing", "revealing", "questioning", "diminished",
+    "persistent", "surprising", "troubling", "sufficient", "necessary", "robust", "reliable",
+    "flexible", "adaptive", "scalable", "faithful", "accurate", "limited", "open", "real",
+    "current", "possible", "safe", "unsafe", "inverse", "contains", "contain", "low",
+    "lower", "higher", "little", "much", "many", "several", "small", "smaller", "larger",
+    "potential", "relevant", "related",
 ))
 
 #: Generic nouns: fine as the head of a longer phrase ("reward models", "text classification"),
@@ -335,6 +350,22 @@ GENERIC_WORDS = frozenset((
     "token", "tokens", "scale", "rate", "rates", "score", "scores", "class", "classes",
     "category", "categories", "addition", "form", "forms", "solution", "solutions",
     "algorithm", "algorithms", "observation", "observations", "classification",
+    # nouns too vague for a name on their own, read off the seed corpus's labels
+    "improvement", "improvements", "support", "structure", "structures", "attribute",
+    "attributes", "choice", "choices", "change", "changes", "effectiveness", "meaning",
+    "experience", "limitation", "limitations", "evidence", "vector", "vectors", "decision",
+    "decisions", "engineering", "content", "property", "properties", "operation",
+    "operations", "group", "groups", "shift", "shifts", "condition", "conditions",
+    "intelligence", "society", "technology", "technologies", "community", "communities",
+    "perspective", "perspectives", "loss", "image", "images", "sample", "samples",
+    "survey", "surveys", "english", "american", "architecture", "architectures",
+    "efficiency", "issue", "issues", "goal", "goals", "action", "actions", "agent", "agents",
+    "reward", "rewards", "risk", "risks", "frontier", "frontiers", "lens", "power", "nature",
+    "approach", "view", "part", "parts", "limit", "limits", "principle", "principles",
+    "instruction", "instructions", "guide", "guideline", "guidelines", "recipe", "toolbox",
+    "lesson", "lessons", "potential", "path", "journey", "future", "world", "life",
+    "modeling", "modelling", "feedback", "bound", "bounds", "advantage", "advantages",
+    "inference", "lie",
 ))
 
 _POSSESSIVE = re.compile(r"['’]s\b")
@@ -351,6 +382,7 @@ _DANGLING_SHARE = 0.8  # a word this often followed by another content word is a
 _DANGLING_ADJECTIVE = 0.55 # the same for words with an adjective's ending
 _ADJECTIVE_ENDINGS = ("al", "ive", "ous", "ful", "ic", "ariant", "able", "ible", "ary",
                       "less", "ed")
+_TAIL_SHARE = 0.5       # a phrase opening with a generic word this often after another word
 _VERB_SHARE = 0.15      # a word this often after "to", "can", "we" ... is a verb
 _VERB_CONTEXT = ("to", "can", "cannot", "may", "might", "could", "would", "should", "will",
                  "must", "not", "we", "they", "often")
@@ -492,6 +524,8 @@ class _Phrases:
         content = np.asarray([not b and k not in generic
                               for k, b in zip(tok.keys, bad[:-1], strict=True)] + [False])
         self.bad = bad
+        self.generic_key = np.asarray([k in generic for k in tok.keys] + [False])
+        self.stop_keys = frozenset(stop)
         bad_tok, content_tok = bad[key], content[key]
         content_sum = np.concatenate(([0], np.cumsum(content_tok)))
         joined_pad = np.concatenate((joined, [False], [False]))
@@ -576,7 +610,9 @@ class _Phrases:
         * a *dangling modifier*: almost always followed by another word that may end a
           phrase ("social", "moral", "retrieval-augmented"), a lower bar for words with
           an adjective's ending ("equivariant");
-        * a *verb*: often after "to", "can", "we", ... ("mitigate", "steer").
+        * a *verb*: often after "to", "can", "we", ... ("mitigate", "steer");
+        * a *tail*: opens with a generic word that another generic word precedes at
+          least ``_TAIL_SHARE`` of the time ("model hallucinations").
         """
         import numpy as np
         import pandas as pd
@@ -589,7 +625,7 @@ class _Phrases:
         key = self.tok.key
         total = pd.Series(1, index=gid).groupby(level=0).sum()
         best = pd.Series(0, index=total.index)
-        followed = same_next = pd.Series(0, index=total.index)
+        followed = same_next = preceded = pd.Series(0, index=total.index)
         for side, neighbour in (("left", pos - 1), ("right", pos + n)):
             inside = (neighbour >= 0) & (neighbour < len(key))
             g, nb = gid[inside], key[neighbour[inside]]
@@ -599,6 +635,9 @@ class _Phrases:
                 verb = pd.Series(verbish.astype(int), index=g).groupby(level=0).sum()
             if not usable.any():
                 continue
+            if side == "left":
+                after_generic = usable & self.generic_key[nb]
+                preceded = pd.Series(1, index=g[after_generic]).groupby(level=0).sum()
             pairs = pd.DataFrame({"g": g[usable], "k": nb[usable]}).value_counts()
             top = pairs.groupby(level="g").max()
             best = best.combine(top, max, fill_value=0)
@@ -616,7 +655,15 @@ class _Phrases:
         bar = np.where(adjective, _DANGLING_ADJECTIVE, _DANGLING_SHARE)
         dangling = followed.reindex(total.index, fill_value=0) / total_f >= bar
         verb = verb.reindex(total.index, fill_value=0) / total_f >= _VERB_SHARE
-        unfit = fragment | dangling | verb
+        # A phrase without inner stop words that opens with a generic word after another
+        # generic word is the tail of a compound ("model hallucinations" in "language
+        # model hallucinations").
+        generic_first = self.generic_key[self.tok.key[self.first[ids]]] & (self.level[ids] > 1)
+        generic_first &= ~np.asarray([bool(set(self.key_text(int(g)).split()[1:-1])
+                                           & self.stop_keys) for g in ids], dtype=bool)
+        tail = generic_first & (preceded.reindex(total.index, fill_value=0).to_numpy()
+                                / total_f.to_numpy() >= _TAIL_SHARE)
+        unfit = fragment | dangling | verb | tail
         return {int(g) for g in total.index[unfit.to_numpy()]}
 
     def surfaces(self, gids: Iterable[int]) -> dict[int, str]:
@@ -674,6 +721,26 @@ def _phrase_key(text: str) -> str:
     return " ".join(singular(w) for w in words if w[0].isalnum())
 
 
+@functools.lru_cache(maxsize=1)
+def _generic_or_stop() -> frozenset[str]:
+    return frozenset({singular(w) for w in GENERIC_WORDS} | set(GENERIC_WORDS)
+                     | _edge_stop_words())
+
+
+def _boilerplate_tail(key_text: str) -> bool:
+    """Whether a phrase ends in a preposition and generic words ("... in large language models")."""
+    words = key_text.split()
+    stop = _edge_stop_words()
+    generic = _generic_or_stop()
+    inner = [i for i, w in enumerate(words[1:-1], start=1) if w in stop]
+    return bool(inner) and all(w in generic for w in words[inner[-1] + 1:])
+
+
+def _label_words(key_text: str) -> set[str]:
+    """The words two labels must not share: content words, not adjectives ("social")."""
+    return {w for w in _content_words(key_text) if not w.endswith(_ADJECTIVE_ENDINGS)}
+
+
 def _content_words(key_text: str) -> set[str]:
     stop = _edge_stop_words()
     return {w for w in key_text.split() if w not in stop}
@@ -686,6 +753,41 @@ def _shown(written: str, casing: Mapping[str, str] | None, *, capitalize: bool =
     if capitalize and shown and shown[0] and shown[0] == shown[0].lower():
         shown[0] = shown[0][:1].upper() + shown[0][1:]
     return "".join(shown)
+
+
+#: A one-word label needs this many of the group's titles, or this share of its papers
+#: (against the reference set) with one title.
+_SINGLE_TITLES = 2
+_SINGLE_PRECISION = 0.6
+#: A label from titles shared by three papers wins over a better-scored one when it
+#: scores at least this share of the best option.
+_TITLE_FIRST = 0.8
+
+
+def _label_tier(option: tuple[Any, ...], stats: Mapping[int, tuple[int, int, int, bool]],
+                size: int, best: float) -> int:
+    """How well an option may serve as a label: 0 from titles, 1 good, 2 last resort, 3 never.
+
+    Tier 0: every phrase stands in at least three of the group's titles (all of them in a
+    smaller group) and the option scores at least ``_TITLE_FIRST`` of the best option.
+    Tier 1: every phrase is in some title of the group and is not a generic word; a
+    single word needs ``_SINGLE_TITLES`` titles, or one title and ``_SINGLE_PRECISION``
+    of its papers in the group. Tier 2: an abstract-only phrase or a word in one title.
+    Tier 3, never a label: a generic word ("Models", "Challenges").
+    """
+    score, gids = option[0], option[1]
+    parts = [stats.get(gid) for gid in gids]
+    if any(p is None or p[3] for p in parts):
+        return 3
+    words = [len(k.split()) for k in option[3]]
+    ok = all(t >= 1 if n > 1 else (t >= _SINGLE_TITLES or d >= _SINGLE_PRECISION * ref)
+             and t >= 1 for (d, t, ref, _), n in zip(parts, words, strict=True))
+    if not ok:
+        return 2
+    titled = all(t >= min(MIN_LABEL_SUPPORT, size) for _, t, _, _ in parts)
+    if titled and score >= _TITLE_FIRST * best:
+        return 0
+    return 1
 
 
 def name_groups(
@@ -801,18 +903,22 @@ def name_groups(
     carries_csc = carries.tocsc()
 
     options: dict[int, list[tuple[float, str, int, list[str]]]] = {}
+    stats: dict[int, dict[int, tuple[int, int, int, bool]]] = {}
+    weak_gids = set(phrases.weak.tolist())
     terms: dict[int, list[int]] = {}
     for gi, g in enumerate(groups):
         mine = rows[g_of[rows] == gi]
         cands = [(float(score[r]), key_text[int(gid_of[r])], int(gid_of[r]), int(d[r]),
                   int(t[r]), int(ref[r])) for r in mine
                  if int(gid_of[r]) not in fragments
-                 and key_text[int(gid_of[r])] not in excluded.get(g, ())]
+                 and key_text[int(gid_of[r])] not in excluded.get(g, ())
+                 and not _boilerplate_tail(key_text[int(gid_of[r])])]
         support = {c[1]: c[3] for c in cands}
         cands = [c for c in cands if not any(
             len(other) > len(c[1]) and f" {c[1]} " in f" {other} "
             and n >= _ABSORB_SHARE * c[3] for other, n in support.items())]
         cands.sort(key=lambda c: (-c[0], c[1]))
+        stats[g] = {c[2]: (c[3], c[4], c[5], c[2] in weak_gids) for c in cands}
         weak_ids = set(phrases.weak[np.isin(phrases.weak, [c[2] for c in cands])].tolist())
         # Key terms: specific first (share of the phrase's papers in the group), then common.
         terms[g] = [c[2] for c in sorted(cands, key=lambda c: (
@@ -860,17 +966,49 @@ def name_groups(
 
     labels: dict[int, tuple[str, int]] = {}
     taken: set[str] = set()
+    # Content words already used by a label, per scope: the themes together, or the
+    # strands of one theme together with the theme's own label.
+    scope_words: dict[object, set[str]] = {}
+    # A strand also avoids the words of every theme's label (a "Hallucination" strand
+    # beside a "Hallucination" theme reads as a duplicate), but only softly.
+    theme_words = {w for lab in (parent_labels or {}).values() if lab
+                   for w in _label_words(_phrase_key(lab))}
+    for p in parent_of:
+        if p >= 0:
+            scope_words.setdefault(int(p), set(theme_words))
     order = sorted(groups, key=lambda g: (-(options[g][0][0] if options[g] else -1.0), g))
     for g in order:
         p = parent.get(g)
-        avoid = {(parent_labels or {}).get(p, "").lower()} if p is not None else set()
-        for _, gids, support, _ in options[g]:
-            text = _shown(written[gids[0]], casing, capitalize=True)
-            if len(gids) > 1:
-                text += " and " + _shown(written[gids[1]], casing)
-            if text.lower() not in taken and text.lower() not in avoid:
-                labels[g] = (text, support)
+        scope: object = int(p) if p is not None and p >= 0 else "themes"
+        used_words = scope_words.setdefault(scope, set())
+        # A strand's label is never any theme's label.
+        avoid = {lab.lower() for lab in (parent_labels or {}).values() if lab}
+        tiers = {id(o): _label_tier(o, stats[g], int(size[group_index[g]]),
+                                    options[g][0][0] if options[g] else 0.0)
+                 for o in options[g]}
+        chosen = None
+        # Themes: a fresh word matters more than the tier; strands: the other way round.
+        passes = (((1, True), (2, True), (1, False), (2, False)) if scope == "themes" else
+                  ((1, True), (1, False), (2, True), (2, False)))
+        for max_tier, fresh_words in passes:
+            ranked = sorted((o for o in options[g] if tiers[id(o)] <= max_tier),
+                            key=lambda o: (tiers[id(o)], -o[0], " and ".join(o[3])))
+            for option in ranked:
+                _, gids, support, keys = option
+                if fresh_words and any(_label_words(k) & used_words for k in keys):
+                    continue
+                text = _shown(written[gids[0]], casing, capitalize=True)
+                if len(gids) > 1:
+                    text += " and " + _shown(written[gids[1]], casing)
+                if text.lower() not in taken and text.lower() not in avoid:
+                    chosen = (text, support, keys)
+                    break
+            if chosen:
                 break
+        if chosen:
+            labels[g] = chosen[:2]
+            for k in chosen[2]:
+                used_words |= _label_words(k)
         else:
             text = f"{FALLBACK_NAME} ({g})" if len(groups) > 1 else FALLBACK_NAME
             labels[g] = (text, 0)

@@ -192,3 +192,45 @@ def test_groups_without_any_usable_phrase_get_a_numbered_fallback():
     assert named.loc[0, "label"] == "Activation steering"
     assert named.loc[1, "label"] == f"{labels.FALLBACK_NAME} (1)"
     assert named.loc[1, "label_support"] == 0 and named.loc[1, "top_terms"] == []
+
+
+MODELS = [  # a group whose only shared title word is a generic one
+    ("Models of sparse coding", "Sparse coding models of receptive fields."),
+    ("Models for weather", "Weather forecasting models on grids."),
+    ("Models and markets", "Market models with agents."),
+    ("Better models", "Models, models, models."),
+]
+HALLUCINATION_TOO = [  # a second group that also says "hallucination", with its own topic
+    ("Hallucination in speech recognition", "Speech recognition hallucination on silence."),
+    ("Speech recognition under noise", "Speech recognition fails in noise; hallucination."),
+    ("Hallucination-free speech recognition", "Speech recognition without hallucination."),
+    ("Speech recognition for children", "Children's speech recognition."),
+]
+
+
+def test_a_generic_word_never_names_a_group_alone():
+    named = labels.name_groups(corpus(MODELS, STEERING, MIND)).set_index("group")
+    assert named.loc[0, "label"].lower() not in {"models", "model"}
+
+
+def test_theme_names_repeat_no_word_of_another_theme_name():
+    named = labels.name_groups(corpus(HALLUCINATION, HALLUCINATION_TOO, STEERING))
+    words = [set(re.findall(r"[a-z]+", label.lower())) - {"and"} for label in named["label"]]
+    for i in range(len(words)):
+        for j in range(i + 1, len(words)):
+            assert not words[i] & words[j], (named["label"].tolist())
+    assert named.set_index("group").loc[1, "label"] == "Speech recognition"
+
+
+def test_the_tail_of_a_compound_is_no_key_term():
+    papers = [(f"Language model hallucinations in {x}", f"Language model hallucinations in {x}.")
+              for x in ("law", "medicine", "code", "maths")]
+    named = labels.name_groups(corpus(papers, STEERING, MIND)).set_index("group")
+    terms = named.loc[0, "top_terms"]
+    assert "model hallucinations" not in terms
+    assert not any(t.endswith("in large language models") for t in terms)
+
+
+def test_boilerplate_tail_is_recognised():
+    assert labels._boilerplate_tail("hallucination in large language model")
+    assert not labels._boilerplate_tail("theory of mind")

@@ -222,3 +222,22 @@ def test_sentence_windows_read_every_sentence_once_with_the_title():
     assert all(count(p) <= 20 for p in pieces)
     assert all(p.startswith(title) for p in pieces)
     assert sum(count(p) - count(title) for p in pieces) == 40
+
+
+def test_the_tree_reads_the_leading_principal_components_only():
+    vectors, _ = clustered_vectors(per_group=60, groups=4, dim=160, seed=3)
+    projected = topics.tree_space(vectors)
+    assert projected.shape == (240, topics.fit.TREE_DIMENSIONS)
+    # Row order changes nothing but the order of the rows.
+    order = np.random.default_rng(0).permutation(len(vectors))
+    assert np.allclose(np.abs(topics.tree_space(vectors[order])), np.abs(projected[order]))
+    small = vectors[:50]  # fewer papers than components: nothing to project
+    assert np.array_equal(topics.tree_space(small), small)
+
+
+def test_refining_moves_a_paper_to_the_theme_it_is_closest_to():
+    vectors, truth = clustered_vectors(per_group=20, groups=3, seed=4)
+    wrong = truth.copy()
+    wrong[0] = 1  # a paper of group 0 cut into group 1
+    assert np.array_equal(topics.fit.refine_themes(vectors, wrong, 10), truth)
+    assert np.array_equal(topics.fit.refine_themes(vectors, truth, 10), truth)

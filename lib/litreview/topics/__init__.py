@@ -75,6 +75,7 @@ from litreview.topics.fit import (
     choose_cut,
     fit_levels,
     theme_count_bounds,
+    tree_space,
     ward_tree,
 )
 from litreview.topics.layout import (
@@ -149,6 +150,7 @@ __all__ = [
     "theme_count_bounds",
     "theme_terms",
     "topic_text",
+    "tree_space",
     "vectorize_papers",
     "ward_tree",
     "write_figures",
@@ -251,7 +253,9 @@ def summarize(
         "embedding_backend": vectors.backend,
         "long_text": vectors.long_text,
         "two_stage": dataclasses.asdict(report) if report else None,
-        "clustering": "ward tree on unit embeddings (scipy), themes and strands cut from it",
+        "clustering": ("ward tree on the unit embeddings' first 100 principal components "
+                       "(scipy), themes and strands cut from it, themes settled by k-means "
+                       "rounds from the cut's centroids"),
         "notes": notes,
     }
 

@@ -577,8 +577,10 @@ def build_tables(
         reps = representatives(similarity, membership, members)
         theme_rows.append({
             "topic": topic, "label": names.themes[topic], "size": len(members),
-            "share": len(members) / n, "top_terms": topic_terms,
-            "display_terms": [labels.format_term(term, casing=casing) for term in topic_terms],
+            "share": len(members) / n,
+            "top_terms": getattr(names, "theme_terms", {}).get(topic, topic_terms),
+            "display_terms": getattr(names, "theme_display_terms", {}).get(
+                topic, [labels.format_term(term, casing=casing) for term in topic_terms]),
             "representative_paper_ids": [ids[i] for i in reps],
             "npmi": score, "density": metrics.density(embeddings[members]),
             "representative_titles": [titles[i] for i in reps],

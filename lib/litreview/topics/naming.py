@@ -52,6 +52,9 @@ class Names:
     #: naming method found them (``name_levels``); else the strand's term ranking is used.
     strand_terms: dict[int, list[str]] = dataclasses.field(default_factory=dict)
     strand_display_terms: dict[int, list[str]] = dataclasses.field(default_factory=dict)
+    #: The same for themes (``name_levels``); else the theme's c-TF-IDF/KeyBERT ranking.
+    theme_terms: dict[int, list[str]] = dataclasses.field(default_factory=dict)
+    theme_display_terms: dict[int, list[str]] = dataclasses.field(default_factory=dict)
 
 
 def name_topics(request: NamingRequest) -> Names:
@@ -85,7 +88,12 @@ def _strand_name(terms: Sequence[str], used: set[str], casing: Mapping[str, str]
 def _distinct(names: list[str], theme_name: str) -> list[str]:
     """Make the strand names of one theme non-empty, unlike the theme's and unlike each other."""
     return labels.number_duplicates(
-        [n if n and n != theme_name else f"{theme_name}: general" for n in names])
+        [n if n and n != theme_name else f"{theme_name}: other papers" for n in names])
+
+
+def _or_empty(name: str) -> str:
+    """A strand that no phrase names ("All papers (12)") is named after its theme instead."""
+    return "" if name.startswith(labels.FALLBACK_NAME) else name
 
 
 def name_levels(
@@ -118,11 +126,17 @@ def name_levels(
     named = dict(zip(strands_named["group"].astype(int), strands_named["label"], strict=True))
     strand_names: dict[int, str] = {}
     for theme, members in by_theme.items():
-        names = _distinct([named.get(s, "") for s in members], themes.get(theme, ""))
+        names = _distinct([_or_empty(named.get(s, "")) for s in members],
+                          themes.get(theme, ""))
         strand_names.update(zip(members, names, strict=True))
     phrases = {int(g): (list(t), list(d)) for g, t, d in zip(
         strands_named["group"], strands_named["top_terms"], strands_named["display_terms"],
         strict=True) if len(t)}
+    theme_phrases = {int(g): (list(t), list(d)) for g, t, d in zip(
+        themes_named["group"], themes_named["top_terms"], themes_named["display_terms"],
+        strict=True) if len(t)}
     return Names(themes, strand_names,
                  strand_terms={g: t for g, (t, _) in phrases.items()},
-                 strand_display_terms={g: d for g, (_, d) in phrases.items()})
+                 strand_display_terms={g: d for g, (_, d) in phrases.items()},
+                 theme_terms={g: t for g, (t, _) in theme_phrases.items()},
+                 theme_display_terms={g: d for g, (_, d) in theme_phrases.items()})
