@@ -368,3 +368,23 @@ def test_a_stage_stopped_by_the_curation_file_says_so_in_one_line(tmp_path: Path
                      "'10.9999/none' matches no paper of the corpus"]
     assert "Traceback" not in proc.stderr
     assert not (out / "data").exists()
+
+
+def test_an_unknown_theme_id_stops_before_any_stage(tmp_path: Path, captured: dict,
+                                                      capsys) -> None:
+    import pandas as pd
+
+    out = tmp_path / "o"
+    (out / "data").mkdir(parents=True)
+    pd.DataFrame({"topic": [0], "theme_id": ["t-social-norms"]}).to_parquet(
+        out / "data" / "topics.parquet")
+    review = tmp_path / "review.yaml"
+    review.write_text("themes:\n  t-social-norms:\n    name: Norms\n"
+                      "  t-socail-norms:\n    name: Typo\n", encoding="utf-8")
+    (tmp_path / "c").mkdir()
+    argv = ["run", "--out", str(out), "--corpus", str(tmp_path / "c"),
+            "-p", "curation_file", str(review)]
+    assert cli.main(argv) == 2
+    assert not captured, "no stage may run"
+    assert f"{review}:4:" in capsys.readouterr().err
+    assert cli.main([*argv, "-p", "curation_strict", "false"]) == 0  # the stage warns

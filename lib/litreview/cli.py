@@ -258,11 +258,41 @@ def _run(args: argparse.Namespace) -> int:
     for problem in curation.problems:
         print(f"[litreview] warning: curation entry skipped: {problem}", file=sys.stderr)
     out = check_out_dir(args.out, parameters.get("corpus_paths", ()))
+    if "topics" in stages and parameters.get("curation_strict", True):
+        _check_theme_ids_before_running(curation, out)
     force = stages if args.force else named
     run_pipeline(out, parameters=parameters, stages=stages, export_html=not args.no_html,
                  force=force)
     print(f"[litreview] outputs in {out}")
     return 0
+
+
+def _check_theme_ids_before_running(curation: Any, out: Path) -> None:
+    """Stop (CurationError) on theme ids the curation names that the previous map never had.
+
+    Checked before any stage runs, so a typo'd id stops a strict run before ingest rewrites
+    its tables; a lenient run is warned by the topics stage, which also checks the ids
+    against the map it fits when there is no previous map.
+    """
+    from litreview.curation import check_theme_ids, settle
+
+    data = config.data_dir(out)
+    if curation.is_empty or not (data / "topics.parquet").exists():
+        return
+    import pandas as pd
+
+    known: set[str] = set()
+    for name, columns in (("topics", ("theme_id",)), ("doc_topics", ("theme_id", "auto_theme_id")),
+                          ("theme_changes", ("theme_id", "previous_theme_id"))):
+        path = data / f"{name}.parquet"
+        if not path.exists():
+            continue
+        table = pd.read_parquet(path)
+        for column in columns:
+            if column in table.columns:
+                known.update(str(v) for v in table[column].dropna() if str(v))
+    if known:  # else a map from before theme ids: the topics stage derives them
+        settle(check_theme_ids(curation, known), strict=True)
 
 
 def _ingest(args: argparse.Namespace) -> int:

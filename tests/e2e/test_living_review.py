@@ -50,8 +50,8 @@ def living(review_run: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     renamed, (merged_from, merged_into) = ids[:2], (ids[-1], ids[-2])
     papers = _table(first, "papers").merge(
         _table(first, "doc_topics")[["paper_id", "theme_id"]], on="paper_id")
-    placed = papers[papers["theme_id"].isin(ids[2:-2]) & papers["arxiv_id"].notna()]
-    excluded = list(placed.sort_values("paper_id").groupby("theme_id").head(1)["arxiv_id"][:5])
+    placed = papers[papers["theme_id"].isin(ids[2:-2])]  # the seed listings carry no DOI
+    excluded = list(placed.sort_values("paper_id").groupby("theme_id").head(2)["paper_id"][:5])
     assert len(excluded) == 5
     curation = work / "review.yaml"
     curation.write_text(
@@ -86,8 +86,7 @@ def _check_curation_holds(living: dict, topics: pd.DataFrame, papers: pd.DataFra
         assert by_id.get(theme_id) == name
     merged_from, merged_into = living["merged"]
     assert merged_from not in set(topics["theme_id"]) and merged_into in set(topics["theme_id"])
-    assert not set(living["excluded"]) & set(papers["arxiv_id"].dropna().str.replace(
-        r"v\d+$", "", regex=True))
+    assert not set(living["excluded"]) & set(papers["paper_id"])
     assert set(doc_topics["paper_id"]) == set(papers["paper_id"])
 
 
