@@ -39,7 +39,7 @@ import pandas as pd
 from litreview import config, curation, io
 from litreview.topics.identity import Identity
 from litreview.topics.naming import Names
-from litreview.topics.place import CORE, PERIPHERAL, UNPLACED, Placement
+from litreview.topics.place import CORE, PERIPHERAL, UNPLACED, Placement, size_order
 
 logger = logging.getLogger(__name__)
 
@@ -409,11 +409,9 @@ def _nearest_strand(i: int, theme: int, topics: np.ndarray, strands: np.ndarray,
 
 def _renumber(topics: np.ndarray, strands: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray, dict[int, int], dict[int, int]]:
-    """Number themes by size (largest first, then first paper) and strands by theme, size."""
+    """Number themes by size (as BERTopic does, ``place.size_order``), strands by theme, size."""
     placed = topics >= 0
-    values, first, counts = np.unique(topics[placed], return_index=True, return_counts=True)
-    order = sorted(range(len(values)), key=lambda k: (-counts[k], first[k]))
-    theme_map = {int(values[k]): r for r, k in enumerate(order)}
+    theme_map = size_order(topics)  # BERTopic's own order, ties included
     new_topics = np.asarray([theme_map.get(int(t), -1) for t in topics], dtype=np.int64)
     has = placed & (strands >= 0)
     values, first, counts = np.unique(strands[has], return_index=True, return_counts=True)

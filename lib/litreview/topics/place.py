@@ -20,10 +20,12 @@ Representative papers are chosen among core papers only (``describe``).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from litreview import metrics
 
@@ -144,7 +146,7 @@ def _renumber(topics: np.ndarray, strands: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
     """Number themes by size (largest first) and strands by theme, then size."""
     placed = topics >= 0
-    theme_map = _rank_map(topics[placed])
+    theme_map = size_order(topics)
     new_topics = np.asarray([theme_map.get(int(t), -1) for t in topics], dtype=np.int64)
     values, first, counts = np.unique(strands[placed], return_index=True, return_counts=True)
     index = np.flatnonzero(placed)
@@ -158,10 +160,20 @@ def _renumber(topics: np.ndarray, strands: np.ndarray
     return new_topics, new_strands, strand_theme
 
 
-def _rank_map(labels: np.ndarray) -> dict[int, int]:
-    values, first, counts = np.unique(labels, return_index=True, return_counts=True)
-    order = sorted(range(len(values)), key=lambda i: (-counts[i], first[i]))
-    return {int(values[i]): r for r, i in enumerate(order)}
+def size_order(topics: np.ndarray) -> dict[int, int]:
+    """Map each theme (not −1) to its rank by size, ties broken exactly as BERTopic breaks them.
+
+    BERTopic renumbers the themes it is given by size (``_sort_mappings_by_frequency``:
+    a Counter in order of first appearance, then pandas' unstable ``sort_values``), so
+    equal-sized themes come out in an order of its own. The stage keeps BERTopic's numbers
+    equal to its own only if it numbers them the same way, hence this mirror of BERTopic's
+    few lines rather than a stable sort (which would disagree on ties).
+    """
+    sizes = collections.Counter(np.asarray(topics).astype(int).tolist())
+    frame = pd.DataFrame(list(sizes.items()), columns=["Old_Topic", "Size"])
+    frame = frame.sort_values("Size", ascending=False)
+    ranked = [int(t) for t in frame["Old_Topic"] if t != -1]
+    return {t: r for r, t in enumerate(ranked)}
 
 
 def _map_before(before: np.ndarray, stayed: np.ndarray, topics: np.ndarray) -> np.ndarray:
