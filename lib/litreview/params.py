@@ -138,6 +138,11 @@ PARAMETERS: tuple[Param, ...] = (
           "number of themes; 0 chooses it from the theme tree", minimum=0),
     Param("topics", "min_strand_size", "int", 3,
           "smallest research line (strand) inside a theme", minimum=1),
+    Param("topics", "refit_from_previous", "bool", True,
+          "with a previous map in the output folder (and nr_topics 0), the themes start "
+          "from it (new papers at their nearest, then k-means rounds), so added papers do "
+          "not reshuffle the outline you curated; false fits afresh from the tree (after "
+          "changing the embedding model, say)"),
     Param("topics", "outlier_threshold", "float", 0.0,
           "minimum similarity to a theme's centre to be placed; 0 takes the cut-off from "
           "the corpus", minimum=0, maximum=1),

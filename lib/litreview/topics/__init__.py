@@ -138,6 +138,7 @@ __all__ = [
     "name_topics",
     "naming_request",
     "place_papers",
+    "previous_anchor",
     "reduction_key",
     "run_topics",
     "save_model",
@@ -173,6 +174,23 @@ class TopicsResult:
     embeddings: np.ndarray
     timings: dict[str, float]
     figures: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def previous_anchor(previous: identity.PreviousMap | None, paper_ids: Sequence[str]
+                    ) -> np.ndarray | None:
+    """Each paper's theme in the previous map (−1 when new or in no theme), for a refit.
+
+    None when there is no previous map. Starting from the previous map is also what
+    keeps a re-run idempotent: the k-means rounds that settled that map leave it where
+    it is when nothing changed.
+    """
+    if previous is None or len(previous.themes) < 2:
+        return None
+    of: dict[str, int] = {}
+    for number, theme_id in enumerate(sorted(previous.themes)):
+        for paper in previous.themes[theme_id]:
+            of[paper] = number
+    return np.asarray([of.get(str(p), -1) for p in paper_ids], dtype=np.int64)
 
 
 def resolve_params(n_papers: int, *, seed: int = 42, min_topic_size: int = 0,
@@ -281,6 +299,7 @@ def run_topics(
     update: bool = False,
     curation_file: str | os.PathLike | None = None,
     curation_strict: bool = True,
+    refit_from_previous: bool = True,
 ) -> TopicsResult:
     """Map ``DIR/data/papers.parquet`` into themes and strands and write the stage's outputs.
 
@@ -295,6 +314,9 @@ def run_topics(
     Themes and strands keep their ids across runs (``identity``, matched against the
     previous run in ``out_dir``) and ``curation_file`` (review.yaml) is applied
     (``curate``); ``curation_strict`` stops on an entry that matches nothing.
+    ``refit_from_previous``: with a previous map in ``out_dir`` (and ``nr_topics`` 0) the
+    themes start from it (``previous_anchor``, ``fit.anchored_themes``), so a grown
+    corpus does not reshuffle the outline.
     """
     timer = Timer()
     previous = identity.read_previous(out_dir)  # before anything here overwrites it
@@ -313,8 +335,10 @@ def run_topics(
     emb = vectors.embeddings
     state = map_update.begin(out_dir, corpus.paper_ids, emb, params, update=update,
                              settings=fit_settings(embedding_model, vectors))
+    anchor = previous_anchor(previous, corpus.paper_ids) \
+        if refit_from_previous and not nr_topics and not state.updating else None
     with timer("tree"):
-        levels = state.levels if state.updating else fit_levels(emb, params)
+        levels = state.levels if state.updating else fit_levels(emb, params, anchor=anchor)
     with timer("placement"):
         placement = state.placement if state.updating else place_papers(
             emb, levels.themes, levels.strands,

@@ -170,6 +170,9 @@ def apply_curation(
         "label": [names.themes.get(t, "") for t in sorted(theme_ids)],
         "size": [int((topics == t).sum()) for t in sorted(theme_ids)]})
 
+    # ---- ids the refit retired: follow a merged theme, set aside a vanished one
+    edits, retired = follow_retired_ids(edits, identity, set(theme_ids.values()))
+
     # ---- everything that cannot be honoured, first
     where = edits.path or curation.CURATION_FILE_NAME
     problems = list(curation.check_theme_ids(edits, theme_ids.values()))
@@ -215,7 +218,7 @@ def apply_curation(
         skipped = curation.settle(problems, strict=strict)
     except curation.CurationError as err:
         raise MapCurationError(err.problems) from None
-    skipped = list(edits.problems) + skipped
+    skipped = list(edits.problems) + retired + skipped
     for problem in skipped:
         warnings.warn(f"curation entry skipped: {problem}", CurationWarning, stacklevel=2)
 
@@ -334,6 +337,67 @@ def apply_curation(
     return CuratedMap(placement, names, theme_ids, strand_ids, curated_themes, curated_strands,
                       flags, pinned, report, changed, identity, auto_theme_of, auto_strand_of,
                       before)
+
+
+def follow_retired_ids(edits: curation.Curation, identity: Identity, current: set[str],
+                       ) -> tuple[curation.Curation, list[curation.Problem]]:
+    """Re-point entries whose theme the refit retired; return the edits and what was done.
+
+    A refit on a grown corpus may merge a theme the curation names into another one
+    (``theme_changes``: change ``merged``): its entries then apply to the theme it went
+    into, with a warning saying so. An id the map used before but no longer has, and that
+    went into no current theme, is reported (a warning with the entry's line) and its
+    entries are set aside; the run goes on, since the entry was valid when it was written.
+    An id no map ever had is left for ``check_theme_ids`` (a typo: an error when strict).
+    """
+    where = edits.path or curation.CURATION_FILE_NAME
+    changes = identity.changes
+    went_into: dict[str, str] = {}
+    if changes is not None and len(changes):
+        for row in changes.itertuples(index=False):
+            previous, now = str(row.previous_theme_id or ""), str(row.theme_id or "")
+            if previous and now and previous not in current and now in current:
+                went_into.setdefault(previous, now)
+    retired = (set(identity.used_ids) | set(went_into)) - current
+    notes: list[curation.Problem] = []
+
+    def follow(theme_id: str | None, line: int) -> str | None:
+        if theme_id is None or theme_id in current or theme_id not in retired:
+            return theme_id
+        if theme_id in went_into:
+            notes.append(curation.Problem(where, line, (
+                f"theme {theme_id!r} was merged into {went_into[theme_id]!r} by this refit; "
+                f"the entry applies to {went_into[theme_id]!r}")))
+            return went_into[theme_id]
+        notes.append(curation.Problem(where, line, (
+            f"theme {theme_id!r} is no longer on the map (the refit dissolved it); "
+            "the entry is set aside")))
+        return ""
+
+    themes: list[curation.ThemeEdit] = []
+    for edit in edits.themes:
+        theme_id, target = follow(edit.theme_id, edit.line), follow(edit.merge_into, edit.line)
+        if theme_id == "" or target == "":
+            continue
+        if target is not None and target == theme_id:  # already together: nothing to merge
+            target = None
+            if edit.name is None:
+                continue
+        if any(t.theme_id == theme_id for t in themes):
+            notes.append(curation.Problem(where, edit.line, (
+                f"theme {edit.theme_id!r} now is {theme_id!r}, which an earlier entry "
+                "already curates; this entry is set aside")))
+            continue
+        themes.append(dataclasses.replace(edit, theme_id=theme_id, merge_into=target))
+    papers = []
+    for paper in edits.papers:
+        theme = follow(paper.theme, paper.line)
+        if theme == "":
+            if not paper.representative:
+                continue
+            theme = None
+        papers.append(dataclasses.replace(paper, theme=theme))
+    return dataclasses.replace(edits, themes=tuple(themes), papers=tuple(papers)), notes
 
 
 def _duplicate_names(where: str, renames: Sequence[curation.ThemeEdit],

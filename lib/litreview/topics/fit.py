@@ -36,6 +36,9 @@ TREE_MAX_PAPERS = 12_000
 TREE_DIMENSIONS = 100
 #: Rounds of moving papers to the nearest theme centroid after the cut (``refine_themes``).
 THEME_REFINE_ITERATIONS = 10
+#: Rounds when the themes start from a previous map: enough to settle, so a re-run of a
+#: settled map leaves it unchanged.
+ANCHORED_REFINE_ITERATIONS = 100
 #: Smallest research line worth a strand.
 MIN_STRAND_SIZE = 3
 
@@ -146,7 +149,8 @@ def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
     return np.asarray([mapping[int(v)] for v in labels], dtype=np.int64)
 
 
-def fit_levels(embeddings: np.ndarray, params: TopicParams) -> Levels:
+def fit_levels(embeddings: np.ndarray, params: TopicParams, *,
+               anchor: np.ndarray | None = None) -> Levels:
     """Build the tree of ``embeddings`` and cut it into themes and strands.
 
     ``params.nr_topics`` fixes the number of themes; 0 lets ``choose_cut`` pick it within
@@ -154,6 +158,11 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams) -> Levels:
     times as many groups (at most one per ``2 × min_strand_size`` papers), chosen by the
     same rule; each lies inside one theme. Fewer than ``MIN_PAPERS_TO_CLUSTER`` papers
     give one theme and one strand, with a note.
+
+    ``anchor`` (a refit with a previous map: each paper's previous theme, −1 for new or
+    unplaced papers) starts the themes from the previous map instead of the tree's cut
+    (``anchored_themes``); the k-means rounds then settle them on the grown corpus, so
+    added papers do not reshuffle an outline the researcher has read and curated.
     """
     from scipy.cluster.hierarchy import cut_tree
 
@@ -197,13 +206,37 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams) -> Levels:
         themes_all = np.asarray([strand_of_theme[int(s)] for s in strands_all], dtype=np.int64)
     else:
         strands_all, themes_all = strands_s, themes_s
-    if THEME_REFINE_ITERATIONS:
-        themes_all = _relabel_by_size(refine_themes(unit, themes_all, THEME_REFINE_ITERATIONS))
+    start = anchored_themes(unit, anchor) if anchor is not None else None
+    if start is not None:
+        notes.append(f"the themes started from the previous map's {len(np.unique(start))} "
+                     "themes (new papers at their nearest), then settled by k-means rounds")
+        themes_all = _relabel_by_size(start)
+    if THEME_REFINE_ITERATIONS or start is not None:
+        rounds = ANCHORED_REFINE_ITERATIONS if start is not None else THEME_REFINE_ITERATIONS
+        themes_all = _relabel_by_size(refine_themes(unit, themes_all, rounds))
         strands_all = _follow_themes(unit, themes_all, strands_all)
     strands_all = _number_strands(themes_all, strands_all)
     strand_theme = {int(s): int(t) for s, t in zip(strands_all, themes_all, strict=True)}
     return Levels(themes_all, strands_all, strand_theme, (low, high), True, notes,
                   tree_papers, cut_heights)
+
+
+def anchored_themes(unit: np.ndarray, anchor: np.ndarray) -> np.ndarray | None:
+    """Initial themes from a previous map: its themes, each other paper at the nearest.
+
+    ``anchor`` holds each paper's previous theme (−1: new, or in no theme before). None
+    when fewer than two previous themes have papers left (nothing to start from).
+    """
+    anchor = np.asarray(anchor, dtype=np.int64)
+    known = anchor >= 0
+    ids = np.unique(anchor[known])
+    if len(ids) < 2:
+        return None
+    labels = anchor.copy()
+    if (~known).any():
+        centres = metrics.centroids(unit, anchor, ids.tolist())
+        labels[~known] = ids[(unit[~known] @ centres.T).argmax(axis=1)]
+    return labels
 
 
 def refine_themes(unit: np.ndarray, themes: np.ndarray, iterations: int) -> np.ndarray:
