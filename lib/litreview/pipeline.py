@@ -443,11 +443,12 @@ PDF_DEFER_ENV = "LITREVIEW_PDF_IN_BACKGROUND"
 
 
 def _wait_background(out: Path) -> dict[str, float]:
-    """Wait for the PDF writer a stage left running; its seconds, by name ({} if none)."""
+    """Wait for the PDF writer a stage left running; its wall and CPU seconds, by name
+    ({} if none)."""
     from litreview.report import pdf
 
     result = pdf.wait_pdf(config.report_dir(out))
-    return {"pdf": result.seconds} if result else {}
+    return {"pdf": result.seconds, "pdf_cpu": result.cpu_seconds} if result else {}
 
 
 def _cancel_background(out: Path) -> None:
