@@ -3,10 +3,10 @@
 WeasyPrint is the slowest step of the review stage (~10 s CPU for the seed corpus's
 ~70 pages, all in its own layout code); it needs only the print HTML, which is ready as
 soon as the figures are. :func:`start_pdf` writes that HTML to a hidden file beside the
-report and starts ``python -m litreview.report.pdf`` on it; the stage meanwhile writes the
-Markdown, the exports and the rest of its notebook, and :func:`wait_pdf` collects the
-result (``litreview run`` waits after the notebook has finished and its HTML copy is
-exported, so the PDF overlaps with those too).
+report and starts this file as a script on it (``python -I``: WeasyPrint is all it
+imports); the stage meanwhile writes the Markdown, the exports and the rest of its
+notebook, and :func:`wait_pdf` collects the result (``litreview run`` waits after the
+notebook has finished and its HTML copy is exported, so the PDF overlaps with those too).
 
 The hand-off is two hidden files in ``DIR/report/`` (hidden names are no stage product):
 
@@ -30,11 +30,13 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from litreview import io
+# Standard library only at the top: the writer runs this file as a script (``python -I``),
+# so that it imports WeasyPrint and nothing else (litreview's package imports pandas).
 
 #: Set (to ``1``) by ``litreview run`` for its kernels: the stage then leaves the PDF to
 #: finish in the background and the runner waits for it (:func:`wait_pdf`).
@@ -63,12 +65,24 @@ class PdfResult:
 
 
 def write_pdf(html: str, path: str | os.PathLike, base_url: str | os.PathLike) -> Path:
-    """Render ``html`` (the print variant) to ``path`` with WeasyPrint, atomically."""
+    """Render ``html`` (the print variant) to ``path`` with WeasyPrint, atomically (as
+    :func:`litreview.io.atomic_path`: a temporary file beside it, then a rename)."""
     from weasyprint import HTML
 
-    with io.atomic_path(path) as tmp:
-        HTML(string=html, base_url=os.fspath(base_url)).write_pdf(tmp)
-    return Path(path)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp.pdf",
+                                dir=target.parent)
+    os.close(fd)
+    try:
+        HTML(string=html, base_url=os.fspath(base_url)).write_pdf(name)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(name, 0o666 & ~mask)
+        os.replace(name, target)
+    finally:
+        Path(name).unlink(missing_ok=True)
+    return target
 
 
 def _background_supported() -> bool:
@@ -92,6 +106,8 @@ def start_pdf(html: str, path: str | os.PathLike) -> bool:
         return False
     import fcntl
 
+    from litreview import io
+
     cancel_pdf(folder)  # a writer left over from an interrupted run
     (folder / STATUS_NAME).unlink(missing_ok=True)
     html_file = io.write_text(folder / HTML_NAME, html)
@@ -99,7 +115,7 @@ def start_pdf(html: str, path: str | os.PathLike) -> bool:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "litreview.report.pdf", os.fspath(html_file),
+            [sys.executable, "-I", os.fspath(Path(__file__).resolve()), os.fspath(html_file),
              os.fspath(path), str(fd)],
             pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True,
@@ -197,7 +213,7 @@ def _kill(fd: int) -> None:
 
 
 def _main(argv: list[str]) -> int:
-    """``python -m litreview.report.pdf HTML_FILE PDF_PATH LOCK_FD``: the writer."""
+    """``python -I .../report/pdf.py HTML_FILE PDF_PATH LOCK_FD``: the writer."""
     html_file, pdf_path, lock_fd = Path(argv[0]), Path(argv[1]), int(argv[2])
     status_path = pdf_path.parent / STATUS_NAME
     start = time.perf_counter()
@@ -208,7 +224,9 @@ def _main(argv: list[str]) -> int:
                   "cpu_seconds": round(time.process_time(), 3)}
     except BaseException as err:  # every failure is reported to the waiter, in words
         status = {"ok": False, "error": f"{type(err).__name__}: {err}"}
-    io.write_text(status_path, json.dumps(status))
+    partial = status_path.with_name(status_path.name + ".tmp")
+    partial.write_text(json.dumps(status), encoding="utf-8")
+    os.replace(partial, status_path)  # whole or absent for the waiter
     os.close(lock_fd)
     return 0 if status["ok"] else 1
 
