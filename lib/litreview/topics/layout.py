@@ -100,6 +100,13 @@ if "umap" not in sys.modules and not any(isinstance(f, _BeforeUmapImport)
                                          for f in sys.meta_path):
     sys.meta_path.insert(0, _BeforeUmapImport())
 
+# bertopic imports plotly, whose renderers import nbformat, whose validator imports
+# jsonschema's format checkers; the optional IRI one imports ``rfc3987_syntax``, which
+# builds a grammar at import (~1.5-3 s CPU of the stage). Nothing here validates IRIs, and
+# jsonschema skips the check when the module is absent, which a None in sys.modules says.
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
 
 @functools.cache
 def _umap_class() -> type:
