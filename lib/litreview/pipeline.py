@@ -430,12 +430,20 @@ def _run_stages(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
         seconds = time.perf_counter() - start
         _echo_warnings(target, stage, log)
         if export_html:  # while the PDF writer (if any) still runs
-            _export_html(target)
+            try:
+                _export_html(target)
+            except BaseException:
+                _cancel_background(out)
+                raise
         try:
             background = _wait_background(out) if stage == "review" else {}
         except Exception as err:
             _mark_stage(out, stage, "failed")
             raise StageFailed(f"stage {stage!r}: {err}") from None
+        except BaseException:  # interrupted while the PDF was being written
+            _cancel_background(out)
+            _mark_stage(out, stage, "failed")
+            raise
         written = hash_files(out, config.STAGE_WRITES[stage])
         missing = [rel for rel in config.STAGE_WRITES[stage]
                    if rel not in written and _read_later(rel)]
