@@ -60,6 +60,8 @@ def stage_rows(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
         if nb is not None:
             rows.append({"stage": stage, "step": "other (kernel, imports, untimed cells)",
                          "seconds": round(nb - sum(steps.values()), 3)})
+        for step, seconds in (record.get("background_s") or {}).items():
+            rows.append({"stage": stage, "step": f"background: {step}", "seconds": seconds})
     return rows
 
 
@@ -154,19 +156,40 @@ def litreview_command(out_dir: Path, corpus: Sequence[str],
     return [*cmd, *extra]
 
 
-def timed(cmd: Sequence[str], log_path: Path) -> dict[str, Any]:
+def timed(cmd: Sequence[str], log_path: Path, out_dir: Path | None = None) -> dict[str, Any]:
     """Run ``cmd`` monitored; wall and CPU seconds (its whole tree), peak RSS, what
-    litreview skipped and re-ran (from its terminal log)."""
+    litreview skipped and re-ran (from its terminal log).
+
+    With ``out_dir`` (litreview's output folder): ``report_s``, the seconds until
+    ``report/review.html`` was rewritten (the report a user reads: edit -> updated
+    report), and the CPU of the background PDF writer, which outlives the kernel that
+    started it and so escapes ``getrusage`` (its own count, from the manifest).
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    stats = run_monitored(cmd, log_path=log_path)
+    watch = out_dir / "report" / "review.html" if out_dir is not None else None
+    stats = run_monitored(cmd, log_path=log_path, watch=watch)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     text = log_path.read_text(encoding="utf-8", errors="replace")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    ran = [m[0] for m in _RAN.findall(text)]
+    if out_dir is not None and "review" in ran:
+        cpu += background_cpu(out_dir / "manifest.json")
     return {"wall_s": round(stats.seconds, 2), "cpu_s": round(cpu, 2),
+            "report_s": round(stats.watched_s, 2) if stats.watched_s is not None else None,
             "peak_rss_mb": stats.peak_rss_mb, "returncode": stats.returncode,
-            "skipped": _SKIPPED.findall(text), "ran": [m[0] for m in _RAN.findall(text)],
+            "skipped": _SKIPPED.findall(text), "ran": ran,
             "why": {m[0]: m[1] for m in _RAN.findall(text)}, "log": str(log_path),
             "tail": stats.output_tail[-1500:] if stats.returncode else ""}
+
+
+def background_cpu(manifest_path: Path) -> float:
+    """CPU seconds of the review stage's background PDF writer, from the manifest (0 if none)."""
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0.0
+    record = manifest.get("stages", {}).get("review", {})
+    return float((record.get("background_s") or {}).get("pdf_cpu", 0.0))
 
 
 def round_order(index: int, variants: Sequence[str]) -> list[str]:
@@ -189,7 +212,8 @@ def summarize(runs: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[dict[str,
             return round(statistics.median(values), 2) if values else None
 
         rows.append({"variant": variant, "what": VARIANT_TEXT[variant], "runs": len(ok),
-                     "wall_s": median("wall_s"), "cpu_s": median("cpu_s"),
+                     "wall_s": median("wall_s"), "report_s": median("report_s"),
+                     "cpu_s": median("cpu_s"),
                      "peak_rss_mb": median("peak_rss_mb"),
                      "skipped": ", ".join(ok[-1]["skipped"]) if ok and variant != "plain"
                      else ""})
@@ -213,9 +237,15 @@ def verdict(rows: Sequence[Mapping[str, Any]],
     edit = by.get("edit", {}).get("wall_s")
     if edit is not None:
         only_review = all(r["ran"] == ["review"] for r in runs["edit"] if r["returncode"] == 0)
+        ran = ", only review re-ran" if only_review else ", but not only review ran"
+        report = by["edit"].get("report_s")
+        if report is not None:  # the HTML is written first; the PDF follows in the background
+            lines.append(f"{'PASS' if report <= TARGET_EDIT_S and only_review else 'FAIL'} "
+                         f"edit -> updated HTML report: median {report:.1f} s ≤ "
+                         f"{TARGET_EDIT_S:.0f} s{ran}")
         lines.append(f"{'PASS' if edit <= TARGET_EDIT_S and only_review else 'FAIL'} edit "
-                     f"median {edit:.1f} s ≤ {TARGET_EDIT_S:.0f} s"
-                     f"{', only review re-ran' if only_review else ', but not only review ran'}")
+                     f"whole run (PDF included) median {edit:.1f} s ≤ {TARGET_EDIT_S:.0f} s"
+                     f"{ran}")
     warm = runs.get("warm", [])
     if warm:
         none_ran = all(not r["ran"] for r in warm if r["returncode"] == 0)
@@ -251,7 +281,8 @@ def run_seed(*, warm: bool = True, runs: int = 3, limit: int | None = None, plai
                     if variant == "edit" else []
                 cmd = litreview_command(out_dir, corpus, overrides, extra)
             print(f"[seed] round {index + 1}/{runs}: {variant} ...", flush=True)
-            result = timed(cmd, work / f"seed-{variant}-{index + 1}.log")
+            result = timed(cmd, work / f"seed-{variant}-{index + 1}.log",
+                           None if variant == "plain" else out_dir)
             results[variant].append(result)
             print(f"[seed]   {result['wall_s']:.1f} s wall, {result['cpu_s']:.1f} s CPU"
                   f"{'' if not result['skipped'] else ', skipped ' + ', '.join(result['skipped'])}"
@@ -278,9 +309,11 @@ def run_seed(*, warm: bool = True, runs: int = 3, limit: int | None = None, plai
     md = "\n\n".join([
         f"Input: {sample}; {runs} interleaved round(s) of {', '.join(variants)}; whole "
         f"processes, medians. Command: `{command}`. Machine: {machine_line(info)}.",
-        markdown_table(rows, ["variant", "what", "runs", "wall_s", "cpu_s", "peak_rss_mb",
+        markdown_table(rows, ["variant", "what", "runs", "wall_s", "report_s", "cpu_s",
+                              "peak_rss_mb",
                               "skipped"],
-                       {"wall_s": "wall s", "cpu_s": "CPU s", "peak_rss_mb": "peak RSS MB",
+                       {"wall_s": "wall s", "report_s": "HTML report written at s",
+                        "cpu_s": "CPU s", "peak_rss_mb": "peak RSS MB",
                         "skipped": "stages skipped"}),
         "\n".join(f"- {line}" for line in lines),
         format_run("Last edit-only run" if results.get("edit") else "Last cold run",

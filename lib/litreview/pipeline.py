@@ -345,12 +345,41 @@ def run_pipeline(
 
 def _run_locked(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[str, Any]],
                 *, export_html: bool, force: set[str] = frozenset(), log: Any) -> list[Path]:
+    os.environ.update(OFFLINE_ENV)
+    previous = os.environ.get(PDF_DEFER_ENV)
+    os.environ[PDF_DEFER_ENV] = "1"  # the review kernel leaves its PDF writer running
+    try:
+        return _run_stages(out, ordered, per_stage, export_html=export_html, force=force,
+                           log=log)
+    finally:
+        if previous is None:
+            os.environ.pop(PDF_DEFER_ENV, None)
+        else:
+            os.environ[PDF_DEFER_ENV] = previous
+
+
+def _skip_iri_checker() -> None:
+    """Leave out jsonschema's optional IRI format checker in this process.
+
+    papermill imports nbformat, whose validator imports jsonschema's format checkers; the
+    IRI one imports ``rfc3987_syntax``, which builds a grammar at import (~1.5 s CPU, a
+    tenth of an edited review's run). Notebook schemas have no IRI field, and jsonschema
+    skips the check when the module is absent, which a ``None`` in ``sys.modules`` says.
+    """
+    import sys
+
+    if "jsonschema" not in sys.modules:  # once jsonschema is in, leave it as it is
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+def _run_stages(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[str, Any]],
+                *, export_html: bool, force: set[str], log: Any) -> list[Path]:
+    _skip_iri_checker()
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     executed_dir = out / "notebooks"
     executed_dir.mkdir(parents=True, exist_ok=True)
-    os.environ.update(OFFLINE_ENV)
     executed: list[Path] = []
     for index, stage in enumerate(ordered):
         # after the stages before it in this run: their outputs are now on disk
@@ -370,9 +399,12 @@ def _run_locked(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
             log(f"[litreview] {stage}: up to date ({_UP_TO_DATE}); skipped")
             continue
         before = _snapshot(out)
+        kept = _recorded_products(out, stage)
         _mark_stage(out, stage, "running", drop=("contract",))
         target.unlink(missing_ok=True)
         failed.unlink(missing_ok=True)
+        if stage == "review":
+            _cancel_background(out)  # a PDF writer left by an interrupted run
         log(f"[litreview] {stage}: running {source.name} ({why}) ...")
         start = time.perf_counter()
         try:
@@ -385,6 +417,7 @@ def _run_locked(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
                 log_output=False,
             )
         except PapermillExecutionError as err:
+            _cancel_background(out)
             os.replace(partial, failed)
             _mark_stage(out, stage, "failed")
             _echo_warnings(failed, stage, log)
@@ -398,12 +431,28 @@ def _run_locked(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
                 f"The executed notebook with the full traceback is {failed}"
             ) from None
         except BaseException:
+            _cancel_background(out)
             partial.unlink(missing_ok=True)
             _mark_stage(out, stage, "failed")
             raise
         os.replace(partial, target)
         seconds = time.perf_counter() - start
         _echo_warnings(target, stage, log)
+        if export_html:  # while the PDF writer (if any) still runs
+            try:
+                _export_html(target)
+            except BaseException:
+                _cancel_background(out)
+                raise
+        try:
+            background = _wait_background(out) if stage == "review" else {}
+        except Exception as err:
+            _mark_stage(out, stage, "failed")
+            raise StageFailed(f"stage {stage!r}: {err}") from None
+        except BaseException:  # interrupted while the PDF was being written
+            _cancel_background(out)
+            _mark_stage(out, stage, "failed")
+            raise
         written = hash_files(out, config.STAGE_WRITES[stage])
         missing = [rel for rel in config.STAGE_WRITES[stage]
                    if rel not in written and _read_later(rel)]
@@ -411,13 +460,34 @@ def _run_locked(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
             _mark_stage(out, stage, "failed")
             raise StageFailed(f"stage {stage!r} ran but did not write "
                               f"{', '.join(missing)} under {out}")
-        if export_html:
-            _export_html(target)
         record_complete(out, stage, read_hashes, fingerprint=fingerprint,
-                        products=_products(out, before), notebook_seconds=round(seconds, 3))
-        log(f"[litreview] {stage}: done in {seconds:.1f} s -> {target}")
+                        products=_products(out, before, kept),
+                        notebook_seconds=round(seconds, 3),
+                        **({"background_s": background} if background else {}))
+        log(f"[litreview] {stage}: done in {time.perf_counter() - start:.1f} s -> {target}")
         executed.append(target)
     return executed
+
+
+#: Set for the kernels: the review stage leaves its PDF writer running for the runner
+#: to collect (:mod:`litreview.report.pdf`); spelled here to keep report off the import path.
+PDF_DEFER_ENV = "LITREVIEW_PDF_IN_BACKGROUND"
+
+
+def _wait_background(out: Path) -> dict[str, float]:
+    """Wait for the PDF writer a stage left running; its wall and CPU seconds, by name
+    ({} if none)."""
+    from litreview.report import pdf
+
+    result = pdf.wait_pdf(config.report_dir(out))
+    return {"pdf": result.seconds, "pdf_cpu": result.cpu_seconds} if result else {}
+
+
+def _cancel_background(out: Path) -> None:
+    with contextlib.suppress(Exception):  # a failed stage's own error is the one to show
+        from litreview.report import pdf
+
+        pdf.cancel_pdf(config.report_dir(out))
 
 
 def record_complete(out: str | os.PathLike, stage: str, read_hashes: Mapping[str, str], *,
@@ -650,10 +720,26 @@ def _snapshot(out: Path) -> dict[str, tuple[int, int, int]]:
     return found
 
 
-def _products(out: Path, before: Mapping[str, tuple[int, int, int]]) -> dict[str, str]:
-    """SHA-256 of every file under ``out`` created or rewritten since ``before``."""
+def _products(out: Path, before: Mapping[str, tuple[int, int, int]],
+              kept: Mapping[str, str] | None = None) -> dict[str, str]:
+    """SHA-256 of every file under ``out`` created or rewritten since ``before``, and of
+    each of ``kept`` (the stage's products of its last run) still holding the bytes it
+    wrote then: a stage may leave a file it would write identically alone (the review's
+    figures when their data did not change), and that file is still its product."""
     after = _snapshot(out)
-    return hash_files(out, sorted(rel for rel, stat in after.items() if before.get(rel) != stat))
+    products = hash_files(out, sorted(rel for rel, stat in after.items()
+                                      if before.get(rel) != stat))
+    unchanged = hash_files(out, [rel for rel in (kept or {}) if rel not in products])
+    products.update({rel: digest for rel, digest in unchanged.items() if kept[rel] == digest})
+    return dict(sorted(products.items()))
+
+
+def _recorded_products(out: Path, stage: str) -> dict[str, str]:
+    """The products the stage's last complete run recorded ({} when none)."""
+    path = config.manifest_path(out)
+    record = (read_json(path) if path.exists() else {}).get("stages", {}).get(stage, {})
+    contract = record.get("contract") if record.get("status") == "complete" else None
+    return dict(contract.get("products", {})) if isinstance(contract, Mapping) else {}
 
 
 def _read_later(relative: str) -> bool:

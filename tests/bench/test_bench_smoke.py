@@ -157,7 +157,35 @@ def test_monitored_run_creates_the_folder_of_its_log(tmp_path: Path) -> None:
 
 def _fake_run(wall: float, ran: list[str], skipped: list[str], code: int = 0) -> dict:
     return {"wall_s": wall, "cpu_s": wall * 1.2, "peak_rss_mb": 100.0 + wall,
-            "returncode": code, "ran": ran, "skipped": skipped}
+            "report_s": wall / 2, "returncode": code, "ran": ran, "skipped": skipped}
+
+
+def test_monitored_run_times_when_the_watched_file_is_rewritten(tmp_path: Path) -> None:
+    import procmon
+
+    watched = tmp_path / "report.html"
+    watched.write_text("old")
+    script = ("import os, time; time.sleep(0.3); open(os.environ['W'] + '.tmp', 'w')"
+              ".write('new'); os.replace(os.environ['W'] + '.tmp', os.environ['W']); "
+              "time.sleep(0.6)")
+    stats = procmon.run_monitored([sys.executable, "-c", script], watch=watched,
+                                  env={**os.environ, "W": str(watched)})
+    assert stats.returncode == 0 and stats.watched_s is not None
+    assert 0.3 <= stats.watched_s < stats.seconds - 0.3
+    untouched = procmon.run_monitored([sys.executable, "-c", "pass"], watch=watched)
+    assert untouched.watched_s is None
+
+
+def test_background_pdf_cpu_is_read_from_the_manifest(tmp_path: Path) -> None:
+    import seed_speed
+
+    path = tmp_path / "manifest.json"
+    assert seed_speed.background_cpu(path) == 0.0
+    path.write_text(json.dumps({"stages": {"review": {
+        "background_s": {"pdf": 9.5, "pdf_cpu": 8.25}}}}))
+    assert seed_speed.background_cpu(path) == 8.25
+    rows = seed_speed.stage_rows(json.loads(path.read_text()))
+    assert {"stage": "review", "step": "background: pdf", "seconds": 9.5} in rows
 
 
 def test_seed_harness_takes_medians_and_the_ratio() -> None:
@@ -173,11 +201,14 @@ def test_seed_harness_takes_medians_and_the_ratio() -> None:
     rows = {r["variant"]: r for r in seed_speed.summarize(runs)}
     assert rows["cold"]["wall_s"] == 39.0 and rows["plain"]["wall_s"] == 31.0
     assert rows["edit"]["wall_s"] == 9.0 and rows["edit"]["skipped"] == "ingest, topics"
+    assert rows["edit"]["report_s"] == 4.5
     lines = seed_speed.verdict(list(rows.values()), runs)
     assert lines[0].startswith("PASS cold median 39.0 s")
     assert lines[1].startswith("FAIL cold ÷ plain BERTopic = 39.0 / 31.0 = 1.26")
-    assert lines[2].startswith("PASS edit median 9.0 s") and "only review" in lines[2]
-    assert lines[3] == "PASS warm: every stage skipped"
+    assert lines[2].startswith("PASS edit -> updated HTML report: median 4.5 s")
+    assert "only review" in lines[2]
+    assert lines[3].startswith("PASS edit whole run (PDF included) median 9.0 s")
+    assert lines[4] == "PASS warm: every stage skipped"
     runs["edit"][0]["ran"] = ["topics", "review"]
     assert seed_speed.verdict(list(rows.values()), runs)[2].startswith("FAIL edit")
 

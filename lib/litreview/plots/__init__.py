@@ -10,6 +10,9 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+#: Steps adjustText may take to push labels apart (a few hundred suffice for a few dozen).
+LABEL_ITERATIONS = 300
+
 
 def figure_and_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
     """Return ``ax`` and its figure, or a new constrained-layout figure of ``size`` inches.
@@ -49,7 +52,11 @@ def place_labels(ax: Axes, x: Any, y: Any, labels: Any, **text_kw: Any) -> list[
              for xi, yi, label in zip(xs, ys, labels, strict=True)]
     if len(texts) > 1:
         fig.draw_without_rendering()  # settle the layout first: adjustText works in pixels
+        # a fixed number of steps, not adjustText's default of "as many as fit in 1 s":
+        # the same figure on every machine and load (and no second spent when the labels
+        # cannot all be separated)
         adjust_text(texts, ax=ax, expand=(1.15, 1.35), ensure_inside_axes=True,
+                    iter_lim=LABEL_ITERATIONS,
                     arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.6})
     return texts
 

@@ -128,7 +128,7 @@ class _Quoter:
         if centroid is None or n <= 0:
             return []
         weights = self._weights(topic)
-        scored: list[tuple[float, str, int, np.ndarray]] = []
+        scored: list[tuple[float, str, int, Any]] = []
         for pid in self.candidates[topic]:
             if pid not in self.rows or not self.rows[pid]:
                 continue
@@ -137,12 +137,12 @@ class _Quoter:
             specific = np.asarray(
                 vectors @ centroid - BACKGROUND_PENALTY * (vectors @ self.background)
             ).ravel()
-            for i, score in enumerate(specific):
-                scored.append((float(score) * boost, pid, i, vectors[i]))
+            for i, score in enumerate(specific):  # the row is taken only if it is read
+                scored.append((float(score) * boost, pid, i, vectors))
         scored.sort(key=lambda item: (-item[0], item[1], item[2]))
         chosen: list[tuple[Sentence, np.ndarray]] = []
         for strict in (True, False):
-            for score, pid, i, vector in scored:
+            for score, pid, i, vectors in scored:
                 if len(chosen) >= n or (not strict and len(chosen) >= min(2, n)):
                     break
                 text = self.sentences[pid][i]
@@ -150,6 +150,7 @@ class _Quoter:
                     continue
                 if any(s.paper_id == pid for s, _ in chosen):
                     continue
+                vector = vectors[i]
                 if any(float(vector.multiply(v).sum()) > REDUNDANCY_THRESHOLD
                        for _, v in chosen):
                     continue

@@ -84,26 +84,47 @@ def write_review(
         review.references = format_cited(review.references, inputs.papers, citation_style)
         review.citation_style = citation_style
     with timer("figures"):
-        import matplotlib.pyplot as plt
-
-        fig = plot_strategic_diagram(review.cross.strategic)
-        written = io.save_figure(fig, out_dir, "review_strategic_diagram")
-        plt.close(fig)
-        fig = plot_key_terms(review.cross.term_weights,
-                             {t.topic: f"{t.name} ({t.size})" for t in review.themes})
-        written += io.save_figure(fig, out_dir, "review_key_terms")
-        plt.close(fig)
+        written = _figure_once(
+            out_dir, "review_strategic_diagram", (review.cross.strategic,),
+            lambda: io.save_figure(plot_strategic_diagram(review.cross.strategic), out_dir,
+                                   "review_strategic_diagram"))
+        names = {t.topic: f"{t.name} ({t.size})" for t in review.themes}
+        written += _figure_once(
+            out_dir, "review_key_terms", (review.cross.term_weights, names),
+            lambda: io.save_figure(plot_key_terms(review.cross.term_weights, names), out_dir,
+                                   "review_key_terms"))
+        trends = review.trends
+        written += _figure_once(
+            out_dir, TRENDS_FIGURE,
+            (bool(trends and trends.shown),
+             *((trends.counts, trends.growth) if trends and trends.shown else ())),
+            lambda: _save_trend_figures(review, out_dir, plot_themes_over_time,
+                                        plot_themes_over_time_interactive))
         if not review.screening.empty:
-            fig = plot_screening_flow(review.screening)
-            written += io.save_figure(fig, out_dir, SCREENING_FIGURE)
-            plt.close(fig)
-        written += _save_trend_figures(review, out_dir, plot_themes_over_time,
-                                       plot_themes_over_time_interactive)
-    for fmt in sorted(formats, key=lambda f: {"html": 0, "pdf": 2}.get(f, 1)):  # HTML first
+            written += _figure_once(
+                out_dir, SCREENING_FIGURE, (review.screening,),
+                lambda: io.save_figure(plot_screening_flow(review.screening), out_dir,
+                                       SCREENING_FIGURE))
+    if "html" in formats:  # HTML first
+        with timer("html"):
+            written += report.write_report(review, out_dir, formats=("html",))
+    pdf_path = config.report_dir(out_dir) / f"{report.render.REPORT_NAME}.pdf"
+    if "pdf" in formats:  # started now, in another process: it overlaps with the rest
+        from litreview.report import pdf
+
+        with timer("pdf"):  # the print HTML and the start (in the runner: the rest is
+            # ``background_s.pdf`` of the stage's record)
+            pdf.start_pdf(report.render_print_html(review, out_dir), pdf_path)
+    for fmt in [f for f in formats if f not in ("html", "pdf")]:
         with timer(fmt):
             written += report.write_report(review, out_dir, formats=(fmt,))
+    if "pdf" in formats:
+        written.append(pdf_path)  # written once the writer is done
     with timer("export"):
         written += export.run_export(out_dir, keys=review.keys)
+    if "pdf" in formats and os.environ.get(pdf.DEFER_ENV) != "1":  # else the runner waits
+        with timer("pdf"):  # adds to the start's time
+            pdf.wait_pdf(pdf_path.parent)
     manifest.record_stage(
         out_dir,
         "review",
@@ -148,12 +169,74 @@ def format_cited(
     return [replace(r, formatted=formatted.get(r.paper_id, "")) for r in references]
 
 
+#: The code a review figure's bytes depend on besides its data (hashed into its key).
+_FIGURE_CODE = ("plots/__init__.py", "plots/review.py", "io.py")
+_FIGURE_PACKAGES = ("matplotlib", "adjustText", "plotly", "numpy", "pandas")
+
+
+def _figure_once(out_dir: str | os.PathLike, name: str, data: tuple[Any, ...],
+                 draw: Any) -> list[Path]:
+    """Draw and save a figure with ``draw()``, unless the files it would write are already
+    there from the same data and code (the edit loop: a changed title redraws nothing).
+
+    The key (a SHA-256 of the data, the plotting code and the package versions) and the
+    SHA-256 of each file written are kept in ``DIR/figures/.<name>.key`` (hidden: no stage
+    product). Files changed or missing since, or data that cannot be hashed, redraw.
+    """
+    import json
+
+    folder = config.figures_dir(out_dir)
+    record_path = folder / f".{name}.key"
+    key = _figure_key(data)
+    if key is not None and record_path.exists():
+        try:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+            if record.get("key") == key and all(
+                    (folder / rel).is_file() and manifest.sha256_file(folder / rel) == digest
+                    for rel, digest in record["files"].items()):
+                return [folder / rel for rel in record["files"]]
+        except (OSError, ValueError, KeyError, AttributeError, TypeError):
+            pass
+    record_path.unlink(missing_ok=True)
+    written = draw()
+    if key is not None:
+        files = {Path(p).name: manifest.sha256_file(p) for p in written}
+        io.write_text(record_path, json.dumps({"key": key, "files": files}, sort_keys=True))
+    return written
+
+
+def _figure_key(data: tuple[Any, ...]) -> str | None:
+    """SHA-256 of a figure's data (exact values), its code and the package versions;
+    None when some value cannot be hashed exactly (the figure is then always drawn)."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256()
+    for rel in _FIGURE_CODE:
+        digest.update((config.PACKAGE_DIR / rel).read_bytes())
+    digest.update(json.dumps(manifest.package_versions(_FIGURE_PACKAGES)).encode())
+    try:
+        for item in data:
+            if isinstance(item, pd.DataFrame):
+                digest.update(json.dumps([list(map(str, item.columns)),
+                                          list(map(str, item.dtypes))]).encode())
+                digest.update(pd.util.hash_pandas_object(item, index=True).to_numpy().tobytes())
+            else:
+                digest.update(json.dumps(item, sort_keys=True, default=_no_default).encode())
+            digest.update(b"\0")
+    except TypeError:
+        return None
+    return digest.hexdigest()
+
+
+def _no_default(value: Any) -> Any:
+    raise TypeError(f"not hashed: {type(value).__name__}")
+
+
 def _save_trend_figures(review: Review, out_dir: str | os.PathLike, static: Any,
                         interactive: Any) -> list[Path]:
     """Themes over time as PNG + SVG and as interactive HTML, when dates carry it; stale
     copies from an earlier run are removed when they do not."""
-    import matplotlib.pyplot as plt
-
     folder = config.figures_dir(out_dir)
     trends = review.trends
     if trends is None or not trends.shown:
@@ -161,8 +244,7 @@ def _save_trend_figures(review: Review, out_dir: str | os.PathLike, static: Any,
             (folder / f"{TRENDS_FIGURE}{suffix}").unlink(missing_ok=True)
         return []
     fig = static(trends.counts, trends.growth)
-    written = io.save_figure(fig, out_dir, TRENDS_FIGURE)
-    plt.close(fig)
+    written = io.save_figure(fig, out_dir, TRENDS_FIGURE)  # made without pyplot: no close
     # written here rather than by io.save_figure: a fixed div id keeps the bytes identical
     html = interactive(trends.counts, trends.growth).to_html(
         include_plotlyjs=True, full_html=True, div_id=TRENDS_FIGURE.replace("_", "-"))

@@ -4,14 +4,24 @@ Only the map uses UMAP; the themes come from the tree (``fit``). A reduction is 
 under ``DIR/models/umap/<key>.npy`` with a ``<key>.json`` beside it holding the file's
 SHA-256 and shape. A cached file whose checksum, shape or values do not match is
 reported (``UMAPCacheWarning``, also logged) and the map is recomputed and rewritten.
+
+Compiled once, not in every run: umap-learn declares most of its numba functions without
+``cache=True``, so each new process spent ~8-15 s CPU compiling them before its first
+fit (a second fit in the same process takes 0.4 s). When this module is imported it
+arranges (:func:`cache_umap_compilation`, through a one-shot import hook, because
+bertopic imports umap before the map is drawn) that the functions umap defines are
+compiled with numba's on-disk cache; the machine code, and so the map, is the same.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import importlib.abc
 import json
 import logging
+import sys
 import time
 import warnings
 from collections.abc import Mapping
@@ -30,6 +40,72 @@ MIN_PAPERS_FOR_UMAP = 15
 
 class UMAPCacheWarning(UserWarning):
     """A cached UMAP reduction was unusable (corrupt, wrong shape) and was recomputed."""
+
+
+#: Packages whose numba functions get ``cache=True`` (when they do not say otherwise).
+NUMBA_CACHED_PACKAGES = frozenset({"umap"})
+
+
+def cache_umap_compilation() -> bool:
+    """Make ``numba.njit`` / ``numba.jit`` default to ``cache=True`` for functions defined
+    in umap-learn (:data:`NUMBA_CACHED_PACKAGES`); every other function is compiled as
+    before. Must run before umap is imported; returns whether the defaults are in place.
+
+    Hand-written because neither numba nor umap-learn offers a switch for it; it only sets
+    a keyword umap-learn leaves out, so a numba without the hook point is left as it is.
+    """
+    if getattr(sys.modules.get("numba"), "_litreview_cache_defaults", False):
+        return True
+    if "umap" in sys.modules:
+        return False  # too late: its functions are decorated already
+    import numba
+
+    def cached(original: Any) -> Any:
+        @functools.wraps(original)
+        def decorator(*args: Any, **kwargs: Any) -> Any:
+            if args and callable(args[0]):  # bare @numba.njit, or numba.njit(f, ...)
+                return _decorate(original, args[0], args[1:], kwargs)
+            return lambda function: _decorate(original, function, args, kwargs)
+
+        return decorator
+
+    numba.njit, numba.jit = cached(numba.njit), cached(numba.jit)
+    numba._litreview_cache_defaults = True
+    return True
+
+
+def _decorate(original: Any, function: Any, args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> Any:
+    module = str(getattr(function, "__module__", "") or "").partition(".")[0]
+    if module in NUMBA_CACHED_PACKAGES and "cache" not in kwargs:
+        kwargs = {**kwargs, "cache": True}
+    return original(*args, **kwargs)(function)
+
+
+class _BeforeUmapImport(importlib.abc.MetaPathFinder):
+    """Runs :func:`cache_umap_compilation` when umap is first imported, then steps aside."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "umap":
+            with contextlib.suppress(ValueError):
+                sys.meta_path.remove(self)
+            try:
+                cache_umap_compilation()
+            except Exception as err:  # never stop umap from importing
+                logger.debug("numba cache defaults not set: %s", err)
+        return None  # the usual finders import it
+
+
+if "umap" not in sys.modules and not any(isinstance(f, _BeforeUmapImport)
+                                         for f in sys.meta_path):
+    sys.meta_path.insert(0, _BeforeUmapImport())
+
+# bertopic imports plotly, whose renderers import nbformat, whose validator imports
+# jsonschema's format checkers; the optional IRI one imports ``rfc3987_syntax``, which
+# builds a grammar at import (~1.5-3 s CPU of the stage). Nothing here validates IRIs, and
+# jsonschema skips the check when the module is absent, which a None in sys.modules says.
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 @functools.cache

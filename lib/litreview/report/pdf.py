@@ -1,0 +1,235 @@
+"""Write the PDF report in a separate process, so the HTML report is not kept waiting.
+
+WeasyPrint is the slowest step of the review stage (~10 s CPU for the seed corpus's
+~70 pages, all in its own layout code); it needs only the print HTML, which is ready as
+soon as the figures are. :func:`start_pdf` writes that HTML to a hidden file beside the
+report and starts this file as a script on it (``python -I``: WeasyPrint is all it
+imports); the stage meanwhile writes the Markdown, the exports and the rest of its
+notebook, and :func:`wait_pdf` collects the result (``litreview run`` waits after the
+notebook has finished and its HTML copy is exported, so the PDF overlaps with those too).
+
+The hand-off is two hidden files in ``DIR/report/`` (hidden names are no stage product):
+
+- ``.review.pdf.job``: the writer holds an ``flock`` on it while it runs (taken by the
+  parent before the writer starts, so a waiter can never see it free too early); the
+  lock goes when the writer exits, however it exits. The file holds the writer's pid.
+- ``.review.pdf.status``: JSON ``{"ok": …, "seconds": …, "error": …}`` written by the writer
+  before it exits.
+
+Hand-written (a dozen lines of ``subprocess`` and ``fcntl``) because the writer must
+outlive the notebook kernel that starts it, which a ``multiprocessing`` or
+``concurrent.futures`` pool would not allow. Where ``fcntl`` is missing (not POSIX)
+:func:`start_pdf` writes the PDF in-process instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+# Standard library only at the top: the writer runs this file as a script (``python -I``),
+# so that it imports WeasyPrint and nothing else (litreview's package imports pandas).
+
+#: Set (to ``1``) by ``litreview run`` for its kernels: the stage then leaves the PDF to
+#: finish in the background and the runner waits for it (:func:`wait_pdf`).
+DEFER_ENV = "LITREVIEW_PDF_IN_BACKGROUND"
+JOB_NAME = ".review.pdf.job"
+STATUS_NAME = ".review.pdf.status"
+HTML_NAME = ".review.print.html"
+
+
+#: Writers started by this process, by report folder (to reap them once done).
+_STARTED: dict[Path, subprocess.Popen] = {}
+
+
+class PdfFailed(RuntimeError):
+    """The PDF writer failed; the message says why."""
+
+
+@dataclass(frozen=True)
+class PdfResult:
+    """A finished PDF: its path, the seconds the writer took and the CPU seconds of its
+    whole process (imports included: it may outlive its parent, so no one else counts it)."""
+
+    path: Path
+    seconds: float
+    cpu_seconds: float = 0.0
+
+
+def write_pdf(html: str, path: str | os.PathLike, base_url: str | os.PathLike) -> Path:
+    """Render ``html`` (the print variant) to ``path`` with WeasyPrint, atomically (as
+    :func:`litreview.io.atomic_path`: a temporary file beside it, then a rename)."""
+    from weasyprint import HTML
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp.pdf",
+                                dir=target.parent)
+    os.close(fd)
+    try:
+        HTML(string=html, base_url=os.fspath(base_url)).write_pdf(name)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(name, 0o666 & ~mask)
+        os.replace(name, target)
+    finally:
+        Path(name).unlink(missing_ok=True)
+    return target
+
+
+def _background_supported() -> bool:
+    try:
+        import fcntl  # noqa: F401
+    except ImportError:  # pragma: no cover - not POSIX
+        return False
+    return True
+
+
+def start_pdf(html: str, path: str | os.PathLike) -> bool:
+    """Start writing ``html`` to ``path`` (``DIR/report/review.pdf``) in another process.
+
+    Returns True when a writer was started (collect it with :func:`wait_pdf`); False when
+    the PDF was written here and now (no ``fcntl``).
+    """
+    path = Path(path)
+    folder = path.parent
+    if not _background_supported():  # pragma: no cover - not POSIX
+        write_pdf(html, path, folder)
+        return False
+    import fcntl
+
+    from litreview import io
+
+    cancel_pdf(folder)  # a writer left over from an interrupted run
+    (folder / STATUS_NAME).unlink(missing_ok=True)
+    html_file = io.write_text(folder / HTML_NAME, html)
+    fd = os.open(folder / JOB_NAME, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        proc = subprocess.Popen(
+            [sys.executable, "-I", os.fspath(Path(__file__).resolve()), os.fspath(html_file),
+             os.fspath(path), str(fd)],
+            pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        os.pwrite(fd, f"{proc.pid}\n".encode(), 0)
+        _STARTED[folder.resolve()] = proc  # reaped by wait_pdf when it runs here
+    finally:
+        os.close(fd)  # the writer holds the lock from here on
+    return True
+
+
+def pending(folder: str | os.PathLike) -> bool:
+    """Whether a PDF writer was started in ``folder`` and not yet collected."""
+    return (Path(folder) / JOB_NAME).exists()
+
+
+def wait_pdf(folder: str | os.PathLike, timeout: float = 1800.0) -> PdfResult | None:
+    """Wait for the writer started in ``folder`` (``DIR/report``); None when none was.
+
+    Raises :class:`PdfFailed` with the writer's error when it failed or vanished
+    without a word, or when it is still running after ``timeout`` seconds (it is then
+    stopped).
+    """
+    import fcntl
+
+    folder = Path(folder)
+    job = folder / JOB_NAME
+    if not job.exists():
+        return None
+    fd = os.open(job, os.O_RDWR)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    _kill(fd)
+                    raise PdfFailed(f"the PDF writer ran over {timeout:.0f} s and was "
+                                    "stopped") from None
+                time.sleep(0.05)
+    finally:
+        os.close(fd)
+    proc = _STARTED.pop(folder.resolve(), None)
+    if proc is not None:
+        proc.wait()  # it has released the lock: it is exiting
+    status_path = folder / STATUS_NAME
+    try:
+        status = json.loads(status_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        status = {"ok": False, "error": "the PDF writer exited without reporting"}
+    finally:
+        job.unlink(missing_ok=True)
+        status_path.unlink(missing_ok=True)
+        (folder / HTML_NAME).unlink(missing_ok=True)
+    if not status.get("ok"):
+        raise PdfFailed(f"writing {folder / 'review.pdf'} failed: {status.get('error')}")
+    return PdfResult(Path(status["path"]), float(status.get("seconds", 0.0)),
+                     float(status.get("cpu_seconds", 0.0)))
+
+
+def cancel_pdf(folder: str | os.PathLike) -> None:
+    """Stop a writer still running in ``folder`` and remove its hand-off files."""
+    folder = Path(folder)
+    job = folder / JOB_NAME
+    if job.exists():
+        with contextlib.suppress(OSError):
+            fd = os.open(job, os.O_RDWR)
+            try:
+                _kill(fd)
+            finally:
+                os.close(fd)
+    proc = _STARTED.pop(folder.resolve(), None)
+    if proc is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+    for name in (JOB_NAME, STATUS_NAME, HTML_NAME):
+        (folder / name).unlink(missing_ok=True)
+
+
+def _kill(fd: int) -> None:
+    """SIGTERM the writer whose pid the job file holds, if it still holds the lock."""
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return  # free: nobody is writing
+    except OSError:
+        pass
+    text = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+    if text.isdigit():
+        with contextlib.suppress(OSError):
+            os.kill(int(text), signal.SIGTERM)
+
+
+def _main(argv: list[str]) -> int:
+    """``python -I .../report/pdf.py HTML_FILE PDF_PATH LOCK_FD``: the writer."""
+    html_file, pdf_path, lock_fd = Path(argv[0]), Path(argv[1]), int(argv[2])
+    status_path = pdf_path.parent / STATUS_NAME
+    start = time.perf_counter()
+    try:
+        write_pdf(html_file.read_text(encoding="utf-8"), pdf_path, pdf_path.parent)
+        status = {"ok": True, "path": os.fspath(pdf_path),
+                  "seconds": round(time.perf_counter() - start, 3),
+                  "cpu_seconds": round(time.process_time(), 3)}
+    except BaseException as err:  # every failure is reported to the waiter, in words
+        status = {"ok": False, "error": f"{type(err).__name__}: {err}"}
+    partial = status_path.with_name(status_path.name + ".tmp")
+    partial.write_text(json.dumps(status), encoding="utf-8")
+    os.replace(partial, status_path)  # whole or absent for the waiter
+    os.close(lock_fd)
+    return 0 if status["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))

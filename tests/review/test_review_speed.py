@@ -1,0 +1,88 @@
+"""The review stage's fast paths: the PDF written by a background process, figures drawn
+only when their data changed. Each keeps the report's bytes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from litreview import review
+from litreview.report import pdf
+
+from .conftest import make_output_dir
+
+pytest.importorskip("fcntl")
+
+
+def _report_bytes(root: Path) -> dict[str, bytes]:
+    """HTML and Markdown without the Generated line, figures as they are."""
+    found = {}
+    for name in ("review.html", "review.md"):
+        text = (root / "report" / name).read_text(encoding="utf-8")
+        found[name] = "\n".join(line for line in text.splitlines()
+                                if "Generated 20" not in line).encode()
+    for path in sorted((root / "figures").glob("review_*")):
+        found[path.name] = path.read_bytes()
+    return found
+
+
+def test_second_run_redraws_no_figure_and_writes_the_same_report(tmp_path: Path) -> None:
+    root = make_output_dir(tmp_path / "run")
+    review.run_review(root, title="One")  # the fixture's manifest gets the real packages
+    review.run_review(root, title="One")
+    first = _report_bytes(root)
+    figures = sorted((root / "figures").glob("review_*"))
+    assert figures and (root / "report" / "review.pdf").stat().st_size > 1000
+    stamps = {p.name: p.stat().st_mtime_ns for p in figures}
+
+    review.run_review(root, title="One")
+    assert _report_bytes(root) == first
+    assert {p.name: p.stat().st_mtime_ns for p in figures} == stamps  # left alone
+    assert not [p.name for p in (root / "report").iterdir() if p.name.startswith(".")]
+
+    # a figure changed by hand is drawn again, back to the bytes the data give
+    target = root / "figures" / "review_strategic_diagram.svg"
+    target.write_text("<svg/>", encoding="utf-8")
+    review.run_review(root, title="Two")
+    assert _report_bytes(root)["review_strategic_diagram.svg"] == \
+        first["review_strategic_diagram.svg"]
+    assert "Two" in (root / "report" / "review.html").read_text(encoding="utf-8")
+
+
+def test_background_pdf_is_collected_and_failures_are_named(tmp_path: Path) -> None:
+    folder = tmp_path / "report"
+    folder.mkdir()
+    target = folder / "review.pdf"
+    assert pdf.start_pdf("<html><body><p>Hello</p></body></html>", target)
+    assert pdf.pending(folder)
+    result = pdf.wait_pdf(folder)
+    assert result is not None and result.path == target
+    assert target.read_bytes().startswith(b"%PDF")
+    assert not pdf.pending(folder) and sorted(os.listdir(folder)) == ["review.pdf"]
+    assert pdf.wait_pdf(folder) is None  # nothing left to collect
+
+    # a writer that reported a failure, and one that vanished without a word
+    (folder / pdf.JOB_NAME).write_text("999999999\n", encoding="utf-8")
+    (folder / pdf.STATUS_NAME).write_text(json.dumps({"ok": False, "error": "OSError: disk"}),
+                                          encoding="utf-8")
+    with pytest.raises(pdf.PdfFailed, match="OSError: disk"):
+        pdf.wait_pdf(folder)
+    (folder / pdf.JOB_NAME).write_text("999999999\n", encoding="utf-8")
+    with pytest.raises(pdf.PdfFailed, match="without reporting"):
+        pdf.wait_pdf(folder)
+    assert not pdf.pending(folder)
+
+
+def test_deferred_pdf_is_left_for_the_runner(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_output_dir(tmp_path / "run")
+    monkeypatch.setenv(pdf.DEFER_ENV, "1")
+    review.run_review(root, title="Deferred", formats=("html", "pdf"))
+    folder = root / "report"
+    assert (folder / "review.html").exists()
+    assert pdf.pending(folder)  # the stage returned before the PDF: the runner waits
+    assert pdf.wait_pdf(folder) is not None
+    assert (folder / "review.pdf").read_bytes().startswith(b"%PDF")
