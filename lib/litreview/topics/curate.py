@@ -583,11 +583,62 @@ def identify_and_curate(
     """
     from litreview.topics.identity import assign_ids
 
-    ids = assign_ids(papers["paper_id"].astype(str).tolist(), placement.topics,
-                     placement.strands, names.themes, names.strands, previous,
-                     embeddings=embeddings)
+    paper_ids = papers["paper_id"].astype(str).tolist()
+    ids = assign_ids(paper_ids, placement.topics, placement.strands, names.themes,
+                     names.strands, previous, embeddings=embeddings)
+    steady = keep_previous_labels(names, ids, previous)
+    if steady is not names:  # the same matching, with the labels kept: changes say "kept"
+        names = steady
+        ids = assign_ids(paper_ids, placement.topics, placement.strands, names.themes,
+                         names.strands, previous, embeddings=embeddings)
     return apply_curation(edits, papers, placement, names, ids, embeddings=embeddings,
                           strict=strict)
+
+
+#: A theme that kept its id and at least this share of its papers (Jaccard) keeps its
+#: previous automatic label: a few added papers should not rename a section.
+STEADY_OVERLAP = 0.6
+
+
+def keep_previous_labels(names: Names, ids: Identity, previous: Any) -> Names:
+    """Give themes and strands that stayed (same id, mostly the same papers) their last label.
+
+    Automatic names are recomputed on every fit, and a handful of new papers can tip a
+    phrase choice ("Hallucination" to "Hallucinations"), which the researcher would read
+    as churn. A theme whose id was kept with a Jaccard overlap of at least
+    :data:`STEADY_OVERLAP`, and a strand whose id was kept inside such a theme, take the
+    previous automatic label back, unless another group now carries it. Returns ``names``
+    itself when nothing changes.
+    """
+    if previous is None or ids.changes is None or not len(ids.changes):
+        return names
+    steady: set[str] = set()
+    for row in ids.changes.itertuples(index=False):
+        if (row.change == "renamed" and row.theme_id == row.previous_theme_id
+                and float(row.similarity) >= STEADY_OVERLAP):
+            steady.add(str(row.theme_id))
+    if not steady:
+        return names
+    themes = dict(names.themes)
+    taken = set(themes.values())
+    for number, theme_id in ids.theme_ids.items():
+        label = previous.labels.get(theme_id, "")
+        if theme_id in steady and label and label not in taken:
+            taken.discard(themes.get(number, ""))
+            themes[number] = label
+            taken.add(label)
+    strands = dict(names.strands)
+    strand_taken = set(strands.values())
+    for number, strand_id in ids.strand_ids.items():
+        label = previous.strand_labels.get(strand_id, "")
+        if label and previous.strand_theme.get(strand_id, "") in steady \
+                and label not in strand_taken:
+            strand_taken.discard(strands.get(number, ""))
+            strands[number] = label
+            strand_taken.add(label)
+    if themes == names.themes and strands == names.strands:
+        return names
+    return dataclasses.replace(names, themes=themes, strands=strands)
 
 
 def write_outputs(out_dir: str | Path, cmap: CuratedMap) -> None:
