@@ -348,10 +348,11 @@ def run_topics(
         terms = terms_step(corpus, vectors, placement, params, batch_size=batch_size)
     with timer("naming"):
         names = name_step(corpus, terms, placement, levels)
+    names, ids = curate.identify(corpus.papers, placement, names, previous, embeddings=emb)
     fitted, fitted_names = placement, names
     with timer("curation"):
-        cmap = curate.identify_and_curate(corpus.papers, placement, names, previous, edits,
-                                          embeddings=emb, strict=curation_strict)
+        cmap = curate.apply_curation(edits, corpus.papers, placement, names, ids,
+                                     embeddings=emb, strict=curation_strict)
         placement, names = cmap.placement, cmap.names
     if cmap.membership_changed:
         with timer("terms"):

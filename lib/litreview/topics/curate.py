@@ -573,13 +573,13 @@ def write_curation(out_dir: str | Path, cmap: CuratedMap) -> Path:
     return io.write_json(config.data_dir(out_dir) / CURATION_JSON, cmap.report)
 
 
-def identify_and_curate(
-    papers: pd.DataFrame, placement: Placement, names: Names, previous: Any,
-    edits: curation.Curation, *, embeddings: np.ndarray | None = None, strict: bool = True,
-) -> CuratedMap:
-    """Give the fitted map its stable ids (``identity.assign_ids``), then apply ``edits``.
+def identify(papers: pd.DataFrame, placement: Placement, names: Names, previous: Any, *,
+             embeddings: np.ndarray | None = None) -> tuple[Names, Identity]:
+    """Give the fitted map its stable ids (``identity.assign_ids``), steady labels kept.
 
-    ``previous`` is ``identity.read_previous(out_dir)``, read before the stage writes.
+    Returns the names (a theme that stayed keeps its previous automatic label,
+    ``keep_previous_labels``) and the identity. ``previous`` is
+    ``identity.read_previous(out_dir)``, read before the stage writes.
     """
     from litreview.topics.identity import assign_ids
 
@@ -591,6 +591,15 @@ def identify_and_curate(
         names = steady
         ids = assign_ids(paper_ids, placement.topics, placement.strands, names.themes,
                          names.strands, previous, embeddings=embeddings)
+    return names, ids
+
+
+def identify_and_curate(
+    papers: pd.DataFrame, placement: Placement, names: Names, previous: Any,
+    edits: curation.Curation, *, embeddings: np.ndarray | None = None, strict: bool = True,
+) -> CuratedMap:
+    """``identify`` the fitted map, then apply ``edits`` (``apply_curation``)."""
+    names, ids = identify(papers, placement, names, previous, embeddings=embeddings)
     return apply_curation(edits, papers, placement, names, ids, embeddings=embeddings,
                           strict=strict)
 
