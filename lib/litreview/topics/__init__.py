@@ -74,6 +74,7 @@ from litreview.topics.fit import (
     auto_min_topic_size,
     choose_cut,
     fit_levels,
+    hybrid_vectors,
     theme_count_bounds,
     tree_space,
     ward_tree,
@@ -128,6 +129,7 @@ __all__ = [
     "fit_representation",
     "fit_settings",
     "hierarchy_table",
+    "hybrid_vectors",
     "load_corpus",
     "load_reduction",
     "make_figures",
@@ -253,7 +255,8 @@ def summarize(
         "embedding_backend": vectors.backend,
         "long_text": vectors.long_text,
         "two_stage": dataclasses.asdict(report) if report else None,
-        "clustering": ("ward tree on the unit embeddings' first 100 principal components "
+        "clustering": ("ward tree on the first 100 principal components of the unit "
+                       "embeddings with a 0.5-weighted TF-IDF/SVD part (titles counted twice), "
                        "(scipy), themes and strands cut from it, themes settled by k-means "
                        "rounds from the cut's centroids"),
         "notes": notes,
@@ -314,7 +317,8 @@ def run_topics(
     state = map_update.begin(out_dir, corpus.paper_ids, emb, params, update=update,
                              settings=fit_settings(embedding_model, vectors))
     with timer("tree"):
-        levels = state.levels if state.updating else fit_levels(emb, params)
+        tree_vectors = hybrid_vectors(emb, corpus.docs, corpus.papers["title"].astype(str))
+        levels = state.levels if state.updating else fit_levels(tree_vectors, params)
     with timer("placement"):
         placement = state.placement if state.updating else place_papers(
             emb, levels.themes, levels.strands,
@@ -342,9 +346,10 @@ def run_topics(
         tables = curate.finish_tables(tables, cmap, corpus.papers)
     with timer("stability"):
         clustered = levels.clustered and stability_seeds > 0 and not state.updating
-        scores = stability(emb, fitted.topics, params, stability_seeds) if clustered else []
-        draws = subsample_stability(emb, fitted.topics, params, stability_seeds) \
-            if clustered else []
+        scores = stability(emb, fitted.topics, params, stability_seeds,
+                           tree_vectors) if clustered else []
+        draws = subsample_stability(emb, fitted.topics, params, stability_seeds,
+                                    tree_vectors=tree_vectors) if clustered else []
     summary = summarize(corpus, vectors, levels, placement, tables, params, scores,
                         0 if state.updating else stability_seeds, embedding_model, draws)
     map_update.finish(out_dir, state, emb, fitted, tables, summary, levels=levels,
