@@ -124,18 +124,20 @@ def tree_space(unit: np.ndarray, dimensions: int = TREE_DIMENSIONS) -> np.ndarra
 def hybrid_vectors(embeddings: np.ndarray, docs: Sequence[str], titles: Sequence[str], *,
                    weight: float = LEXICAL_WEIGHT, dimensions: int = LEXICAL_DIMENSIONS,
                    title_weight: int = TITLE_WEIGHT) -> np.ndarray:
-    """Return the vectors the tree and placement read: unit embedding + weighted lexical part.
+    """Return the vectors the tree is built on: unit embedding + a weighted lexical part.
 
     The lexical part is TF-IDF (uni- and bigrams, the stage's stop words, sublinear tf,
-    in ≥ 2 and ≤ half of the papers) of each paper's cleaned text with its title counted
-    ``title_weight`` extra times, reduced by TruncatedSVD (ARPACK, fixed start: exact and
-    deterministic) to ``dimensions`` and scaled to unit length, then ``weight`` times
-    appended to the unit embedding; the result is scaled to unit length. Papers that share
-    method terms in their titles ("activation steering", "equivariant") come together,
-    which a sentence embedding, clustering by application domain, does not ensure.
-    Measured on the labeled arXiv set (``bench/RESULTS.md``): themes NMI 0.516 → 0.530,
-    ARI 0.389 → 0.406. ``docs`` must already be cleaned (``corpus.topic_text``). With
-    ``weight`` 0, too few papers or no vocabulary the unit embeddings are returned.
+    in >= 2 and <= half of the papers) of each paper's cleaned text with its title
+    counted ``title_weight`` extra times, reduced by TruncatedSVD (randomized with a
+    fixed ``random_state``: deterministic; ARPACK was not, across calls) to
+    ``dimensions``, scaled to unit length and appended ``weight`` times to the unit
+    embedding; the result is scaled to unit length. Papers that share method terms in
+    their titles ("activation steering", "equivariant") come together, which a sentence
+    embedding, clustering by application domain, does not ensure. Only the tree reads
+    these vectors; placement and the update snapshot stay on the embeddings. Measured on
+    the labeled arXiv set (``bench/RESULTS.md``). ``docs`` must already be cleaned
+    (``corpus.topic_text``). With ``weight`` 0, too few papers or no vocabulary the unit
+    embeddings are returned.
     """
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -157,7 +159,7 @@ def hybrid_vectors(embeddings: np.ndarray, docs: Sequence[str], titles: Sequence
     k = min(dimensions, min(counts.shape) - 1)
     if k < 1:
         return unit
-    lexical = TruncatedSVD(n_components=k, algorithm="arpack", random_state=0
+    lexical = TruncatedSVD(n_components=k, algorithm="randomized", random_state=0
                            ).fit_transform(counts)
     return metrics._unit(np.hstack([unit, weight * metrics._unit(lexical)]))
 
