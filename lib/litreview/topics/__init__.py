@@ -256,7 +256,7 @@ def summarize(
         "long_text": vectors.long_text,
         "two_stage": dataclasses.asdict(report) if report else None,
         "clustering": ("ward tree on the first 100 principal components of the unit "
-                       "embeddings with a 0.5-weighted TF-IDF/SVD part (titles counted twice), "
+                       "embeddings with a 0.3-weighted TF-IDF/SVD part (titles counted twice), "
                        "(scipy), themes and strands cut from it, themes settled by k-means "
                        "rounds from the cut's centroids"),
         "notes": notes,

@@ -40,7 +40,7 @@ THEME_REFINE_ITERATIONS = 10
 #: Smallest research line worth a strand.
 MIN_STRAND_SIZE = 3
 #: Weight of the lexical part of the tree's vectors against the unit embedding (``hybrid_vectors``).
-LEXICAL_WEIGHT = 0.5
+LEXICAL_WEIGHT = 0.3
 #: Dimensions the TF-IDF part is reduced to (``hybrid_vectors``).
 LEXICAL_DIMENSIONS = 100
 #: How many times a title is counted in the TF-IDF text (titles are written to name topics).
