@@ -23,7 +23,7 @@ def corpus(n_per: int = 12):
 def test_shared_title_terms_bring_papers_together():
     emb, docs, titles = corpus()
     plain = topics.hybrid_vectors(emb, docs, titles, weight=0.0)
-    mixed = topics.hybrid_vectors(emb, docs, titles)
+    mixed = topics.hybrid_vectors(emb, docs, titles, weight=0.3)
     assert plain.shape == emb.shape
     assert mixed.shape[0] == len(docs) and mixed.shape[1] > emb.shape[1]
     np.testing.assert_allclose(np.linalg.norm(mixed, axis=1), 1.0)
@@ -40,16 +40,16 @@ def test_shared_title_terms_bring_papers_together():
 
 def test_hybrid_vectors_are_deterministic():
     emb, docs, titles = corpus()
-    first = topics.hybrid_vectors(emb, docs, titles)
-    second = topics.hybrid_vectors(emb.copy(), list(docs), list(titles))
+    first = topics.hybrid_vectors(emb, docs, titles, weight=0.3)
+    second = topics.hybrid_vectors(emb.copy(), list(docs), list(titles), weight=0.3)
     assert first.tobytes() == second.tobytes()
 
 
 def test_tiny_or_empty_vocabulary_keeps_the_embeddings():
     emb, docs, titles = corpus(3)  # below the clustering minimum
-    np.testing.assert_allclose(topics.hybrid_vectors(emb, docs, titles),
-                               emb / np.linalg.norm(emb, axis=1, keepdims=True))
-    emb, _, _ = corpus()
+    assert topics.hybrid_vectors(emb, docs, titles, weight=0.3) is emb
+    emb, docs, titles = corpus()
+    assert topics.hybrid_vectors(emb, docs, titles) is emb  # off by default: the plain tree
     stop = ["the and of"] * len(emb)
-    np.testing.assert_allclose(topics.hybrid_vectors(emb, stop, stop),
+    np.testing.assert_allclose(topics.hybrid_vectors(emb, stop, stop, weight=0.3),
                                emb / np.linalg.norm(emb, axis=1, keepdims=True))

@@ -255,8 +255,7 @@ def summarize(
         "embedding_backend": vectors.backend,
         "long_text": vectors.long_text,
         "two_stage": dataclasses.asdict(report) if report else None,
-        "clustering": ("ward tree on the first 100 principal components of the unit "
-                       "embeddings with a 0.3-weighted TF-IDF/SVD part (titles counted twice), "
+        "clustering": ("ward tree on the unit embeddings' first 100 principal components "
                        "(scipy), themes and strands cut from it, themes settled by k-means "
                        "rounds from the cut's centroids"),
         "notes": notes,

@@ -39,8 +39,10 @@ TREE_DIMENSIONS = 100
 THEME_REFINE_ITERATIONS = 10
 #: Smallest research line worth a strand.
 MIN_STRAND_SIZE = 3
-#: Weight of the lexical part of the tree's vectors against the unit embedding (``hybrid_vectors``).
-LEXICAL_WEIGHT = 0.3
+#: Weight of the lexical part of the tree's vectors (``hybrid_vectors``). Off (0) by default:
+#: 0.3 lifted the labeled set only within noise and read no better on the seed corpus
+#: (``bench/RESULTS.md``, "Hybrid tree vectors").
+LEXICAL_WEIGHT = 0.0
 #: Dimensions the TF-IDF part is reduced to (``hybrid_vectors``).
 LEXICAL_DIMENSIONS = 100
 #: How many times a title is counted in the TF-IDF text (titles are written to name topics).
@@ -136,18 +138,17 @@ def hybrid_vectors(embeddings: np.ndarray, docs: Sequence[str], titles: Sequence
     embedding, clustering by application domain, does not ensure. Only the tree reads
     these vectors; placement and the update snapshot stay on the embeddings. Measured on
     the labeled arXiv set (``bench/RESULTS.md``). ``docs`` must already be cleaned
-    (``corpus.topic_text``). With ``weight`` 0, too few papers or no vocabulary the unit
-    embeddings are returned.
+    (``corpus.topic_text``). With ``weight`` 0 or too few papers the embeddings are
+    returned as given; with no vocabulary, at unit length.
     """
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from litreview.topics.corpus import stop_words, topic_text
 
+    if weight <= 0 or len(embeddings) < MIN_PAPERS_TO_CLUSTER:
+        return np.asarray(embeddings)  # as given: the tree is then exactly the plain one
     unit = metrics._unit(np.asarray(embeddings, dtype=np.float64))
-    n = len(unit)
-    if weight <= 0 or n < MIN_PAPERS_TO_CLUSTER:
-        return unit
     texts = [" ".join([topic_text(str(t))] * title_weight + [str(d)])
              for t, d in zip(titles, docs, strict=True)]
     vectorizer = TfidfVectorizer(stop_words=stop_words(), ngram_range=(1, 2), min_df=2,
