@@ -141,13 +141,15 @@ def litreview_run_topics(out_dir: Path, overrides: Mapping[str, Any] | None = No
 
 
 def litreview_assign(embeddings: np.ndarray, texts: Sequence[str],
-                     overrides: Mapping[str, Any] | None = None) -> list[Assignment]:
+                     overrides: Mapping[str, Any] | None = None,
+                     titles: Sequence[str] | None = None) -> list[Assignment]:
     """Assign themes and strands with litreview's own steps on given embeddings (no files).
 
     The same ``fit_levels`` → ``place_papers`` → ``find_terms`` chain as ``run_topics``
     with the notebook defaults, in the given paper order (the tree is built in canonical
     order by ``run_topics``; here the caller's order is kept); terms without the KeyBERT
-    pass, which needs the model. Returns the theme and the strand assignment.
+    pass, which needs the model. The tree reads ``fit.hybrid_vectors`` (``titles``
+    counted twice when given). Returns the theme and the strand assignment.
     """
     from litreview import topics
 
@@ -158,7 +160,8 @@ def litreview_assign(embeddings: np.ndarray, texts: Sequence[str],
         len(docs), seed=nb.get("seed", SEED), min_topic_size=nb.get("min_topic_size", 0),
         nr_topics=nb.get("nr_topics", 0), min_strand_size=nb.get("min_strand_size", 3),
         outlier_threshold=nb.get("outlier_threshold", 0.0), top_n_terms=TOP_N)
-    levels = topics.fit_levels(embeddings, params)
+    titles = list(titles) if titles is not None else [""] * len(docs)
+    levels = topics.fit_levels(topics.hybrid_vectors(embeddings, docs, titles), params)
     placed = topics.place_papers(embeddings, levels.themes, levels.strands,
                                  min_topic_size=params.min_topic_size,
                                  min_strand_size=params.min_strand_size,

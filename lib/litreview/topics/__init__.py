@@ -74,6 +74,7 @@ from litreview.topics.fit import (
     auto_min_topic_size,
     choose_cut,
     fit_levels,
+    hybrid_vectors,
     theme_count_bounds,
     tree_space,
     ward_tree,
@@ -128,6 +129,7 @@ __all__ = [
     "fit_representation",
     "fit_settings",
     "hierarchy_table",
+    "hybrid_vectors",
     "load_corpus",
     "load_reduction",
     "make_figures",
@@ -338,7 +340,9 @@ def run_topics(
     anchor = previous_anchor(previous, corpus.paper_ids) \
         if refit_from_previous and not nr_topics and not state.updating else None
     with timer("tree"):
-        levels = state.levels if state.updating else fit_levels(emb, params, anchor=anchor)
+        tree_vectors = hybrid_vectors(emb, corpus.docs, corpus.papers["title"].astype(str))
+        levels = state.levels if state.updating else fit_levels(tree_vectors, params,
+                                                                anchor=anchor)
     with timer("placement"):
         placement = state.placement if state.updating else place_papers(
             emb, levels.themes, levels.strands,
@@ -367,9 +371,10 @@ def run_topics(
         tables = curate.finish_tables(tables, cmap, corpus.papers)
     with timer("stability"):
         clustered = levels.clustered and stability_seeds > 0 and not state.updating
-        scores = stability(emb, fitted.topics, params, stability_seeds) if clustered else []
-        draws = subsample_stability(emb, fitted.topics, params, stability_seeds) \
-            if clustered else []
+        scores = stability(emb, fitted.topics, params, stability_seeds,
+                           tree_vectors) if clustered else []
+        draws = subsample_stability(emb, fitted.topics, params, stability_seeds,
+                                    tree_vectors=tree_vectors) if clustered else []
     summary = summarize(corpus, vectors, levels, placement, tables, params, scores,
                         0 if state.updating else stability_seeds, embedding_model, draws)
     map_update.finish(out_dir, state, emb, fitted, tables, summary, levels=levels,

@@ -389,9 +389,10 @@ def representatives(similarity: np.ndarray, membership: np.ndarray, members: np.
     return pool[np.argsort(-similarity[pool], kind="stable")[:n]]
 
 
-def _refit(embeddings: np.ndarray, params: TopicParams) -> np.ndarray:
-    """Return the final themes of a refit (tree, cut, placement) of ``embeddings``."""
-    levels = fit_levels(embeddings, params)
+def _refit(embeddings: np.ndarray, params: TopicParams,
+           tree_vectors: np.ndarray | None = None) -> np.ndarray:
+    """Return the final themes of a refit (tree on ``tree_vectors``, cut, placement)."""
+    levels = fit_levels(embeddings if tree_vectors is None else tree_vectors, params)
     placed = place_papers(embeddings, levels.themes, levels.strands,
                           min_topic_size=params.min_topic_size,
                           min_strand_size=params.min_strand_size,
@@ -404,6 +405,7 @@ def stability(
     reference: Sequence[int],
     params: TopicParams,
     n_seeds: int,
+    tree_vectors: np.ndarray | None = None,
 ) -> list[float]:
     """Return the ARI between ``reference`` and refits with seeds seed+1 … seed+n_seeds.
 
@@ -420,7 +422,8 @@ def stability(
         return [1.0] * n_seeds
     reference = np.asarray(reference)
     return [round(metrics.adjusted_rand(
-        reference, _refit(embeddings, dataclasses.replace(params, seed=params.seed + k))), 6)
+        reference, _refit(embeddings, dataclasses.replace(params, seed=params.seed + k),
+                          tree_vectors)), 6)
         for k in range(1, n_seeds + 1)]
 
 
@@ -431,6 +434,7 @@ def subsample_stability(
     n_draws: int,
     max_papers: int = STABILITY_MAX_PAPERS,
     fraction: float = STABILITY_FRACTION,
+    tree_vectors: np.ndarray | None = None,
 ) -> list[float]:
     """Return the ARI between ``reference`` and refits on random subsamples, one per draw.
 
@@ -438,7 +442,8 @@ def subsample_stability(
     papers (drawn with seed+1 … seed+n_draws), rebuilds the tree, re-chooses the number
     of themes, places the papers, and is compared with the main run on the papers it
     kept (unplaced counted as one more group). Above ``max_papers`` papers the draws are
-    made from a fixed sample of that many, which bounds the cost.
+    made from a fixed sample of that many, which bounds the cost. ``tree_vectors``
+    (``fit.hybrid_vectors``) is what the tree is built on, as in the main run.
     """
     reference = np.asarray(reference)
     n = len(embeddings)
@@ -453,7 +458,8 @@ def subsample_stability(
         rng = np.random.default_rng(params.seed + k)
         keep = np.sort(rng.choice(base, size=max(2, round(len(base) * fraction)), replace=False))
         scores.append(round(metrics.adjusted_rand(
-            reference[keep], _refit(embeddings[keep], sub_params)), 6))
+            reference[keep], _refit(embeddings[keep], sub_params,
+                                    None if tree_vectors is None else tree_vectors[keep])), 6))
     return scores
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -41,6 +42,14 @@ THEME_REFINE_ITERATIONS = 10
 ANCHORED_REFINE_ITERATIONS = 100
 #: Smallest research line worth a strand.
 MIN_STRAND_SIZE = 3
+#: Weight of the lexical part of the tree's vectors (``hybrid_vectors``). Off (0) by default:
+#: 0.3 lifted the labeled set only within noise and read no better on the seed corpus
+#: (``bench/RESULTS.md``, "Hybrid tree vectors").
+LEXICAL_WEIGHT = 0.0
+#: Dimensions the TF-IDF part is reduced to (``hybrid_vectors``).
+LEXICAL_DIMENSIONS = 100
+#: How many times a title is counted in the TF-IDF text (titles are written to name topics).
+TITLE_WEIGHT = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +124,48 @@ def tree_space(unit: np.ndarray, dimensions: int = TREE_DIMENSIONS) -> np.ndarra
     if dimensions <= 0 or min(unit.shape) <= dimensions:
         return unit
     return PCA(n_components=dimensions, svd_solver="covariance_eigh").fit_transform(unit)
+
+
+def hybrid_vectors(embeddings: np.ndarray, docs: Sequence[str], titles: Sequence[str], *,
+                   weight: float = LEXICAL_WEIGHT, dimensions: int = LEXICAL_DIMENSIONS,
+                   title_weight: int = TITLE_WEIGHT) -> np.ndarray:
+    """Return the vectors the tree is built on: unit embedding + a weighted lexical part.
+
+    The lexical part is TF-IDF (uni- and bigrams, the stage's stop words, sublinear tf,
+    in >= 2 and <= half of the papers) of each paper's cleaned text with its title
+    counted ``title_weight`` extra times, reduced by TruncatedSVD (randomized with a
+    fixed ``random_state``: deterministic; ARPACK was not, across calls) to
+    ``dimensions``, scaled to unit length and appended ``weight`` times to the unit
+    embedding; the result is scaled to unit length. Papers that share method terms in
+    their titles ("activation steering", "equivariant") come together, which a sentence
+    embedding, clustering by application domain, does not ensure. Only the tree reads
+    these vectors; placement and the update snapshot stay on the embeddings. Measured on
+    the labeled arXiv set (``bench/RESULTS.md``). ``docs`` must already be cleaned
+    (``corpus.topic_text``). With ``weight`` 0 or too few papers the embeddings are
+    returned as given; with no vocabulary, at unit length.
+    """
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from litreview.topics.corpus import stop_words, topic_text
+
+    if weight <= 0 or len(embeddings) < MIN_PAPERS_TO_CLUSTER:
+        return np.asarray(embeddings)  # as given: the tree is then exactly the plain one
+    unit = metrics._unit(np.asarray(embeddings, dtype=np.float64))
+    texts = [" ".join([topic_text(str(t))] * title_weight + [str(d)])
+             for t, d in zip(titles, docs, strict=True)]
+    vectorizer = TfidfVectorizer(stop_words=stop_words(), ngram_range=(1, 2), min_df=2,
+                                 max_df=0.5, sublinear_tf=True, dtype=np.float64)
+    try:
+        counts = vectorizer.fit_transform(texts)
+    except ValueError:  # every word is a stop word, too rare or too common
+        return unit
+    k = min(dimensions, min(counts.shape) - 1)
+    if k < 1:
+        return unit
+    lexical = TruncatedSVD(n_components=k, algorithm="randomized", random_state=0
+                           ).fit_transform(counts)
+    return metrics._unit(np.hstack([unit, weight * metrics._unit(lexical)]))
 
 
 def ward_tree(unit: np.ndarray) -> np.ndarray:
