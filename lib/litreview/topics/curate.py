@@ -39,7 +39,7 @@ import pandas as pd
 from litreview import config, curation, io
 from litreview.topics.identity import Identity
 from litreview.topics.naming import Names
-from litreview.topics.place import CORE, PERIPHERAL, UNPLACED, Placement, size_order
+from litreview.topics.place import CORE, PERIPHERAL, UNPLACED, Placement, renumber
 
 logger = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ def apply_curation(
 
     # ---- renumber after merges and moves (largest theme first, as placement does)
     if changed:
-        topics, strands, theme_map, strand_map = _renumber(topics, strands)
+        topics, strands, theme_map, strand_map = renumber(topics, strands)
         theme_ids = {theme_map[t]: tid for t, tid in theme_ids.items() if t in theme_map}
         strand_ids = {strand_map[s]: sid for s, sid in strand_ids.items() if s in strand_map}
         strand_theme = {strand_map[s]: theme_map[t] for s, t in strand_theme.items()
@@ -469,23 +469,6 @@ def _nearest_strand(i: int, theme: int, topics: np.ndarray, strands: np.ndarray,
     scores = [float(unit[i] @ _centre(unit[(strands == s) & (topics == theme)]))
               if ((strands == s) & (topics == theme)).any() else -2.0 for s in mine]
     return mine[int(np.argmax(scores))]
-
-
-def _renumber(topics: np.ndarray, strands: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, dict[int, int], dict[int, int]]:
-    """Number themes by size (as BERTopic does, ``place.size_order``), strands by theme, size."""
-    placed = topics >= 0
-    theme_map = size_order(topics)  # BERTopic's own order, ties included
-    new_topics = np.asarray([theme_map.get(int(t), -1) for t in topics], dtype=np.int64)
-    has = placed & (strands >= 0)
-    values, first, counts = np.unique(strands[has], return_index=True, return_counts=True)
-    index = np.flatnonzero(has)
-    order = sorted(range(len(values)), key=lambda k: (int(new_topics[index[first[k]]]),
-                                                      -counts[k], first[k]))
-    strand_map = {int(values[k]): r for r, k in enumerate(order)}
-    new_strands = np.asarray([strand_map.get(int(s), -1) if t >= 0 else -1
-                              for s, t in zip(strands, topics, strict=True)], dtype=np.int64)
-    return new_topics, new_strands, theme_map, strand_map
 
 
 def _replace_placement(placement: Placement, topics: np.ndarray, strands: np.ndarray,

@@ -142,21 +142,33 @@ def _place_strands(unit: np.ndarray, topics: np.ndarray, before: np.ndarray,
     return out, strand_theme
 
 
-def _renumber(topics: np.ndarray, strands: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
-    """Number themes by size (largest first) and strands by theme, then size."""
+def renumber(topics: np.ndarray, strands: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, dict[int, int], dict[int, int]]:
+    """Number themes by size (as BERTopic does, ``size_order``) and strands by theme, size.
+
+    Returns the new theme and strand arrays and the old -> new maps of each; a paper in no
+    theme, or in no strand, keeps −1.
+    """
     placed = topics >= 0
     theme_map = size_order(topics)
     new_topics = np.asarray([theme_map.get(int(t), -1) for t in topics], dtype=np.int64)
-    values, first, counts = np.unique(strands[placed], return_index=True, return_counts=True)
-    index = np.flatnonzero(placed)
+    has = placed & (strands >= 0)
+    values, first, counts = np.unique(strands[has], return_index=True, return_counts=True)
+    index = np.flatnonzero(has)
     order = sorted(range(len(values)), key=lambda i: (int(new_topics[index[first[i]]]),
                                                       -counts[i], first[i]))
     strand_map = {int(values[i]): r for r, i in enumerate(order)}
     new_strands = np.asarray([strand_map.get(int(s), -1) if t >= 0 else -1
                               for s, t in zip(strands, topics, strict=True)], dtype=np.int64)
-    strand_theme = {strand_map[int(values[i])]: int(new_topics[index[first[i]]])
-                    for i in range(len(values))}
+    return new_topics, new_strands, theme_map, strand_map
+
+
+def _renumber(topics: np.ndarray, strands: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    """``renumber``, returning each new strand's theme instead of the maps."""
+    new_topics, new_strands, _, _ = renumber(topics, strands)
+    strand_theme = {int(s): int(t) for s, t in zip(new_strands, new_topics, strict=True)
+                    if s >= 0}
     return new_topics, new_strands, strand_theme
 
 
