@@ -41,7 +41,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -331,20 +331,28 @@ class _Reader:
             return None
         return value
 
+    def entries(self, node: yaml.Node | None, section: str, kind: str, parse_key: Any,
+                allowed: tuple[str, ...], identity: Any = str,
+                ) -> Iterator[tuple[str, yaml.Node, bool, dict[str, yaml.Node]]]:
+        """Each valid, first-listed entry of a mapping section: key, its node, whether it
+        gave any fields, and its allowed fields (problems recorded for the rest)."""
+        seen: set[Any] = set()
+        for key_node, value_node in self.mapping(node, section) if node is not None else []:
+            key = parse_key(key_node)
+            if key is None:
+                continue
+            if identity(key) in seen:
+                self.problem(key_node, f"{kind} {key!r} is listed twice")
+                continue
+            seen.add(identity(key))
+            pairs = self.mapping(value_node, f"{kind} {key}")
+            yield key, key_node, bool(pairs), self.keys(pairs, allowed, f"{kind} {key}")
+
     def themes(self, node: yaml.Node | None) -> list[ThemeEdit]:
         edits: list[ThemeEdit] = []
-        seen: set[str] = set()
-        for key_node, value_node in self.mapping(node, "themes") if node is not None else []:
-            theme_id = self.stable_id(key_node, THEME_ID, "theme")
-            if theme_id is None:
-                continue
-            if theme_id in seen:
-                self.problem(key_node, f"theme {theme_id!r} is listed twice")
-                continue
-            seen.add(theme_id)
-            pairs = self.mapping(value_node, f"theme {theme_id}")
-            fields = self.keys(pairs, THEME_KEYS,
-                               f"theme {theme_id}")
+        for theme_id, key_node, given, fields in self.entries(
+                node, "themes", "theme", lambda n: self.stable_id(n, THEME_ID, "theme"),
+                THEME_KEYS):
             name = self.scalar(fields["name"], "name") if "name" in fields else None
             target = (self.stable_id(fields["merge_into"], THEME_ID, "theme")
                       if "merge_into" in fields else None)
@@ -352,7 +360,7 @@ class _Reader:
                 self.problem(fields["merge_into"], f"theme {theme_id!r} cannot merge into itself")
                 target = None
             if name is None and target is None:
-                if not pairs:
+                if not given:
                     self.problem(key_node, f"theme {theme_id!r} asks for nothing "
                                            "(give name: or merge_into:)")
                 continue
@@ -361,21 +369,12 @@ class _Reader:
 
     def strands(self, node: yaml.Node | None) -> list[StrandEdit]:
         edits: list[StrandEdit] = []
-        seen: set[str] = set()
-        for key_node, value_node in self.mapping(node, "strands") if node is not None else []:
-            strand_id = self.stable_id(key_node, STRAND_ID, "strand")
-            if strand_id is None:
-                continue
-            if strand_id in seen:
-                self.problem(key_node, f"strand {strand_id!r} is listed twice")
-                continue
-            seen.add(strand_id)
-            pairs = self.mapping(value_node, f"strand {strand_id}")
-            fields = self.keys(pairs, STRAND_KEYS,
-                               f"strand {strand_id}")
+        for strand_id, key_node, given, fields in self.entries(
+                node, "strands", "strand", lambda n: self.stable_id(n, STRAND_ID, "strand"),
+                STRAND_KEYS):
             name = self.scalar(fields["name"], "name") if "name" in fields else None
             if name is None:
-                if not pairs:
+                if not given:
                     self.problem(key_node, f"strand {strand_id!r} asks for nothing (give name:)")
                 continue
             edits.append(StrandEdit(strand_id, _line(key_node), name))
@@ -392,18 +391,8 @@ class _Reader:
 
     def papers(self, node: yaml.Node | None) -> list[PaperEdit]:
         edits: list[PaperEdit] = []
-        seen: set[str] = set()
-        for key_node, value_node in self.mapping(node, "papers") if node is not None else []:
-            ref = self.paper_ref(key_node)
-            if ref is None:
-                continue
-            if normalize_ref(ref) in seen:
-                self.problem(key_node, f"paper {ref!r} is listed twice")
-                continue
-            seen.add(normalize_ref(ref))
-            pairs = self.mapping(value_node, f"paper {ref}")
-            fields = self.keys(pairs, PAPER_KEYS,
-                               f"paper {ref}")
+        for ref, key_node, given, fields in self.entries(
+                node, "papers", "paper", self.paper_ref, PAPER_KEYS, identity=normalize_ref):
             theme = (self.stable_id(fields["theme"], THEME_ID, "theme")
                      if "theme" in fields else None)
             pinned = False
@@ -414,7 +403,7 @@ class _Reader:
                                  f"representative must be true or false, not {flag!r}")
                 pinned = flag is not None and flag.lower() in ("true", "yes")
             if theme is None and not pinned:
-                if not pairs:
+                if not given:
                     self.problem(key_node, f"paper {ref!r} asks for nothing "
                                            "(give theme: or representative: true)")
                 continue
@@ -482,28 +471,18 @@ def normalize_ref(ref: Any) -> str | None:
     if not text or any(ch.isspace() for ch in text):
         return None
     if re.match(r"(?i)^(?:doi:|https?://(?:dx\.)?doi\.org/)?10\.\d", text):
-        doi = _silent(sanitize.valid_doi, text)
+        doi = sanitize.valid_doi(text, warn=False)
         if doi:
             return "doi:" + doi.lower()
     if re.match(r"(?i)^(?:arxiv:|https?://(?:www\.)?arxiv\.org/)|^\d{4}\.\d{4,5}(?:v\d+)?$", text):
-        arxiv = _silent(sanitize.valid_arxiv_id, text)
+        arxiv = sanitize.valid_arxiv_id(text, warn=False)
         if arxiv:
             return "arxiv:" + re.sub(r"v\d+$", "", arxiv).lower()
     if re.match(r"(?i)^(?:pmid:|https?://pubmed\.ncbi\.nlm\.nih\.gov/)|^[1-9]\d{0,8}$", text):
-        pmid = _silent(sanitize.valid_pmid, text)
+        pmid = sanitize.valid_pmid(text, warn=False)
         if pmid:
             return "pmid:" + pmid
     return "id:" + text
-
-
-def _silent(check: Any, text: str) -> str | None:
-    """Run a sanitize validator without its warning: here a miss only means "not this kind"."""
-    previous = sanitize.logger.disabled
-    sanitize.logger.disabled = True
-    try:
-        return check(text)
-    finally:
-        sanitize.logger.disabled = previous
 
 
 def paper_keys(paper: Mapping[str, Any]) -> list[str]:

@@ -79,8 +79,10 @@ def _drop(kind: str, value: str, field: str | None) -> None:
     logger.warning("dropping %s%s: %r is not a valid %s", kind, where, value[:80], kind)
 
 
-def valid_doi(value: Any, *, field: str | None = None) -> str | None:
+def valid_doi(value: Any, *, field: str | None = None, warn: bool = True) -> str | None:
     """Return the bare DOI (``10.NNNN/suffix``) in ``value``, or None with a warning.
+
+    ``warn=False`` only asks whether ``value`` is one (no warning for a miss).
 
     Accepts ``doi:`` and ``https://doi.org/`` prefixes and strips trailing sentence
     punctuation; the rest must match ``10.\\d{4,9}/[^\\s<>"]+`` in full.
@@ -91,24 +93,27 @@ def valid_doi(value: Any, *, field: str | None = None) -> str | None:
     bare = _strip_trailing(_DOI_PREFIX.sub("", text))
     if _DOI.fullmatch(bare) and not _CONTROL.search(bare):
         return bare
-    _drop("DOI", text, field)
+    if warn:
+        _drop("DOI", text, field)
     return None
 
 
-def valid_arxiv_id(value: Any, *, field: str | None = None) -> str | None:
-    """Return the arXiv id (``2301.01234``, ``2301.01234v2``, ``cs/0112017``) or None."""
+def valid_arxiv_id(value: Any, *, field: str | None = None, warn: bool = True) -> str | None:
+    """Return the arXiv id (``2301.01234``, ``2301.01234v2``, ``cs/0112017``) or None
+    (with a warning unless ``warn=False``)."""
     text = _text(value)
     if not text:
         return None
     bare = _strip_trailing(_ARXIV_PREFIX.sub("", text)).removesuffix(".pdf")
     if _ARXIV_NEW.fullmatch(bare) or _ARXIV_OLD.fullmatch(bare):
         return bare
-    _drop("arXiv id", text, field)
+    if warn:
+        _drop("arXiv id", text, field)
     return None
 
 
-def valid_pmid(value: Any, *, field: str | None = None) -> str | None:
-    """Return a PubMed id (digits only, no leading zero) or None with a warning."""
+def valid_pmid(value: Any, *, field: str | None = None, warn: bool = True) -> str | None:
+    """Return a PubMed id (digits only, no leading zero) or None (warned unless ``warn=False``)."""
     text = _text(value)
     if isinstance(value, int) and not isinstance(value, bool):
         text = str(value)
@@ -117,7 +122,8 @@ def valid_pmid(value: Any, *, field: str | None = None) -> str | None:
     bare = _strip_trailing(_PMID_PREFIX.sub("", text)).rstrip("/")
     if _PMID.fullmatch(bare):
         return bare
-    _drop("PMID", text, field)
+    if warn:
+        _drop("PMID", text, field)
     return None
 
 
