@@ -333,3 +333,13 @@ def test_a_theme_emptied_by_moves_is_gone_and_its_name_is_reported(tmp_path):
     tables = curate.finish_tables(tables_for(cmap, papers), cmap, papers)
     assert set(tables.strands["theme_id"]) == {"t-alpha", "t-beta"}
     assert tables.strands["strand_id"].tolist() == ["s-three", "s-one", "s-two"]  # by size
+
+
+def test_a_renamed_theme_renames_its_other_papers_strands(tmp_path):
+    papers, placement, names, emb = small_map()
+    names.strands.update({0: "Alpha: other papers (1)", 1: "Alpha: other papers (2)"})
+    edits = load(tmp_path, "themes:\n  t-alpha:\n    name: Foundations\n")
+    cmap = curate.identify_and_curate(papers, placement, names, None, edits, embeddings=emb)
+    assert sorted(cmap.names.strands[s] for s in (0, 1)) == [
+        "Foundations: other papers (1)", "Foundations: other papers (2)"]
+    assert cmap.names.strands[2] == "Three"  # another theme's strand is left alone

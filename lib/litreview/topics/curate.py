@@ -38,7 +38,7 @@ import pandas as pd
 
 from litreview import config, curation, io
 from litreview.topics.identity import Identity
-from litreview.topics.naming import Names
+from litreview.topics.naming import Names, other_papers
 from litreview.topics.place import CORE, PERIPHERAL, UNPLACED, Placement, renumber
 
 logger = logging.getLogger(__name__)
@@ -300,8 +300,16 @@ def apply_curation(
     renames = [e for e in renames if e.theme_id in num_of]
     strand_renames = [e for e in strand_renames if e.strand_id in strand_num_of]
     curated_themes: set[str] = set()
+    curated_strand_nums = {strand_num_of[e.strand_id] for e in strand_renames}
     for edit in renames:
-        names.themes[num_of[edit.theme_id]] = edit.name
+        number = num_of[edit.theme_id]
+        fallback = other_papers(names.themes.get(number, ""))
+        names.themes[number] = edit.name
+        for strand, theme in strand_theme.items():  # "<theme>: other papers" follows it
+            label = names.strands.get(strand, "")
+            if theme == number and strand not in curated_strand_nums \
+                    and label.startswith(fallback):
+                names.strands[strand] = other_papers(edit.name) + label[len(fallback):]
         curated_themes.add(edit.theme_id)
         applied.append({"kind": "rename", "id": edit.theme_id, "value": edit.name,
                         "line": edit.line, "paper_ids": []})

@@ -85,10 +85,15 @@ def _strand_name(terms: Sequence[str], used: set[str], casing: Mapping[str, str]
     return labels.theme_name(fresh, 2, casing=casing) if fresh else ""
 
 
+def other_papers(theme_name: str) -> str:
+    """The name of a strand no phrase of its own names: after its theme."""
+    return f"{theme_name}: other papers"
+
+
 def _distinct(names: list[str], theme_name: str) -> list[str]:
     """Make the strand names of one theme non-empty, unlike the theme's and unlike each other."""
     return labels.number_duplicates(
-        [n if n and n != theme_name else f"{theme_name}: other papers" for n in names])
+        [n if n and n != theme_name else other_papers(theme_name) for n in names])
 
 
 def _or_empty(name: str) -> str:
