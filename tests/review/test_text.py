@@ -72,6 +72,10 @@ def test_sentences_are_substrings_of_the_normalised_text() -> None:
         ("Data augmentation, on the other hand, helps little.", False),
         ("We instead train a probe on the residual stream.", False),
         ("In fact, accuracy rose on every benchmark we tried.", False),
+        # counts items an earlier sentence listed
+        ("LLMs make some progress towards the second goal, but the third level lags.", False),
+        ("Accuracy falls for the second time in a row on every benchmark.", True),
+        ("Study 3 extended the analysis to multi-word expressions.", False),
     ],
 )
 def test_self_contained_openers(sentence: str, ok: bool) -> None:
@@ -205,3 +209,19 @@ def test_resources_from_titles(title: str, abstract: str, found: list) -> None:
     from litreview.review import introduced_resources
 
     assert [(n, k) for n, k, _ in introduced_resources(title, split_sentences(abstract))] == found
+
+
+def test_strand_term_pattern_finds_the_strands_subject_not_the_fields_stock_phrases() -> None:
+    from litreview.review.strands import strand_term_pattern
+
+    pattern = strand_term_pattern("Activation steering and refusal",
+                                  ["language models", "sparse autoencoders", "AI"])
+    assert pattern is not None
+    assert pattern.search("While activation steering in large language models is growing.")
+    assert pattern.search("Refusals rise after fine-tuning.")
+    assert pattern.search("Each sparse autoencoder feature is read by hand.")
+    assert not pattern.search("Large language models have achieved remarkable performance.")
+    assert not pattern.search("AI systems are everywhere.")
+    assert strand_term_pattern("Hallucination: other papers", ["models"]).search(
+        "Hallucinations undermine trust.")
+    assert strand_term_pattern("Language models", ["AI", "models"]) is None

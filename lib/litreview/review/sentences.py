@@ -117,6 +117,9 @@ _BACK_REFERENCE = re.compile(
     r"trade-off|tradeoff|pipeline|metric|measure|system|systems|process|mechanism|"
     r"mechanisms|hypothesis|claim|assumption|paradigm)\b|^motivated by\b|"
     r"\b(?:the|these|those) (?:above|aforementioned|former|latter)\b|"
+    # an ordinal that counts items the abstract listed before ("the second goal")
+    r"\bthe (?:second|third|fourth|fifth|sixth) (?!time\b|order\b|half\b)[a-z]|"
+    r"\b(?:study|experiment) \d\b|"
     r"\b(?:above|aforementioned)\b|"
     # "this" refers back unless it names the paper itself ("In this paper, we …")
     r"\bthis\b(?! (?:paper|work|study|article|survey|review|chapter|thesis|"

@@ -247,8 +247,11 @@ class _StrandWriter:
         if vectors is not None and candidates:
             centroid = _unit(np.asarray(vectors.mean(axis=0)).ravel())
             scores = np.asarray(vectors[n_c:] @ centroid).ravel()
-            rank = sorted(range(len(candidates)), key=lambda i: (-scores[i], candidates[i][0],
-                                                                   candidates[i][1].position))
+            on_topic = strand_term_pattern(spec.label, spec.top_terms)
+            specific = [on_topic is not None and on_topic.search(s.text) is not None
+                        for _, s in candidates]
+            rank = sorted(range(len(candidates)), key=lambda i: (
+                not specific[i], -scores[i], candidates[i][0], candidates[i][1].position))
             problem = self._pick(rank, candidates, vectors[n_c:], "background",
                                  N_PROBLEM_SENTENCES, one_first_line=True)
             n_findings = int(min(4, 1 + len(spec.members) // 5))
@@ -294,6 +297,40 @@ class _StrandWriter:
             for pid in _chain(group, row, vectors):
                 out.append(Contribution(pid, self.keys[pid], contributions[pid], kind))
         return out
+
+
+#: Words too broad to show that a sentence is about one strand rather than the whole corpus.
+_BROAD_WORDS = frozenset({
+    "model", "models", "language", "languages", "large", "llm", "llms", "ai", "learning",
+    "data", "paper", "papers", "approach", "method", "methods", "task", "tasks", "results",
+    "performance", "system", "systems", "human", "humans", "neural", "network", "networks",
+    "other", "work", "study", "studies", "new", "based", "using",
+})
+
+
+def strand_term_pattern(label: str, terms: Sequence[str]) -> re.Pattern[str] | None:
+    """Return a pattern matching a sentence that names the strand's own subject.
+
+    The subject is the strand's label phrases (split on "and" and commas) and its key
+    terms, less words every paper of a computing corpus uses ("language models", "AI").
+    A sentence that matches is about this strand ("While activation steering in large
+    language models…"); one that does not is usually the field's stock opening ("Large
+    language models have achieved remarkable performance…"), so the writer quotes the
+    matching ones first. Plurals match singular terms and the other way round.
+    """
+    phrases: list[str] = []
+    label = re.sub(r":\s*other papers.*$", "", label or "", flags=re.I)
+    for part in re.split(r",|\band\b|&", label) + [str(t) for t in terms]:
+        words = re.findall(r"[\w-]+", part.lower())
+        if not words or all(w in _BROAD_WORDS for w in words):
+            continue
+        stem = re.escape(" ".join(words)).replace(r"\ ", r"\s+")
+        stem = stem[:-1] if stem.endswith("s") and len(words[-1]) > 3 else stem
+        phrases.append(stem)
+    if not phrases:
+        return None
+    unique = sorted(set(phrases), key=lambda t: (-len(t), t))
+    return re.compile(r"(?<![\w-])(?:" + "|".join(unique) + r")(?:e?s)?(?![\w-])", re.I)
 
 
 def _contribution_kind(sentence: Sentence, resources: Sequence[Resource]) -> str:
