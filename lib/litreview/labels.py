@@ -555,6 +555,7 @@ class _Phrases:
         self.generic_key = np.asarray([k in generic for k in tok.keys] + [False])
         self.stop_keys = frozenset(stop)
         bad_tok, content_tok = bad[key], content[key]
+        content_tok = content_tok | _long_compounds(tok)
         content_sum = np.concatenate(([0], np.cumsum(content_tok)))
         joined_pad = np.concatenate((joined, [False], [False]))
         title = tok.title
@@ -730,6 +731,39 @@ class _Phrases:
         return text
 
 
+#: Hyphen compounds of three or more words that say nothing about a topic.
+_FILLER_COMPOUNDS = frozenset((
+    "state-of-the-art", "end-to-end", "off-the-shelf", "plug-and-play", "up-to-date",
+    "easy-to-use", "one-to-one", "one-to-many", "many-to-many", "out-of-the-box",
+    "day-to-day", "step-by-step", "real-to-sim", "first-of-its-kind", "hard-to-detect",
+))
+
+
+def _long_compounds(tok: _Tokens) -> Any:
+    """Per word, whether it stands in a hyphen compound of three or more words.
+
+    Such a compound names a thing ("out-of-distribution detection", "in-context
+    learning", "text-to-image") even when each of its words is a stop or generic word,
+    so it counts as a content word; ``_FILLER_COMPOUNDS`` ("state-of-the-art") do not.
+    """
+    import numpy as np
+
+    n = len(tok.key)
+    if not n:
+        return np.zeros(0, dtype=bool)
+    compound = np.cumsum(~tok.joined) - 1
+    length = np.bincount(compound)
+    long = (length[compound] >= 3) & (tok.key >= 0)
+    if long.any():
+        starts = np.flatnonzero(long & ~tok.joined)
+        for start in starts:
+            stop = start + int(length[compound[start]])
+            text = "-".join(tok.words[w] for w in tok.word[start:stop])
+            if text in _FILLER_COMPOUNDS:
+                long[start:stop] = False
+    return long
+
+
 _NOT_ADVERBS = frozenset(("assembly", "monopoly", "butterfly", "underbelly", "anomaly"))
 
 
@@ -759,6 +793,8 @@ def _boilerplate_tail(key_text: str) -> bool:
     """Whether a phrase ends in a preposition and generic words ("... in large language models")."""
     words = key_text.split()
     stop = _edge_stop_words()
+    if not words or words[0] in stop:  # a hyphen compound: "out-of-distribution detection"
+        return False
     generic = _generic_or_stop()
     inner = [i for i, w in enumerate(words[1:-1], start=1) if w in stop]
     return bool(inner) and all(w in generic for w in words[inner[-1] + 1:])
