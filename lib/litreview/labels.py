@@ -112,6 +112,8 @@ def clean_terms(
         if any(w in edge or singular(w) in edge or (len(w) >= 8 and w.endswith("ly"))
                for w in {words[0], words[-1]}):
             continue
+        if any(w.isdigit() for w in words) or _acronym_tail(words):
+            continue
         if drop_generic and len(words) == 1 and (term in GENERIC_WORDS
                                                  or singular(term) in GENERIC_WORDS):
             continue
@@ -135,6 +137,19 @@ def clean_terms(
         ranked.append((best, rank, term))
     result = [term for _, _, term in sorted(ranked)]
     return result[:max_terms] if max_terms is not None else result
+
+
+def _acronym_tail(words: Sequence[str]) -> bool:
+    """Whether a term is the end of a phrase and its acronym: "generation rag", "learning rl".
+
+    A bag-of-words vectorizer makes these from "retrieval-augmented generation (RAG)"; the
+    acronym's last letter starts the word before it.
+    """
+    if len(words) != 2:
+        return False
+    first, last = words
+    return (last in SPECIAL_CASE and SPECIAL_CASE[last].isupper() and len(last) >= 2
+            and first.startswith(last[-1]) and not first.startswith(last))
 
 
 def consensus_terms(*ranked_lists: Sequence[str]) -> list[str]:
@@ -336,7 +351,9 @@ FILLER_WORDS = frozenset((
     "potential", "relevant", "related",
     # read off the seed corpus's key-term lists
     "single", "linear", "nonlinear", "independently", "meaningfully", "sufficiently",
-    "prefer", "prefers", "resolve", "resolves", "rejected", "distinct",
+    "prefer", "prefers", "resolve", "resolves", "rejected", "distinct", "aim", "aims",
+    "promise", "promising", "help", "helps", "driven", "collected", "induce", "induces",
+    "expected", "equivalent", "estimates", "challenging", "influences",
 ))
 
 #: Generic nouns: fine as the head of a longer phrase ("reward models", "text classification"),
@@ -385,7 +402,8 @@ GENERIC_WORDS = frozenset((
     "answer", "answers", "level", "levels", "years", "year", "rule", "rules", "return",
     "returns", "metric", "metrics", "comparison", "comparisons", "review", "reviews",
     "relationship", "relationships", "extension", "significance", "log", "random",
-    "positives", "weight", "weights", "gpt", "chatgpt", "llama", "sonnet",
+    "positives", "weight", "weights", "gpt", "chatgpt", "llama", "sonnet", "claude",
+    "gemini", "meta",
 ))
 
 _POSSESSIVE = re.compile(r"['’]s\b")
@@ -1067,13 +1085,18 @@ def name_groups(
     # Content words already used by a label, per scope: the themes together, or the
     # strands of one theme together with the theme's own label.
     scope_words: dict[object, set[str]] = {}
-    # A strand also avoids the words of every theme's label (a "Hallucination" strand
-    # beside a "Hallucination" theme reads as a duplicate), but only softly.
+    # A strand also avoids a phrase made only of words of the themes' labels (a
+    # "Hallucination" strand beside a "Hallucination" theme reads as a duplicate), but
+    # only softly; a longer phrase that adds a word of its own is fresh
+    # ("Activation steering" inside "Activation and brain").
     theme_words = {w for lab in (parent_labels or {}).values() if lab
                    for w in _label_words(_phrase_key(lab))}
-    for p in parent_of:
-        if p >= 0:
-            scope_words.setdefault(int(p), set(theme_words))
+
+    def stale(key: str, used: set[str], scope: object) -> bool:
+        words = _label_words(key)
+        if words & used:
+            return True
+        return scope != "themes" and bool(words) and words <= theme_words
     order = sorted(groups, key=lambda g: (-(options[g][0][0] if options[g] else -1.0), g))
     for g in order:
         p = parent.get(g)
@@ -1097,7 +1120,7 @@ def name_groups(
                             key=lambda o: (tiers[id(o)], -o[0], " and ".join(o[3])))
             for option in ranked:
                 _, gids, support, keys = option
-                if fresh_words and any(_label_words(k) & used_words for k in keys):
+                if fresh_words and any(stale(k, used_words, scope) for k in keys):
                     continue
                 text = _shown(written[gids[0]], casing, capitalize=True)
                 if len(gids) > 1:
