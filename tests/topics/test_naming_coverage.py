@@ -170,3 +170,34 @@ def test_key_terms_drop_filler_at_either_end():
     assert labels.clean_terms(terms) == ["fairness", "causal inference"]
     assert labels.clean_terms(["machine", "level", "fairness"], drop_generic=True) == [
         "fairness"]
+
+
+def test_key_terms_drop_numbers_and_acronym_tails():
+    terms = ["generation rag", "feedback rlhf", "35", "rag", "reinforcement learning"]
+    assert labels.clean_terms(terms) == ["rag", "reinforcement learning"]
+
+
+STEERING_LINE = [
+    ("Activation steering for safer chat models", "Adding vectors to the residual stream."),
+    ("Interventions at scale: activation steering", "Activation steering on large models."),
+    ("Limits of interventions and activation steering", "Some concepts resist steering."),
+    ("Interventions compose: activation steering vectors", "Two steering vectors at once."),
+]
+BRAIN_LINE = [
+    ("Decoding fMRI with activation maps", "Brain activation in the visual cortex."),
+    ("Brain activation during reading", "fMRI activation of language areas."),
+    ("Whole-brain fMRI foundation models", "A model of brain activation."),
+    ("Cortical activation under noise", "fMRI brain activation and noise."),
+]
+
+
+def test_a_strand_keeps_a_longer_phrase_that_adds_a_word_to_its_themes_label():
+    # Theme "Activation and brain": the steering strand is "Activation steering", not the
+    # fresher but vaguer "Interventions" (before: any word of the theme's label was stale).
+    rows = [{"paper_id": f"s{g}-{i}", "title": t, "abstract": a, "group": g}
+            for g, line in ((10, STEERING_LINE), (11, BRAIN_LINE))
+            for i, (t, a) in enumerate(line)]
+    named = labels.name_groups(pd.DataFrame(rows), parent={10: 1, 11: 1},
+                               parent_labels={1: "Activation and brain"}).set_index("group")
+    assert named.loc[10, "label"] == "Activation steering"
+    assert "brain" not in named.loc[11, "label"].lower().split()
