@@ -654,9 +654,10 @@ class _Phrases:
         * a *fragment*: at least ``_FRAGMENT_SHARE`` of its occurrences are preceded,
           or followed, by the same word that may start or end a phrase ("augmented
           generation" after "retrieval", "large language" before "models");
-        * a *dangling modifier*: almost always followed by another word that may end a
-          phrase ("social", "moral", "retrieval-augmented"), a lower bar for words with
-          an adjective's ending ("equivariant");
+        * a *dangling modifier*: a word, or a phrase ending in an adjective, almost
+          always followed by another word that may end a phrase ("social", "moral",
+          "retrieval-augmented"), a lower bar for words with an adjective's ending
+          ("equivariant");
         * a *verb*: often after "to", "can", "we", ... ("mitigate", "steer");
         * a *tail*: opens with a generic word that another generic word precedes at
           least ``_TAIL_SHARE`` of the time ("model hallucinations").
@@ -701,6 +702,10 @@ class _Phrases:
         adjective = np.asarray([self.tok.keys[k].endswith(_ADJECTIVE_ENDINGS) for k in last])
         bar = np.where(adjective, _DANGLING_ADJECTIVE, _DANGLING_SHARE)
         dangling = followed.reindex(total.index, fill_value=0) / total_f >= bar
+        # A noun compound used as a modifier ("mental health support", "mental health
+        # communities") still names its topic: only a single word or a phrase ending in
+        # an adjective dangles; a piece always followed by the same word is a fragment.
+        dangling &= (self.level[ids] == 1) | adjective
         verb = verb.reindex(total.index, fill_value=0) / total_f >= _VERB_SHARE
         # A phrase without inner stop words that opens with a generic word after another
         # generic word is the tail of a compound ("model hallucinations" in "language
@@ -880,6 +885,7 @@ def name_groups(
     n_terms: int = 10,
     casing: Mapping[str, str] | None = None,
     min_coverage: float = 0.0,
+    protected: Mapping[int, Iterable[str]] | None = None,
 ) -> Any:
     """Name each group of papers with a phrase its papers use, and list its key terms.
 
@@ -909,6 +915,9 @@ def name_groups(
     ``papers`` has a ``subgroup`` column (the strands) and the group more than one
     subgroup, it reaches two of them unless it covers ``_WHOLE_COVERAGE`` of the group;
     a group no option covers gets the fallback name (``naming`` composes a broad one).
+    ``protected`` (per group, phrases as ``_phrase_key`` writes them: its subgroups'
+    own labels) keeps such a phrase out of the group's label unless it reaches two
+    subgroups, so a theme does not take the one good name of one of its strands.
     ``label_coverage`` is the share of the group's papers the label's phrases cover.
     """
     import numpy as np
@@ -1058,6 +1067,7 @@ def name_groups(
 
     subgroup = (placed["subgroup"].to_numpy(dtype=np.int64) if "subgroup" in placed.columns
                 else None)
+    protected = {g: {_phrase_key(k) for k in keys} for g, keys in (protected or {}).items()}
 
     def covers(g: int, option: tuple[Any, ...]) -> bool:
         """Whether an option's phrases cover enough of group ``g`` (see ``min_coverage``)."""
@@ -1071,14 +1081,23 @@ def name_groups(
         members = np.flatnonzero(doc_group == gi)
         subs, sub_size = np.unique(subgroup[members], return_counts=True)
         real = subs >= 0
-        if real.sum() < 2 or support >= _WHOLE_COVERAGE * n:
+        if real.sum() < 2:
             return True
-        hit = np.asarray(carries[members][:, [pool_index[x] for x in gids]].sum(axis=1)).ravel() > 0
-        reached = 0
-        for sub, count in zip(subs[real], sub_size[real], strict=True):
-            inside = int((hit & (subgroup[members] == sub)).sum())
-            reached += inside >= max(2, _SPREAD_SHARE * count)
-        return reached >= 2
+
+        def reached(cols: list[int]) -> int:
+            hit = np.asarray(carries[members][:, cols].sum(axis=1)).ravel() > 0
+            return sum(int((hit & (subgroup[members] == sub)).sum()) >= max(2, _SPREAD_SHARE * c)
+                       for sub, c in zip(subs[real], sub_size[real], strict=True))
+
+        # A phrase that names one of the group's subgroups stays that subgroup's unless
+        # it reaches a second one or speaks for most of the group ("mental health", 3 of
+        # 22 papers, is the strand's, not the theme's).
+        mine = (protected or {}).get(g, ())
+        for gid, key in zip(gids, option[3], strict=True):
+            if (key in mine and stats[g][gid][0] < _WHOLE_COVERAGE * n
+                    and reached([pool_index[gid]]) < 2):
+                return False
+        return support >= _WHOLE_COVERAGE * n or reached([pool_index[x] for x in gids]) >= 2
 
     labels: dict[int, tuple[str, int]] = {}
     taken: set[str] = set()

@@ -201,3 +201,57 @@ def test_a_strand_keeps_a_longer_phrase_that_adds_a_word_to_its_themes_label():
                                parent_labels={1: "Activation and brain"}).set_index("group")
     assert named.loc[10, "label"] == "Activation steering"
     assert "brain" not in named.loc[11, "label"].lower().split()
+
+
+MODERATION_LINE = [
+    ("Content moderation with language models", "Content moderation of toxic posts."),
+    ("Hate speech moderation across cultures", "Moderation of hate speech online."),
+    ("Moderation and user satisfaction", "Refusals as content moderation."),
+    ("Toxicity detection for moderation", "Toxicity classifiers flag hate speech."),
+    ("Counter-speech against hate speech", "Hate speech replies written by models."),
+    ("Misinformation and moderation", "Moderation of misinformation on platforms."),
+    ("Live-stream chat moderation", "Norm violations and moderation in chat."),
+    ("Meme-based abuse and moderation", "Multimodal moderation of memes."),
+]
+MENTAL_HEALTH_LINE = [
+    ("Social support in mental health forums", "Mental health communities online."),
+    ("Detecting depression relapse", "Mental health signals in posts."),
+    ("Engagement in mental health communities", "Mental health peer support."),
+]
+
+
+def test_a_theme_does_not_take_the_one_phrase_of_a_small_strand():
+    rows = [{"paper_id": f"m{s}-{i}", "title": t, "abstract": a, "topic": 0, "strand": s}
+            for s, line in ((0, MODERATION_LINE), (1, MENTAL_HEALTH_LINE))
+            for i, (t, a) in enumerate(line)]
+    rows += [{"paper_id": f"r{i}", "title": t, "abstract": a, "topic": 1, "strand": 2}
+             for i, (t, a) in enumerate(RAG)]
+    papers = pd.DataFrame(rows)
+    names = naming.name_levels(papers, papers["topic"].to_numpy(), papers["strand"].to_numpy())
+    # Before: "mental health" dangled (always followed by another noun) and the strand
+    # was "Moderation: other papers (2)"; the theme keeps to what most papers share.
+    assert names.strands[1] == "Mental health"
+    assert names.themes[0] == "Moderation"
+    assert names.strands[0] == "Hate speech"
+
+
+HARASSMENT_LINE = [
+    ("Harassment of journalists", "Harassment campaigns target reporters."),
+    ("Measuring harassment", "A harassment survey of players."),
+    ("Harassment in multiplayer games", "Harassment and player behaviour."),
+    ("Bystanders and harassment", "Bystanders intervene in harassment."),
+]
+
+
+def test_strands_first_a_theme_takes_no_phrase_that_stays_in_one_strand():
+    # Moderation (5 of 12 papers), mental health (3) and harassment (4): "Moderation and
+    # mental health" covers 8 of 12, but "mental health" is the small strand's one name.
+    lines = ((0, MODERATION_LINE[:5]), (1, MENTAL_HEALTH_LINE), (2, HARASSMENT_LINE))
+    rows = [{"paper_id": f"m{s}-{i}", "title": t, "abstract": a, "topic": 0, "strand": s}
+            for s, line in lines for i, (t, a) in enumerate(line)]
+    rows += [{"paper_id": f"r{i}", "title": t, "abstract": a, "topic": 1, "strand": 3}
+             for i, (t, a) in enumerate(RAG)]
+    papers = pd.DataFrame(rows)
+    names = naming.name_levels(papers, papers["topic"].to_numpy(), papers["strand"].to_numpy())
+    assert [names.strands[s] for s in range(3)] == ["Moderation", "Mental health", "Harassment"]
+    assert names.themes[0] == "Moderation, harassment and mental health"

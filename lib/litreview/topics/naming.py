@@ -110,8 +110,10 @@ def name_levels(
 ) -> Names:
     """Name themes and strands with phrases their papers use (``labels.name_groups``).
 
-    A theme's label must cover ``labels.THEME_COVERAGE`` of its papers and reach two of
-    its strands (``name_groups(min_coverage=...)``); a theme no phrase covers is named
+    Strands are named first; a theme's label must cover ``labels.THEME_COVERAGE`` of
+    its papers, reach two of its strands and take no strand's own phrase that stays
+    inside that strand (``name_groups(min_coverage=..., protected=...)``); a theme no
+    phrase covers is named
     broadly from its strands' phrases (``broad_label``: "Invariance, generalization and
     fairness"), and then its strands keep those phrases: only a theme named by one
     phrase of its own takes that phrase from its strands.
@@ -130,8 +132,15 @@ def name_levels(
     topics = np.asarray(topics, dtype=int)
     strands = np.asarray(strands, dtype=int)
     theme_of = {int(s): int(t) for s, t in zip(strands, topics, strict=True) if s >= 0}
+    # Strands first: the phrase that names a strand stays its own unless it reaches two.
+    first = labels.name_groups(frame.assign(group=strands), parent=theme_of, casing=casing)
+    own: dict[int, set[str]] = {}
+    for strand, name in zip(first["group"].astype(int), first["label"], strict=True):
+        if not name.startswith(labels.FALLBACK_NAME):
+            own.setdefault(theme_of[strand], set()).update(labels.label_parts(name))
     themes_named = labels.name_groups(frame.assign(group=topics, subgroup=strands),
-                                      casing=casing, min_coverage=labels.THEME_COVERAGE)
+                                      casing=casing, min_coverage=labels.THEME_COVERAGE,
+                                      protected=own)
     themes = dict(zip(themes_named["group"].astype(int), themes_named["label"], strict=True))
     broad = {t for t, name in themes.items() if name.startswith(labels.FALLBACK_NAME)}
     strands_named = labels.name_groups(
