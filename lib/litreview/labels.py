@@ -353,7 +353,8 @@ FILLER_WORDS = frozenset((
     "single", "linear", "nonlinear", "independently", "meaningfully", "sufficiently",
     "prefer", "prefers", "resolve", "resolves", "rejected", "distinct", "aim", "aims",
     "promise", "promising", "help", "helps", "driven", "collected", "induce", "induces",
-    "expected", "equivalent", "estimates", "challenging", "influences",
+    "expected", "equivalent", "estimates", "challenging", "influences", "fully", "tend",
+    "tends", "positive",
 ))
 
 #: Generic nouns: fine as the head of a longer phrase ("reward models", "text classification"),
@@ -403,7 +404,7 @@ GENERIC_WORDS = frozenset((
     "returns", "metric", "metrics", "comparison", "comparisons", "review", "reviews",
     "relationship", "relationships", "extension", "significance", "log", "random",
     "positives", "weight", "weights", "gpt", "chatgpt", "llama", "sonnet", "claude",
-    "gemini", "meta",
+    "gemini", "meta", "post", "posts",
 ))
 
 _POSSESSIVE = re.compile(r"['’]s\b")

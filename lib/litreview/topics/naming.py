@@ -5,8 +5,11 @@ titles and texts, the corpus's casing), so a better method (e.g. phrases taken f
 titles, ``litreview.labels``) replaces the body of ``name_topics`` and nothing else.
 Themes and strands are named by ``labels.name_groups``: the phrases the members' titles
 use, distinctive against the other themes (for a strand, against its theme's other
-strands) and carried by at least three papers. ``name_topics`` (two best key terms) is
-the fallback for an unclustered corpus.
+strands) and carried by at least three papers. Strands are named first; a theme's label
+must cover ``labels.THEME_COVERAGE`` of its papers (else ``broad_label`` joins its
+strands' phrases), and ``label_quality`` measures what every label covers for
+``topic_metrics.json``. ``name_topics`` (two best key terms) is the fallback for an
+unclustered corpus.
 """
 
 from __future__ import annotations
