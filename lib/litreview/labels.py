@@ -706,7 +706,10 @@ class _Phrases:
         # A noun compound used as a modifier ("mental health support", "mental health
         # communities") still names its topic: only a single word or a phrase ending in
         # an adjective dangles; a piece always followed by the same word is a fragment.
-        dangling &= (self.level[ids] == 1) | adjective
+        one_word = np.asarray([bool(self.tok.joined[int(self.first[g]) + 1:int(self.first[g])
+                                                     + int(self.level[g])].all())
+                               for g in ids], dtype=bool)  # "out-of-distribution" is one word
+        dangling &= one_word | adjective
         verb = verb.reindex(total.index, fill_value=0) / total_f >= _VERB_SHARE
         # A phrase without inner stop words that opens with a generic word after another
         # generic word is the tail of a compound ("model hallucinations" in "language
