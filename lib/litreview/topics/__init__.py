@@ -86,7 +86,7 @@ from litreview.topics.layout import (
     map_coordinates,
     reduction_key,
 )
-from litreview.topics.naming import Names, NamingRequest, name_levels, name_topics
+from litreview.topics.naming import Names, NamingRequest, label_quality, name_levels, name_topics
 from litreview.topics.place import CORE, PERIPHERAL, UNPLACED, Placement, fence, place_papers
 from litreview.topics.write import make_figures, write_figures, write_model, write_tables
 
@@ -259,6 +259,10 @@ def summarize(
         "diversity": _none_if_nan(metrics.topic_diversity(
             list(tables.topics["top_terms"]), params.top_n_terms)) if len(tables.topics) else None,
         "silhouette": _none_if_nan(tables.silhouette),
+        "label_quality": label_quality(  # naming.label_quality: how much each label covers
+            corpus.papers, placement.topics, placement.strands,
+            dict(zip(tables.topics["topic"], tables.topics["label"], strict=True)),
+            dict(zip(tables.strands["strand"], tables.strands["label"], strict=True))),
         "strand_silhouette": _none_if_nan(tables.strand_silhouette),
         "stability_ari": list(stability_ari),
         "stability_ari_mean": _mean(stability_ari),

@@ -276,14 +276,17 @@ def apply_curation(
             {strand_map[s]: n for s, n in names.strands.items() if s in strand_map},
             {strand_map[s]: v for s, v in names.strand_terms.items() if s in strand_map},
             {strand_map[s]: v for s, v in names.strand_display_terms.items()
-             if s in strand_map})
+             if s in strand_map},
+            {theme_map[t]: v for t, v in names.theme_terms.items() if t in theme_map},
+            {theme_map[t]: v for t, v in names.theme_display_terms.items() if t in theme_map})
         before_map = {**{t: theme_map[t] for t in theme_map},
                       **{num_of[m]: theme_map[num_of[final(m)]] for m in merges}}
         topics_before = np.asarray([before_map.get(int(b), -1) for b in placement.topics_before],
                                    dtype=np.int64)
     else:
         names = Names(dict(names.themes), dict(names.strands), dict(names.strand_terms),
-                      dict(names.strand_display_terms))
+                      dict(names.strand_display_terms), dict(names.theme_terms),
+                      dict(names.theme_display_terms))
         topics_before = placement.topics_before
     num_of = {tid: t for t, tid in theme_ids.items()}
     strand_num_of = {sid: s for s, sid in strand_ids.items()}

@@ -377,7 +377,8 @@ def strand_terms(
         order = [j for j in np.argsort(-weights[i], kind="stable")[: 10 * top_n] if ok[j]]
         ranked = [str(words[j]) for j in order]
         excluded = list(exclude[i]) if i < len(exclude) else []
-        out.append(labels.clean_terms(ranked, exclude=excluded, max_terms=top_n))
+        out.append(labels.clean_terms(ranked, exclude=excluded, max_terms=top_n,
+                                       drop_generic=True))
     return out
 
 

@@ -5,14 +5,20 @@ titles and texts, the corpus's casing), so a better method (e.g. phrases taken f
 titles, ``litreview.labels``) replaces the body of ``name_topics`` and nothing else.
 Themes and strands are named by ``labels.name_groups``: the phrases the members' titles
 use, distinctive against the other themes (for a strand, against its theme's other
-strands) and carried by at least three papers. ``name_topics`` (two best key terms) is
-the fallback for an unclustered corpus.
+strands) and carried by at least three papers. Strands are named first; a theme's label
+must cover ``labels.THEME_COVERAGE`` of its papers (else ``broad_label`` joins its
+strands' phrases), and ``label_quality`` measures what every label covers for
+``topic_metrics.json``. ``name_topics`` (two best key terms) is the fallback for an
+unclustered corpus.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,6 +113,14 @@ def name_levels(
 ) -> Names:
     """Name themes and strands with phrases their papers use (``labels.name_groups``).
 
+    Strands are named first; a theme's label must cover ``labels.THEME_COVERAGE`` of
+    its papers, reach two of its strands and take no strand's own phrase that stays
+    inside that strand (``name_groups(min_coverage=..., protected=...)``); a theme no
+    phrase covers is named
+    broadly from its strands' phrases (``broad_label``: "Invariance, generalization and
+    fairness"), and then its strands keep those phrases: only a theme named by one
+    phrase of its own takes that phrase from its strands.
+
     Parameters
     ----------
     papers
@@ -118,17 +132,39 @@ def name_levels(
     """
     frame = papers.reindex(columns=["paper_id", "title", "abstract"]).fillna("")
     frame = frame.assign(title=frame["title"].astype(str), abstract=frame["abstract"].astype(str))
-    themes_named = labels.name_groups(frame.assign(group=np.asarray(topics, dtype=int)),
-                                      casing=casing)
-    themes = dict(zip(themes_named["group"].astype(int), themes_named["label"], strict=True))
+    topics = np.asarray(topics, dtype=int)
+    strands = np.asarray(strands, dtype=int)
     theme_of = {int(s): int(t) for s, t in zip(strands, topics, strict=True) if s >= 0}
+    # Strands first: the phrase that names a strand stays its own unless it reaches two.
+    first = labels.name_groups(frame.assign(group=strands), parent=theme_of, casing=casing)
+    own: dict[int, set[str]] = {}
+    for strand, name in zip(first["group"].astype(int), first["label"], strict=True):
+        if not name.startswith(labels.FALLBACK_NAME):
+            own.setdefault(theme_of[strand], set()).update(labels.label_parts(name))
+    themes_named = labels.name_groups(frame.assign(group=topics, subgroup=strands),
+                                      casing=casing, min_coverage=labels.THEME_COVERAGE,
+                                      protected=own)
+    themes = dict(zip(themes_named["group"].astype(int), themes_named["label"], strict=True))
+    broad = {t for t, name in themes.items() if name.startswith(labels.FALLBACK_NAME)}
     strands_named = labels.name_groups(
-        frame.assign(group=np.asarray(strands, dtype=int)), parent=theme_of,
-        parent_labels=themes, casing=casing)
+        frame.assign(group=strands), parent=theme_of,
+        parent_labels={t: n for t, n in themes.items() if t not in broad}, casing=casing)
     by_theme: dict[int, list[int]] = {}
     for strand in sorted(theme_of):
         by_theme.setdefault(theme_of[strand], []).append(strand)
     named = dict(zip(strands_named["group"].astype(int), strands_named["label"], strict=True))
+    if broad:
+        keyed = [labels.keyed_text(t, a) for t, a in zip(frame["title"], frame["abstract"],
+                                                          strict=True)]
+        sizes = {s: int((strands == s).sum()) for s in theme_of}
+        for theme in sorted(broad):
+            members = np.flatnonzero(topics == theme)
+            own = sorted(by_theme.get(theme, []), key=lambda s: (-sizes[s], s))
+            name = broad_label([_or_empty(named.get(s, "")) for s in own],
+                               [keyed[i] for i in members],
+                               [n for t, n in themes.items() if t != theme and t not in broad])
+            if name and name.lower() not in {n.lower() for n in themes.values()}:
+                themes[theme] = name
     strand_names: dict[int, str] = {}
     for theme, members in by_theme.items():
         names = _distinct([_or_empty(named.get(s, "")) for s in members],
@@ -145,3 +181,105 @@ def name_levels(
                  strand_display_terms={g: d for g, (_, d) in phrases.items()},
                  theme_terms={g: t for g, (t, _) in theme_phrases.items()},
                  theme_display_terms={g: d for g, (_, d) in theme_phrases.items()})
+
+
+#: A broad theme label joins at most this many of its strands' phrases.
+BROAD_PARTS = 3
+
+
+def broad_label(strand_labels: Sequence[str], keyed: Sequence[str],
+                other_themes: Sequence[str] = ()) -> str:
+    """Name a theme no one phrase covers from its strands' phrases: "A, B and C".
+
+    ``strand_labels`` are the theme's strands' labels, largest strand first ("" for one
+    without a name); ``keyed`` the theme's papers (``labels.keyed_text``). Each strand, largest
+    first, gives its label's main phrase (or its second, if the main one is taken), when
+    it covers at least two more of the theme's papers, none sharing a content word with a phrase
+    already taken or with another theme's label, at most ``BROAD_PARTS``. Returns "" when
+    fewer than two phrases qualify (the theme keeps its one-phrase name).
+    """
+    blocked = {w for name in other_themes for w in _words(name)}
+    chosen: list[str] = []
+    covered = np.zeros(len(keyed), dtype=bool)
+    for label in strand_labels:
+        for part in labels.label_parts(label):
+            if _words(part) & blocked:
+                continue
+            hits = np.asarray(labels.label_carriers(keyed, part), dtype=bool)
+            if int((hits & ~covered).sum()) < 2:
+                continue
+            chosen.append(part)
+            covered |= hits
+            blocked |= _words(part)
+            break
+        if len(chosen) == BROAD_PARTS:
+            break
+    if len(chosen) < 2:
+        return ""
+    shown = [_lower_head(p) for p in chosen]
+    first = shown[0].split(" ")[0]
+    if first == first.lower():  # not "fMRI" or "GPT-4"
+        shown[0] = shown[0][:1].upper() + shown[0][1:]
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _lower_head(part: str) -> str:
+    """A label's phrase as it reads inside a name: "Fairness" → "fairness", "RLHF" kept."""
+    first = part.split(" ")[0]
+    if first[:1].isupper() and first[1:] == first[1:].lower():
+        return part[:1].lower() + part[1:]
+    return part
+
+
+def _words(name: str) -> set[str]:
+    """A label's content words in singular form (two labels sharing one read alike)."""
+    stop = {"and", "of", "the", "for", "in", "on", "with", "to", "a", "an"}
+    return {labels.singular(w) for w in re.findall(r"[^\W_]+", name.lower()) if w not in stop}
+
+
+def label_quality(papers: pd.DataFrame, topics: np.ndarray, strands: np.ndarray,
+                  theme_labels: Mapping[int, str], strand_labels: Mapping[int, str]
+                  ) -> dict[str, float | int | None]:
+    """How much of each group its label speaks for, for ``topic_metrics.json``.
+
+    A label's coverage is the share of its group's papers whose title or abstract holds
+    one of its phrases (``labels.label_coverage``; an "other papers" name covers none).
+    Returns the mean and minimum over themes and over named strands, the number of
+    "other papers" strands and of themes with more than one such strand.
+    """
+    frame = papers.reindex(columns=["title", "abstract"]).fillna("")
+    keyed = [labels.keyed_text(t, a) for t, a in zip(frame["title"].astype(str),
+                                                      frame["abstract"].astype(str), strict=True)]
+    topics = np.asarray(topics, dtype=int)
+    strands = np.asarray(strands, dtype=int)
+
+    def coverage(groups: np.ndarray, label_of: Mapping[int, str], ids: Iterable[int]
+                 ) -> dict[int, float]:
+        return {g: labels.label_coverage([keyed[i] for i in np.flatnonzero(groups == g)],
+                                         label_of[g]) for g in ids}
+
+    themes = coverage(topics, theme_labels, sorted(t for t in theme_labels if t >= 0))
+    unnamed = {s for s, name in strand_labels.items() if s >= 0 and _unnamed(name)}
+    named = coverage(strands, strand_labels,
+                     sorted(s for s in strand_labels if s >= 0 and s not in unnamed))
+    theme_of = {int(s): int(t) for s, t in zip(strands, topics, strict=True) if s >= 0}
+    per_theme = Counter(theme_of.get(s, -1) for s in unnamed)
+
+    def stat(values: Iterable[float], how: Any) -> float | None:
+        values = list(values)
+        return round(float(how(values)), 4) if values else None
+
+    return {
+        "theme_label_coverage_mean": stat(themes.values(), np.mean),
+        "theme_label_coverage_min": stat(themes.values(), np.min),
+        "strand_label_coverage_mean": stat(named.values(), np.mean),
+        "strand_label_coverage_min": stat(named.values(), np.min),
+        "n_other_papers_strands": len(unnamed),
+        "n_themes_with_several_other_papers_strands": sum(n > 1 for n in per_theme.values()),
+    }
+
+
+def _unnamed(name: str) -> bool:
+    """Whether a strand's name is a fallback ("<theme>: other papers", "All papers (3)")."""
+    return (name.startswith(labels.FALLBACK_NAME) or name.endswith(": other papers")
+            or bool(re.search(r": other papers \(\d+\)$", name)))
