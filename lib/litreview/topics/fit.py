@@ -46,6 +46,9 @@ MIN_STRAND_SIZE = 3
 #: 0.3 lifted the labeled set only within noise and read no better on the seed corpus
 #: (``bench/RESULTS.md``, "Hybrid tree vectors").
 LEXICAL_WEIGHT = 0.0
+#: Split a theme whose two halves are further apart than a typical pair of themes, or
+#: detach its small stray half (``split_far_halves``).
+SPLIT_FAR_HALVES = True
 #: Dimensions the TF-IDF part is reduced to (``hybrid_vectors``).
 LEXICAL_DIMENSIONS = 100
 #: How many times a title is counted in the TF-IDF text (titles are written to name topics).
@@ -73,6 +76,8 @@ class Levels:
     """The tree's two cuts: a theme and a strand per paper (before placement)."""
 
     themes: np.ndarray
+    #: −1 where the paper was detached from its theme (``split_far_halves``): placement
+    #: places it by similarity like a paper of a dissolved theme.
     strands: np.ndarray
     #: Strand -> its theme.
     strand_theme: dict[int, int]
@@ -266,8 +271,15 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams, *,
         rounds = ANCHORED_REFINE_ITERATIONS if start is not None else THEME_REFINE_ITERATIONS
         themes_all = _relabel_by_size(refine_themes(unit, themes_all, rounds))
         strands_all = _follow_themes(unit, themes_all, strands_all)
+    if SPLIT_FAR_HALVES and start is None:
+        min_size = params.min_topic_size or auto_min_topic_size(n)
+        themes_all, strands_all, split_notes = split_far_halves(
+            unit, themes_all, strands_all, min_size=min_size,
+            max_themes=n_themes if params.nr_topics else high)
+        notes.extend(split_notes)
     strands_all = _number_strands(themes_all, strands_all)
-    strand_theme = {int(s): int(t) for s, t in zip(strands_all, themes_all, strict=True)}
+    strand_theme = {int(s): int(t) for s, t in zip(strands_all, themes_all, strict=True)
+                    if s >= 0}
     return Levels(themes_all, strands_all, strand_theme, (low, high), True, notes,
                   tree_papers, cut_heights)
 
@@ -343,9 +355,88 @@ def _follow_themes(unit: np.ndarray, themes: np.ndarray, strands: np.ndarray) ->
 
 
 def _number_strands(themes: np.ndarray, strands: np.ndarray) -> np.ndarray:
-    """Renumber strands 0.. by theme, then size (largest first), then first occurrence."""
-    values, first, counts = np.unique(strands, return_index=True, return_counts=True)
+    """Renumber strands 0.. by theme, then size (largest first), then first occurrence.
+
+    A detached paper (strand −1, ``split_far_halves``) keeps −1.
+    """
+    has = strands >= 0
+    values, first, counts = np.unique(strands[has], return_index=True, return_counts=True)
+    index = np.flatnonzero(has)
     order = sorted(range(len(values)),
-                   key=lambda i: (int(themes[first[i]]), -counts[i], first[i]))
+                   key=lambda i: (int(themes[index[first[i]]]), -counts[i], first[i]))
     mapping = {int(values[i]): rank for rank, i in enumerate(order)}
-    return np.asarray([mapping[int(v)] for v in strands], dtype=np.int64)
+    return np.asarray([mapping.get(int(v), -1) for v in strands], dtype=np.int64)
+
+
+def _unit_mean(vectors: np.ndarray) -> np.ndarray:
+    return metrics._unit(np.asarray(vectors, dtype=np.float64).mean(axis=0)[None])[0]
+
+
+def _cohesion(vectors: np.ndarray) -> float:
+    """Mean cosine of unit ``vectors`` to their own centroid."""
+    return float((vectors @ _unit_mean(vectors)).mean())
+
+
+def split_far_halves(unit: np.ndarray, themes: np.ndarray, strands: np.ndarray, *,
+                     min_size: int, max_themes: int
+                     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Split a theme made of two far-apart groups, or detach its small stray group.
+
+    Each theme's members are split in two by a Ward tree of their own (the top merge,
+    ``tree_space`` of the members). When the two halves' centroids are less similar
+    (cosine) than the median similarity of two themes' centroids in this corpus — the
+    halves are further apart than a typical pair of the map's sections — the theme is
+    not one section: with both halves at least ``min_size`` papers (and fewer than
+    ``max_themes`` themes) it becomes two themes; otherwise one half is
+    **detached** (the half too small for a theme, or of two such halves the less
+    cohesive one, the strays rather than the research line): those papers keep the
+    theme for the size rule but get strand −1, which ``place.place_papers`` reads as
+    "not a member": they are placed by similarity
+    to the cleaned centroids (or stay unplaced below the corpus's cut-off) instead of
+    being glued to the theme by Ward's greedy merges. The reference is the corpus's own
+    distribution, no constant; with fewer than three themes nothing is compared. After a
+    split the themes are settled again by ``refine_themes`` (detached papers take no
+    part). Returns themes (by size), strands and a note per change.
+    """
+    from scipy.cluster.hierarchy import cut_tree
+
+    themes = np.asarray(themes, dtype=np.int64).copy()
+    strands = np.asarray(strands, dtype=np.int64).copy()
+    ids = np.unique(themes)
+    if len(ids) < 3:
+        return themes, strands, []
+    centres = metrics._unit(metrics.centroids(unit, themes, ids.tolist()))
+    between = (centres @ centres.T)[np.triu_indices(len(ids), 1)]
+    reference = float(np.median(between))
+    notes: list[str] = []
+    n_themes, next_id, split = len(ids), int(ids.max()) + 1, False
+    for t in ids.tolist():
+        members = np.flatnonzero(themes == t)
+        if len(members) < 2 * MIN_STRAND_SIZE:
+            continue
+        halves = cut_tree(ward_tree(tree_space(unit[members])), n_clusters=2)[:, 0]
+        a, b = members[halves == 0], members[halves == 1]
+        similarity = float(_unit_mean(unit[a]) @ _unit_mean(unit[b]))
+        if similarity >= reference:
+            continue
+        big_enough = [len(g) >= min_size for g in (a, b)]
+        if big_enough[0] != big_enough[1]:  # the half too small for a theme
+            small = b if big_enough[0] else a
+        else:  # the less cohesive half: the strays, not the research line
+            small = min((a, b), key=lambda g: (_cohesion(unit[g]), len(g), int(g[0])))
+        why = (f"halves' similarity {similarity:.2f} below the median between-theme "
+               f"similarity {reference:.2f}")
+        if len(small) >= min_size and n_themes < max_themes:
+            themes[small] = next_id
+            next_id, n_themes, split = next_id + 1, n_themes + 1, True
+            notes.append(f"a theme of {len(members)} papers was split in two "
+                         f"({len(members) - len(small)} + {len(small)}): {why}")
+        else:
+            strands[small] = -1
+            notes.append(f"{len(small)} of a theme's {len(members)} papers were detached "
+                         f"from it and placed by similarity: {why}")
+    keep = strands >= 0
+    if split:
+        themes[keep] = refine_themes(unit[keep], themes[keep], THEME_REFINE_ITERATIONS)
+        strands[keep] = _follow_themes(unit[keep], themes[keep], strands[keep])
+    return _relabel_by_size(themes), strands, notes
