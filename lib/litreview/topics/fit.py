@@ -387,13 +387,12 @@ def split_far_halves(unit: np.ndarray, themes: np.ndarray, strands: np.ndarray, 
     (cosine) than the median similarity of two themes' centroids in this corpus — the
     halves are further apart than a typical pair of the map's sections — the theme is
     not one section: with both halves at least ``min_size`` papers (and fewer than
-    ``max_themes`` themes) it becomes two themes; otherwise one half is
-    **detached** (the half too small for a theme, or of two such halves the less
-    cohesive one, the strays rather than the research line): those papers keep the
-    theme for the size rule but get strand −1, which ``place.place_papers`` reads as
-    "not a member": they are placed by similarity
-    to the cleaned centroids (or stay unplaced below the corpus's cut-off) instead of
-    being glued to the theme by Ward's greedy merges. The reference is the corpus's own
+    ``max_themes`` themes) it becomes two themes; otherwise, when the less cohesive
+    half (the strays; a tight half is a research line, left to be a strand) is too
+    small for a theme, it is **detached**: those papers keep the theme for the size rule but get
+    strand −1, which ``place.place_papers`` reads as "not a member": they are placed by
+    similarity to the cleaned centroids (or stay unplaced below the corpus's cut-off)
+    instead of being glued to the theme by Ward's greedy merges. The reference is the corpus's own
     distribution, no constant; with fewer than three themes nothing is compared. After a
     split the themes are settled again by ``refine_themes`` (detached papers take no
     part). Returns themes (by size), strands and a note per change.
@@ -419,21 +418,19 @@ def split_far_halves(unit: np.ndarray, themes: np.ndarray, strands: np.ndarray, 
         similarity = float(_unit_mean(unit[a]) @ _unit_mean(unit[b]))
         if similarity >= reference:
             continue
-        big_enough = [len(g) >= min_size for g in (a, b)]
-        if big_enough[0] != big_enough[1]:  # the half too small for a theme
-            small = b if big_enough[0] else a
-        else:  # the less cohesive half: the strays, not the research line
-            small = min((a, b), key=lambda g: (_cohesion(unit[g]), len(g), int(g[0])))
+        # The strays are the looser half; a tight small half is a research line (a strand).
+        loose = min((a, b), key=lambda g: (_cohesion(unit[g]), -len(g), int(g[0])))
         why = (f"halves' similarity {similarity:.2f} below the median between-theme "
                f"similarity {reference:.2f}")
-        if len(small) >= min_size and n_themes < max_themes:
+        if min(len(a), len(b)) >= min_size and n_themes < max_themes:
+            small = min((a, b), key=lambda g: (len(g), int(g[0])))
             themes[small] = next_id
             next_id, n_themes, split = next_id + 1, n_themes + 1, True
             notes.append(f"a theme of {len(members)} papers was split in two "
                          f"({len(members) - len(small)} + {len(small)}): {why}")
-        else:
-            strands[small] = -1
-            notes.append(f"{len(small)} of a theme's {len(members)} papers were detached "
+        elif len(loose) < min_size:
+            strands[loose] = -1
+            notes.append(f"{len(loose)} of a theme's {len(members)} papers were detached "
                          f"from it and placed by similarity: {why}")
     keep = strands >= 0
     if split:
