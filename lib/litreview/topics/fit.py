@@ -411,7 +411,7 @@ def split_far_halves(unit: np.ndarray, themes: np.ndarray, strands: np.ndarray, 
     n_themes, next_id, split = len(ids), int(ids.max()) + 1, False
     for t in ids.tolist():
         members = np.flatnonzero(themes == t)
-        if len(members) < 2 * MIN_STRAND_SIZE:
+        if len(members) < max(min_size, 2 * MIN_STRAND_SIZE):  # dissolved by placement
             continue
         halves = cut_tree(ward_tree(tree_space(unit[members])), n_clusters=2)[:, 0]
         a, b = members[halves == 0], members[halves == 1]
