@@ -15,7 +15,10 @@ theme) by the same rule further down the tree, so strands nest inside themes. Th
 theme cut is then settled by a few k-means rounds started from its own centroids
 (``refine_themes``, no random start); a paper that moves takes the nearest strand of
 its new theme. On the labeled set this lifts the themes above k-means at the true k
-(NMI 0.516 / ARI 0.389 against 0.508 / 0.373, ``bench/RESULTS.md``).
+(NMI 0.516 / ARI 0.389 against 0.508 / 0.373, ``bench/RESULTS.md``). Last, a theme whose
+two halves are further apart than a typical pair of themes is split, or its small loose
+half (strays Ward glued to a research line) detached and placed by similarity
+(``split_far_halves``).
 """
 
 from __future__ import annotations
@@ -213,7 +216,9 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams, *,
     ``theme_count_bounds``. Strands are the cut of the same tree with between 3 and 6
     times as many groups (at most one per ``2 × min_strand_size`` papers), chosen by the
     same rule; each lies inside one theme. Fewer than ``MIN_PAPERS_TO_CLUSTER`` papers
-    give one theme and one strand, with a note.
+    give one theme and one strand, with a note. Last, ``split_far_halves`` splits a theme
+    made of two far-apart groups and detaches small stray groups (strand −1; not with a
+    fixed number of themes or a previous map, which it only detaches from).
 
     ``anchor`` (a refit with a previous map: each paper's previous theme, −1 for new or
     unplaced papers) starts the themes from the previous map instead of the tree's cut
@@ -271,11 +276,14 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams, *,
         rounds = ANCHORED_REFINE_ITERATIONS if start is not None else THEME_REFINE_ITERATIONS
         themes_all = _relabel_by_size(refine_themes(unit, themes_all, rounds))
         strands_all = _follow_themes(unit, themes_all, strands_all)
-    if SPLIT_FAR_HALVES and start is None:
-        min_size = params.min_topic_size or auto_min_topic_size(n)
+    if SPLIT_FAR_HALVES:
+        # A fixed number of themes, or a previous map's outline, is never split; stray
+        # groups are detached all the same, so a refit keeps them out as the first fit did.
+        fixed_count = bool(params.nr_topics) or start is not None
         themes_all, strands_all, split_notes = split_far_halves(
-            unit, themes_all, strands_all, min_size=min_size,
-            max_themes=n_themes if params.nr_topics else high)
+            unit, themes_all, strands_all,
+            min_size=params.min_topic_size or auto_min_topic_size(n),
+            max_themes=len(np.unique(themes_all)) if fixed_count else high)
         notes.extend(split_notes)
     strands_all = _number_strands(themes_all, strands_all)
     strand_theme = {int(s): int(t) for s, t in zip(strands_all, themes_all, strict=True)
