@@ -15,7 +15,10 @@ theme) by the same rule further down the tree, so strands nest inside themes. Th
 theme cut is then settled by a few k-means rounds started from its own centroids
 (``refine_themes``, no random start); a paper that moves takes the nearest strand of
 its new theme. On the labeled set this lifts the themes above k-means at the true k
-(NMI 0.516 / ARI 0.389 against 0.508 / 0.373, ``bench/RESULTS.md``).
+(NMI 0.516 / ARI 0.389 against 0.508 / 0.373, ``bench/RESULTS.md``). Last, a theme whose
+two halves are further apart than a typical pair of themes is split, or its small loose
+half (strays Ward glued to a research line) detached and placed by similarity
+(``split_far_halves``).
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ MIN_STRAND_SIZE = 3
 #: 0.3 lifted the labeled set only within noise and read no better on the seed corpus
 #: (``bench/RESULTS.md``, "Hybrid tree vectors").
 LEXICAL_WEIGHT = 0.0
+#: Split a theme whose two halves are further apart than a typical pair of themes, or
+#: detach its small stray half (``split_far_halves``).
+SPLIT_FAR_HALVES = True
 #: Dimensions the TF-IDF part is reduced to (``hybrid_vectors``).
 LEXICAL_DIMENSIONS = 100
 #: How many times a title is counted in the TF-IDF text (titles are written to name topics).
@@ -73,6 +79,8 @@ class Levels:
     """The tree's two cuts: a theme and a strand per paper (before placement)."""
 
     themes: np.ndarray
+    #: −1 where the paper was detached from its theme (``split_far_halves``): placement
+    #: places it by similarity like a paper of a dissolved theme.
     strands: np.ndarray
     #: Strand -> its theme.
     strand_theme: dict[int, int]
@@ -208,7 +216,9 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams, *,
     ``theme_count_bounds``. Strands are the cut of the same tree with between 3 and 6
     times as many groups (at most one per ``2 × min_strand_size`` papers), chosen by the
     same rule; each lies inside one theme. Fewer than ``MIN_PAPERS_TO_CLUSTER`` papers
-    give one theme and one strand, with a note.
+    give one theme and one strand, with a note. Last, ``split_far_halves`` splits a theme
+    made of two far-apart groups and detaches small stray groups (strand −1; not with a
+    fixed number of themes or a previous map, which it only detaches from).
 
     ``anchor`` (a refit with a previous map: each paper's previous theme, −1 for new or
     unplaced papers) starts the themes from the previous map instead of the tree's cut
@@ -266,8 +276,18 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams, *,
         rounds = ANCHORED_REFINE_ITERATIONS if start is not None else THEME_REFINE_ITERATIONS
         themes_all = _relabel_by_size(refine_themes(unit, themes_all, rounds))
         strands_all = _follow_themes(unit, themes_all, strands_all)
+    if SPLIT_FAR_HALVES:
+        # A fixed number of themes, or a previous map's outline, is never split; stray
+        # groups are detached all the same, so a refit keeps them out as the first fit did.
+        fixed_count = bool(params.nr_topics) or start is not None
+        themes_all, strands_all, split_notes = split_far_halves(
+            unit, themes_all, strands_all,
+            min_size=params.min_topic_size or auto_min_topic_size(n),
+            max_themes=len(np.unique(themes_all)) if fixed_count else high)
+        notes.extend(split_notes)
     strands_all = _number_strands(themes_all, strands_all)
-    strand_theme = {int(s): int(t) for s, t in zip(strands_all, themes_all, strict=True)}
+    strand_theme = {int(s): int(t) for s, t in zip(strands_all, themes_all, strict=True)
+                    if s >= 0}
     return Levels(themes_all, strands_all, strand_theme, (low, high), True, notes,
                   tree_papers, cut_heights)
 
@@ -343,9 +363,85 @@ def _follow_themes(unit: np.ndarray, themes: np.ndarray, strands: np.ndarray) ->
 
 
 def _number_strands(themes: np.ndarray, strands: np.ndarray) -> np.ndarray:
-    """Renumber strands 0.. by theme, then size (largest first), then first occurrence."""
-    values, first, counts = np.unique(strands, return_index=True, return_counts=True)
+    """Renumber strands 0.. by theme, then size (largest first), then first occurrence.
+
+    A detached paper (strand −1, ``split_far_halves``) keeps −1.
+    """
+    has = strands >= 0
+    values, first, counts = np.unique(strands[has], return_index=True, return_counts=True)
+    index = np.flatnonzero(has)
     order = sorted(range(len(values)),
-                   key=lambda i: (int(themes[first[i]]), -counts[i], first[i]))
+                   key=lambda i: (int(themes[index[first[i]]]), -counts[i], first[i]))
     mapping = {int(values[i]): rank for rank, i in enumerate(order)}
-    return np.asarray([mapping[int(v)] for v in strands], dtype=np.int64)
+    return np.asarray([mapping.get(int(v), -1) for v in strands], dtype=np.int64)
+
+
+def _unit_mean(vectors: np.ndarray) -> np.ndarray:
+    return metrics._unit(np.asarray(vectors, dtype=np.float64).mean(axis=0)[None])[0]
+
+
+def _cohesion(vectors: np.ndarray) -> float:
+    """Mean cosine of unit ``vectors`` to their own centroid."""
+    return float((vectors @ _unit_mean(vectors)).mean())
+
+
+def split_far_halves(unit: np.ndarray, themes: np.ndarray, strands: np.ndarray, *,
+                     min_size: int, max_themes: int
+                     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Split a theme made of two far-apart groups, or detach its small stray group.
+
+    Each theme's members are split in two by a Ward tree of their own (the top merge,
+    ``tree_space`` of the members). When the two halves' centroids are less similar
+    (cosine) than the median similarity of two themes' centroids in this corpus — the
+    halves are further apart than a typical pair of the map's sections — the theme is
+    not one section: with both halves at least ``min_size`` papers (and fewer than
+    ``max_themes`` themes) it becomes two themes; otherwise, when the less cohesive
+    half (the strays; a tight half is a research line, left to be a strand) is too
+    small for a theme, it is **detached**: those papers keep the theme for the size rule but get
+    strand −1, which ``place.place_papers`` reads as "not a member": they are placed by
+    similarity to the cleaned centroids (or stay unplaced below the corpus's cut-off)
+    instead of being glued to the theme by Ward's greedy merges. The reference is the corpus's own
+    distribution, no constant; with fewer than three themes nothing is compared. After a
+    split the themes are settled again by ``refine_themes`` (detached papers take no
+    part). Returns themes (by size), strands and a note per change.
+    """
+    from scipy.cluster.hierarchy import cut_tree
+
+    themes = np.asarray(themes, dtype=np.int64).copy()
+    strands = np.asarray(strands, dtype=np.int64).copy()
+    ids = np.unique(themes)
+    if len(ids) < 3:
+        return themes, strands, []
+    centres = metrics._unit(metrics.centroids(unit, themes, ids.tolist()))
+    between = (centres @ centres.T)[np.triu_indices(len(ids), 1)]
+    reference = float(np.median(between))
+    notes: list[str] = []
+    n_themes, next_id, split = len(ids), int(ids.max()) + 1, False
+    for t in ids.tolist():
+        members = np.flatnonzero(themes == t)
+        if len(members) < max(min_size, 2 * MIN_STRAND_SIZE):  # dissolved by placement
+            continue
+        halves = cut_tree(ward_tree(tree_space(unit[members])), n_clusters=2)[:, 0]
+        a, b = members[halves == 0], members[halves == 1]
+        similarity = float(_unit_mean(unit[a]) @ _unit_mean(unit[b]))
+        if similarity >= reference:
+            continue
+        # The strays are the looser half; a tight small half is a research line (a strand).
+        loose = min((a, b), key=lambda g: (_cohesion(unit[g]), -len(g), int(g[0])))
+        why = (f"halves' similarity {similarity:.2f} below the median between-theme "
+               f"similarity {reference:.2f}")
+        if min(len(a), len(b)) >= min_size and n_themes < max_themes:
+            small = min((a, b), key=lambda g: (len(g), int(g[0])))
+            themes[small] = next_id
+            next_id, n_themes, split = next_id + 1, n_themes + 1, True
+            notes.append(f"a theme of {len(members)} papers was split in two "
+                         f"({len(members) - len(small)} + {len(small)}): {why}")
+        elif len(loose) < min_size:
+            strands[loose] = -1
+            notes.append(f"{len(loose)} of a theme's {len(members)} papers were detached "
+                         f"from it and placed by similarity: {why}")
+    keep = strands >= 0
+    if split:
+        themes[keep] = refine_themes(unit[keep], themes[keep], THEME_REFINE_ITERATIONS)
+        strands[keep] = _follow_themes(unit[keep], themes[keep], strands[keep])
+    return _relabel_by_size(themes), strands, notes

@@ -4,6 +4,8 @@ The tree gives every paper a group, including papers that fit nowhere. Placement
 decides membership from the corpus itself:
 
 * themes smaller than ``min_topic_size`` are dissolved;
+* papers the tree detached from their theme (strand −1: a far stray group,
+  ``fit.split_far_halves``) count for their theme's size but are no members of it;
 * every paper joins the theme whose centroid (mean of the tree's members) is most
   similar (cosine); a paper that moves is counted as reassigned;
 * the cut-off is Tukey's lower fence of the members' similarities to their own theme's
@@ -73,11 +75,13 @@ def place_papers(
     themes = np.asarray(themes, dtype=np.int64).copy()
     strands = np.asarray(strands, dtype=np.int64)
     n = len(unit)
+    detached = strands < 0
     sizes = {int(t): int(c) for t, c in zip(*np.unique(themes, return_counts=True), strict=True)}
-    kept = [t for t in sorted(sizes) if sizes[t] >= min_topic_size] or \
-        [max(sizes, key=lambda t: (sizes[t], -t))]
+    anchored = set(themes[~detached].tolist())
+    kept = [t for t in sorted(sizes) if sizes[t] >= min_topic_size and t in anchored] or \
+        [max(anchored or sizes, key=lambda t: (sizes[t], -t))]
     dissolved = np.isin(themes, kept, invert=True)
-    before = np.where(dissolved, -1, themes)
+    before = np.where(dissolved | detached, -1, themes)
     centres = metrics.centroids(unit, before, kept)
     sims = unit @ centres.T
     best = sims.argmax(axis=1)
@@ -104,6 +108,7 @@ def place_papers(
         "corpus_fence": auto_cut,
         "peripheral_below": q1,
         "n_dissolved_theme_papers": int(dissolved.sum()),
+        "n_detached": int((detached & ~dissolved).sum()),
         "n_reassigned": int(moved.sum()),
         "reassigned_similarity_min": float(similarity[moved].min()) if moved.any() else None,
         "reassigned_similarity_median": (float(np.median(similarity[moved]))
