@@ -225,3 +225,22 @@ def test_strand_term_pattern_finds_the_strands_subject_not_the_fields_stock_phra
     assert strand_term_pattern("Hallucination: other papers", ["models"]).search(
         "Hallucinations undermine trust.")
     assert strand_term_pattern("Language models", ["AI", "models"]) is None
+
+
+def test_unnamed_strands_are_written_as_one_closing_subsection() -> None:
+    from litreview.review.strands import _gather_unnamed, _StrandSpec
+
+    specs = [
+        _StrandSpec(3, "Invariance and covariates", ["invariance"], ["a", "b", "c"], ["a", "b"]),
+        _StrandSpec(5, "Foundations: other papers (1)", ["stability"], ["d", "e"], ["d"]),
+        _StrandSpec(7, "Foundations: other papers (2)", ["compute"], ["f", "g"], ["f", "g"]),
+    ]
+    similarity = {"d": 0.5, "e": 0.4, "f": 0.7, "g": 0.45}
+    out = _gather_unnamed(specs, similarity)
+    assert [s.label for s in out] == ["Invariance and covariates", "Other papers of this theme"]
+    assert out[-1].strand == -1
+    assert out[-1].members == ["f", "d", "g", "e"]  # most similar to the theme first
+    assert out[-1].core == ["f", "d", "g"]
+    assert out[-1].top_terms == ["stability", "compute"]
+    # a theme whose strands are all unnamed keeps them: there is nothing to close with
+    assert _gather_unnamed(specs[1:], similarity) == specs[1:]

@@ -242,7 +242,8 @@ def _opening(section: ThemeSection, n_papers: int) -> str:
         listing = "; ".join(listed[:-1]) + ("; and " if len(listed) > 1 else "") + listed[-1]
         parts.append(
             f"Its papers fall into {_count(len(strands), 'strand')}: {listing}"
-            + (f"; {_count(section.strands[-1].size, 'paper')} fit no strand." if other else ".")
+            + (f"; {_count(section.strands[-1].size, 'paper')} share no named research line."
+               if other else ".")
         )
     kinds: dict[str, int] = {}
     for strand in section.strands:

@@ -100,8 +100,34 @@ def _recorded_strands(
             terms = [str(t) for t in _as_list(row.get("top_terms"))]
             core = [p for p in pids if membership.get(p, "core") != "peripheral"] or pids
             out.append(_StrandSpec(strand, label or f"Strand {strand}", terms, pids, core))
-        specs[topic] = _ordered(out)
+        specs[topic] = _ordered(_gather_unnamed(out, similarity))
     return specs
+
+
+#: How stage 02 names a strand whose papers share no phrase (``naming.other_papers``).
+_UNNAMED = re.compile(r": other papers(?: \(\d+\))?$")
+
+
+def _gather_unnamed(specs: list[_StrandSpec], similarity: Mapping[str, float]
+                    ) -> list[_StrandSpec]:
+    """Write a theme's unnamed strands as one "Other papers of this theme" subsection.
+
+    Stage 02 keeps every strand the tree cut, and names one "<theme>: other papers (2)"
+    when its papers share no phrase. Three such headings in a row tell a reader nothing;
+    one closing subsection of the papers that share no named research line does, the way
+    a survey ends a section with its remaining work. Needs a named strand to remain.
+    """
+    unnamed = [s for s in specs if s.strand < 0 or _UNNAMED.search(s.label)]
+    if not unnamed or len(unnamed) == len(specs):
+        return specs
+    members = [p for s in unnamed for p in s.members]
+    order = {p: i for i, p in enumerate(members)}
+    members.sort(key=lambda p: (-similarity.get(p, -1.0), order[p]))
+    core = [p for s in unnamed for p in s.core]
+    core.sort(key=lambda p: (-similarity.get(p, -1.0), order[p]))
+    terms = list(dict.fromkeys(t for s in unnamed for t in s.top_terms))[:10]
+    gathered = _StrandSpec(-1, "Other papers of this theme", terms, members, core or members)
+    return [s for s in specs if all(s is not u for u in unnamed)] + [gathered]
 
 
 def _ordered(specs: list[_StrandSpec]) -> list[_StrandSpec]:
