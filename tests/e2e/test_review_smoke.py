@@ -113,3 +113,19 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(text, quote=False)
+
+
+def test_strand_write_ups_read_as_a_survey_draft(review_run: Path) -> None:
+    """What remains open says so; unnamed strands close their theme in one subsection."""
+    from litreview.review.roles import _LIMITATION
+
+    markdown = (review_run / "report" / "review.md").read_text(encoding="utf-8")
+    open_lines = [line for line in markdown.splitlines()
+                  if line.startswith("**What remains open.**")]
+    assert open_lines
+    for line in open_lines:
+        for quote in re.findall(r"“([^”]+)”", line):
+            assert _LIMITATION.search(quote), quote
+    assert ": other papers" not in markdown
+    for section in markdown.split("\n### ")[1:]:
+        assert section.count("#### Other papers of this theme") <= 1

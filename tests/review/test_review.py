@@ -351,3 +351,4 @@ def test_labels_never_overprint_on_the_strategic_diagram_and_map(out_dir: Path) 
     ax = fig.axes[0]
     assert ax.get_legend() is not None and len(ax.get_legend().get_texts()) >= len(topics)
     assert overlapping_labels(fig, list(ax.texts)) == []
+

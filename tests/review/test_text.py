@@ -76,6 +76,9 @@ def test_sentences_are_substrings_of_the_normalised_text() -> None:
         ("LLMs make some progress towards the second goal, but the third level lags.", False),
         ("Accuracy falls for the second time in a row on every benchmark.", True),
         ("Study 3 extended the analysis to multi-word expressions.", False),
+        ("To do so, we introduce a family of synthetic datasets.", False),
+        ("Namely, we consider inverse dynamics modelling.", False),
+        ("For low values, the model behaves as a random process.", False),
     ],
 )
 def test_self_contained_openers(sentence: str, ok: bool) -> None:

@@ -87,6 +87,7 @@ _OPENERS = re.compile(
     r"overall|altogether|specifically|to this end|to that end|as a result|"
     r"as such|for example|for instance|for this|first(?:ly)?|second(?:ly)?|third(?:ly)?|"
     r"lastly|next|both|yet|but|and|or|so|other|another|the latter|the former|the same|"
+    r"to do so|to begin(?: with)?|namely|in another|in one|for (?:low|high|small|large) values|"
     r"the resulting|the above|the proposed|the former|the remaining|each of|all of|"
     r"further|unlike (?:them|these|those|this|it|prior|previous|existing)|"
     r"to (?:bridge|address|fill|tackle|close|overcome|mitigate|solve|remedy|alleviate) "

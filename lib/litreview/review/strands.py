@@ -23,7 +23,7 @@ from litreview.review.model import (
     theme_anchor,
 )
 from litreview.review.quoter import REDUNDANCY_THRESHOLD
-from litreview.review.roles import _CONTRIBUTION_CUE, RoledSentence, _Sentences
+from litreview.review.roles import _CONTRIBUTION_CUE, _LIMITATION, RoledSentence, _Sentences
 from litreview.review.sentences import normalise_whitespace, quotable
 
 #: Most strands a theme is split into when stage 02 recorded none.
@@ -282,7 +282,10 @@ class _StrandWriter:
                                  N_PROBLEM_SENTENCES, one_first_line=True)
             n_findings = int(min(4, 1 + len(spec.members) // 5))
             findings = self._pick(rank, candidates, vectors[n_c:], "result", n_findings)
-            open_issues = self._pick(rank, candidates, vectors[n_c:], "limitation",
+            # What remains open: only sentences that say so ("remains unclear", "future
+            # work"), not ones the role reader filed as limitations for a "not" or "fail".
+            stated = [i for i in rank if _LIMITATION.search(candidates[i][1].text)]
+            open_issues = self._pick(stated, candidates, vectors[n_c:], "limitation",
                                      N_OPEN_SENTENCES)
         ordered = self._group(spec.members, contributions, vectors, resources_of)
         resources = [r for pid in spec.members for r in resources_of.get(pid, [])]
