@@ -397,15 +397,21 @@ def _flatten(parameters: dict[str, Any], prefix: str = "") -> list[tuple[str, st
 _METRIC_LABELS = (
     ("n_papers", "Papers"),
     ("n_themes", "Themes"),
-    ("outlier_share_before", "Outlier share before reassignment"),
-    ("outlier_share_after", "Outlier share after reassignment"),
-    ("n_reassigned", "Papers reassigned to a theme"),
+    ("n_strands", "Strands"),
+    ("outlier_share_before", "Share of papers the tree left out of its themes"),
+    ("outlier_share_after", "Share of papers in no theme after placement"),
+    ("n_reassigned", "Papers placed in a theme other than the tree's"),
     ("n_outliers_remaining", "Papers in no theme"),
     ("npmi_mean", "Topic coherence (mean NPMI)"),
     ("diversity", "Topic diversity"),
-    ("silhouette", "Silhouette"),
+    ("silhouette", "Silhouette (themes)"),
+    ("strand_silhouette", "Silhouette (strands)"),
     ("stability_ari_mean", "Stability (mean ARI across seeds)"),
+    ("subsample_ari_mean", "Stability on random 90 % subsamples (mean ARI)"),
     ("stability_seeds", "Stability seeds"),
+    ("label_quality.theme_label_coverage_mean", "Theme labels: mean share of papers they name"),
+    ("label_quality.strand_label_coverage_mean", "Strand labels: mean share of papers they name"),
+    ("label_quality.n_other_papers_strands", "Strands whose papers share no phrase"),
     ("seed", "Seed"),
     ("embedding_model", "Embedding model"),
 )
@@ -414,8 +420,10 @@ _METRIC_LABELS = (
 def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     for name, label in _METRIC_LABELS:
-        if name in metrics and metrics[name] is not None:
-            value = metrics[name]
+        value: Any = metrics
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is not None:
             if isinstance(value, float):
                 text = f"{value:.3f}"
             elif isinstance(value, list):
@@ -423,6 +431,7 @@ def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
             else:
                 text = str(value)
             rows.append((label, text))
-    if metrics.get("notes"):
-        rows.append(("Notes", str(metrics["notes"])))
+    notes = metrics.get("notes") or []
+    for note in [notes] if isinstance(notes, str) else notes:
+        rows.append(("Note", str(note)))
     return rows
