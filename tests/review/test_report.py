@@ -214,3 +214,15 @@ def test_screening_shows_the_flow_and_lists_excluded_papers_apart(tmp_path: Path
     assert '<h3 id="screening">Screening</h3>' in page and 'id="excluded"' in page
     assert "Cosmic &lt;script&gt;alert(1)&lt;/script&gt; inflation" in page
     assert excluded_title not in page
+
+
+def test_method_metrics_name_what_they_count_and_list_notes_one_by_one() -> None:
+    from litreview.report.render import _metric_rows
+
+    rows = dict(_metric_rows({"n_papers": 10, "subsample_ari_mean": 0.5,
+                              "label_quality": {"n_other_papers_strands": 2},
+                              "notes": ["first note", "second note"]}))
+    assert rows["Stability on random 90 % subsamples (mean ARI)"] == "0.500"
+    assert rows["Strands whose papers share no phrase"] == "2"
+    pairs = _metric_rows({"notes": ["first note", "second note"]})
+    assert pairs == [("Note", "first note"), ("Note", "second note")]
