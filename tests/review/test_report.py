@@ -150,7 +150,13 @@ def test_markdown_has_citations_and_references(report_files: dict[str, Path],
     for tag in INJECTED_TAGS:
         assert tag not in text
     assert re.search(r"\[[A-Za-z0-9]+\]", text)
-    assert "| Theme | Papers | Share | Top terms |" in text
+    assert "| Theme | Papers | Share | Strands |" in text
+    glance = text.split("| Theme | Papers | Share | Strands |", 1)[1].split("\n\n", 1)[0]
+    named = [s for t in run_review_model.themes for s in t.strands if s.strand >= 0]
+    assert named
+    for strand in named:  # the front page is the survey's table of contents
+        if re.fullmatch(r"[\w ,-]+", strand.label):
+            assert f"{strand.label} ({strand.size})" in glance
 
 
 def test_report_without_figures(tmp_path: Path) -> None:

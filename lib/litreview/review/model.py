@@ -164,7 +164,8 @@ class Overview:
     n_duplicates: int
     n_rejected: int
     n_outliers: int
-    glance: pd.DataFrame  # topic, name, anchor, papers, share, top_terms; largest first
+    #: topic, name, anchor, papers, share, top_terms, strands ((label, size, anchor) each)
+    glance: pd.DataFrame  # largest theme first
     paragraph: str
     n_excluded: int = 0  # papers screened out by the curation file
 
