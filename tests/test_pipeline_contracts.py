@@ -552,3 +552,21 @@ def test_a_warm_kernel_runs_the_notebook_from_a_clean_namespace(tmp_path: Path) 
     assert cell.execution_count == 1
     assert cell.outputs[0]["text"].strip() == "True []"
     assert not kernel.alive()
+
+
+def test_a_curation_edit_reruns_the_stage_it_concerns_and_starts_its_kernel_first(
+    tmp_path, corpus, kernel, warm
+) -> None:
+    out, curation = tmp_path / "out", tmp_path / "review.yaml"
+    curation.write_text("themes:\n  t-a:\n    name: First name\n", encoding="utf-8")
+    given = {"curation_file": str(curation)}
+    _run(out, corpus, parameters=given)
+    warm.clear()
+    curation.write_text("themes:\n  t-a:\n    name: Second name\n", encoding="utf-8")
+    logged = _run(out, corpus, parameters=given)
+    assert any("ingest: up to date" in m for m in logged)  # screening unchanged
+    assert any("topics: running" in m and "map entries of the curation file changed" in m
+               for m in logged)
+    assert warm[0] == ("start", "topics")  # before ingest was checked
+    assert kernel.km[3:] == [("topics", True)]  # same bytes from the fake: review skipped
+    assert _stopped_all(warm)

@@ -529,8 +529,9 @@ del __litreview_warm
 
 
 def _likely_runs(out: Path, stage: str, given: Mapping[str, Any]) -> bool:
-    """A cheap guess that ``stage`` will re-run: it has no complete record in ``out`` or
-    its parameters changed (the full check, :func:`skip_reason`, decides later)."""
+    """A cheap guess that ``stage`` will re-run: it has no complete record in ``out``, or
+    its parameters or the part of the curation file it honours changed (the full check,
+    :func:`skip_reason`, decides later; no file is hashed here)."""
     path = config.manifest_path(out)
     try:
         record = (read_json(path) if path.exists() else {}).get("stages", {}).get(stage)
@@ -541,7 +542,12 @@ def _likely_runs(out: Path, stage: str, given: Mapping[str, Any]) -> bool:
     contract = record.get("contract")
     if not isinstance(contract, Mapping) or "parameters" not in contract:
         return True
-    return _parameter_change(contract["parameters"], effective_parameters(stage, given)) is not None
+    values = effective_parameters(stage, given)
+    if _parameter_change(contract["parameters"], values) is not None:
+        return True
+    if values.get("curation_file") and stage in ("ingest", "topics"):
+        return contract.get("curation") != curation_fingerprint(stage, values["curation_file"])
+    return False
 
 
 class WarmKernel:
@@ -825,6 +831,7 @@ def skip_reason(out: str | os.PathLike, stage: str, fingerprint: Mapping[str, An
         return "no record of the parameters it ran with"
     return (_code_change(contract.get("code", {}), fingerprint["code"])
             or _parameter_change(contract["parameters"], fingerprint["parameters"])
+            or _curation_change(stage, contract.get("curation"), fingerprint.get("curation"))
             or _input_change(contract.get("inputs", {}), read_hashes)
             or _input_change(contract.get("also_read", {}), fingerprint.get("also_read", {}))
             or _source_change(contract.get("sources"), fingerprint.get("sources"))
@@ -860,6 +867,13 @@ def _parameter_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | N
                         for name in changed[:3])
     more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
     return f"parameter(s) changed: {details}{more}"
+
+
+def _curation_change(stage: str, old: str | None, new: str | None) -> str | None:
+    if new is None or old == new:
+        return None
+    part = "screening" if stage == "ingest" else "map"
+    return f"the {part} entries of the curation file changed"
 
 
 def _input_change(old: Mapping[str, str], new: Mapping[str, str]) -> str | None:
