@@ -395,6 +395,7 @@ def _run_each(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[st
     from papermill.exceptions import PapermillExecutionError
 
     executed: list[Path] = []
+    exporter = _ExporterWarmup()
     for index, stage in enumerate(ordered):
         # after the stages before it in this run: their outputs are now on disk
         problems = check_upstream(out, stage, in_run=ordered[:index])
@@ -423,6 +424,8 @@ def _run_each(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[st
         if stage == "review":
             _cancel_background(out)  # a PDF writer left by an interrupted run
         log(f"[litreview] {stage}: running {source.name} ({why}) ...")
+        if export_html:
+            exporter.start()
         start = time.perf_counter()
         km = None
         try:
@@ -462,6 +465,7 @@ def _run_each(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[st
         _echo_warnings(target, stage, log)
         if export_html:  # while the PDF writer (if any) still runs
             try:
+                exporter.join()
                 _export_html(target)
             except BaseException:
                 _cancel_background(out)
@@ -1021,8 +1025,9 @@ _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 """
 
 
-def _export_html(executed: Path) -> Path:
-    """Write a no-input HTML copy of an executed notebook beside it (no CDN scripts)."""
+@functools.lru_cache(maxsize=1)
+def _exporter() -> Any:
+    """The HTML exporter of the executed notebooks, its templates compiled (built once)."""
     import jinja2
     import nbformat
     from nbconvert import HTMLExporter
@@ -1032,5 +1037,39 @@ def _export_html(executed: Path) -> Path:
         template_file="litreview_offline.html.j2",
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    exporter.from_notebook_node(nbformat.v4.new_notebook())  # compiles the templates
+    return exporter
+
+
+class _ExporterWarmup:
+    """Builds :func:`_exporter` (nbconvert's imports, ~2–4 s CPU) in a thread while the
+    first notebook runs, instead of between two stages; the runner's own thread only
+    waits on the kernel meanwhile. Hand-written: one thread, joined before first use."""
+
+    def __init__(self) -> None:
+        self._thread: Any = None
+
+    def start(self) -> None:
+        import threading
+
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._build, name="litreview-nbconvert",
+                                            daemon=True)
+            self._thread.start()
+
+    @staticmethod
+    def _build() -> None:
+        with contextlib.suppress(Exception):  # _export_html then reports the problem
+            _exporter()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _export_html(executed: Path) -> Path:
+    """Write a no-input HTML copy of an executed notebook beside it (no CDN scripts)."""
+    import nbformat
+
+    body, _ = _exporter().from_notebook_node(nbformat.read(executed, as_version=4))
     return write_text(executed.with_suffix(".html"), body)
