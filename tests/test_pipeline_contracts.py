@@ -570,3 +570,44 @@ def test_a_curation_edit_reruns_the_stage_it_concerns_and_starts_its_kernel_firs
     assert warm[0] == ("start", "topics")  # before ingest was checked
     assert kernel.km[3:] == [("topics", True)]  # same bytes from the fake: review skipped
     assert _stopped_all(warm)
+
+
+def _notebook_imports(stage: str) -> set[str]:
+    """The modules a stage notebook's code cells import (submodules named in a from-import
+    count as themselves)."""
+    import ast
+
+    found: set[str] = set()
+    notebook = nbformat.read(pipeline.notebook_path(stage), as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        code = "\n".join(line for line in cell.source.splitlines()
+                         if not line.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    name = f"{node.module}.{alias.name}"
+                    found.add(name if _is_module(name) else node.module)
+    return found
+
+
+def _is_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # its parent is a module, not a package
+        return False
+
+
+@pytest.mark.parametrize("stage", config.STAGES)
+def test_a_warm_kernel_imports_what_its_notebook_imports(stage: str) -> None:
+    import importlib.util
+
+    warmed = set(pipeline.WARM_IMPORTS[stage])
+    assert _notebook_imports(stage) <= warmed
+    missing = [name for name in warmed if importlib.util.find_spec(name) is None]
+    assert missing == []

@@ -504,9 +504,10 @@ def _run_each(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[st
 #: which then reports it in its cell.
 WARM_IMPORTS: dict[str, tuple[str, ...]] = {
     "ingest": ("pandas", "IPython.display", "litreview.ingest", "litreview.io",
-               "litreview.plots.ingest", "litreview.plots.screening"),
-    "topics": ("pandas", "IPython.display", "litreview.topics", "litreview.curation",
-               "litreview.topics.curate", "litreview.topics.identity", "litreview.embed",
+               "litreview.manifest", "litreview.plots.ingest", "litreview.plots.screening"),
+    "topics": ("pandas", "IPython.display", "litreview.config", "litreview.manifest",
+               "litreview.topics", "litreview.curation", "litreview.topics.curate",
+               "litreview.topics.identity", "litreview.embed",
                "torch", "sentence_transformers", "sklearn.feature_extraction.text",
                "scipy.cluster.hierarchy", "bertopic", "umap", "plotly.graph_objects",
                "matplotlib.figure"),
@@ -574,15 +575,20 @@ class WarmKernel:
         name = spec.get("kernelspec", {}).get("name") or "python3"
         self.stage = stage
         self.km = AsyncKernelManager(kernel_name=name)  # what nbclient would create
-        # as nbclient starts it: in the notebook's folder, history in memory
-        run_sync(self.km.start_kernel)(
-            extra_arguments=["--HistoryManager.hist_file=:memory:"], cwd=str(source.parent))
-        self._client = BlockingKernelClient()
-        self._client.load_connection_info(self.km.get_connection_info())
-        self._client.start_channels()
-        self._msg_id = self._client.execute(
-            _WARM_CODE.format(names=WARM_IMPORTS.get(stage, ())), silent=True,
-            store_history=False, allow_stdin=False)
+        try:
+            # as nbclient starts it: in the notebook's folder, history in memory
+            run_sync(self.km.start_kernel)(
+                extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                cwd=str(source.parent))
+            self._client = BlockingKernelClient()
+            self._client.load_connection_info(self.km.get_connection_info())
+            self._client.start_channels()
+            self._msg_id = self._client.execute(
+                _WARM_CODE.format(names=WARM_IMPORTS.get(stage, ())), silent=True,
+                store_history=False, allow_stdin=False)
+        except BaseException:
+            self.stop()  # whatever part of it did start
+            raise
 
     def ready(self, timeout: float = 600.0) -> Any:
         """Wait for the imports to finish (the notebook would wait behind them anyway),
