@@ -611,3 +611,16 @@ def test_a_warm_kernel_imports_what_its_notebook_imports(stage: str) -> None:
     assert _notebook_imports(stage) <= warmed
     missing = [name for name in warmed if importlib.util.find_spec(name) is None]
     assert missing == []
+
+
+def test_no_kernel_waits_beside_topics_on_a_large_corpus(tmp_path, corpus, kernel, warm,
+                                                         monkeypatch) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus, stages=["ingest"])
+    manifest = read_json(config.manifest_path(out))
+    manifest["stages"]["ingest"]["counts"] = {"papers": pipeline.WARM_AHEAD_MAX_PAPERS + 1}
+    write_json(config.manifest_path(out), manifest)
+    warm.clear()
+    _run(out, corpus, stages=["topics", "review"], force=["topics"])
+    assert kernel.km[-2:] == [("topics", False), ("review", False)]
+    assert warm == [("execute", "topics"), ("execute", "review")]

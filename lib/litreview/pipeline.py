@@ -414,8 +414,8 @@ def _run_each(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[st
             log(f"[litreview] {stage}: up to date ({_UP_TO_DATE}); skipped")
             kernels.discard(stage)  # started on a guess that did not hold
             continue
-        if index + 1 < len(ordered):  # its outputs change: the next stage will likely run
-            kernels.start(ordered[index + 1])
+        if index + 1 < len(ordered) and _warm_ahead(out, stage):
+            kernels.start(ordered[index + 1])  # its outputs change: the next will likely run
         before = _snapshot(out)
         kept = _recorded_products(out, stage)
         _mark_stage(out, stage, "running", drop=("contract",))
@@ -531,6 +531,25 @@ def __litreview_warm(names):
 __litreview_warm({names!r})
 del __litreview_warm
 """
+
+
+#: Above this many papers (ingest's count) no kernel waits beside a running topics stage:
+#: there the stage takes minutes, so a warm kernel saves little, and its memory (≈ 0.3 GB
+#: for the review's) would add to the run's peak, which the topics stage sets.
+WARM_AHEAD_MAX_PAPERS = 10_000
+
+
+def _warm_ahead(out: Path, running: str) -> bool:
+    """Whether the next stage's kernel may start while ``running`` runs."""
+    if running != "topics":
+        return True
+    path = config.manifest_path(out)
+    try:
+        counts = (read_json(path) if path.exists() else {}).get("stages", {}).get(
+            "ingest", {}).get("counts", {})
+        return int(counts.get("papers", 0)) <= WARM_AHEAD_MAX_PAPERS
+    except (OSError, ValueError, TypeError, AttributeError):
+        return False
 
 
 def _likely_runs(out: Path, stage: str, given: Mapping[str, Any]) -> bool:
