@@ -391,9 +391,6 @@ def _run_stages(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
 def _run_each(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[str, Any]],
               *, export_html: bool, force: set[str], log: Any, kernels: _WarmKernels,
               executed_dir: Path) -> list[Path]:
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     executed: list[Path] = []
     exporter = _ExporterWarmup()
     for index, stage in enumerate(ordered):
@@ -424,6 +421,9 @@ def _run_each(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[st
         if stage == "review":
             _cancel_background(out)  # a PDF writer left by an interrupted run
         log(f"[litreview] {stage}: running {source.name} ({why}) ...")
+        import papermill  # only now: a run that skips every stage never needs it (~0.6 s)
+        from papermill.exceptions import PapermillExecutionError
+
         if export_html:
             exporter.start()
         start = time.perf_counter()
