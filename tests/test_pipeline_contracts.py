@@ -297,7 +297,7 @@ class _FakeWarm:
         self.events.append(("ready", self.stage))
         return self.km
 
-    def stop(self) -> None:
+    def stop(self, *, now: bool = False) -> None:
         self.events.append(("stop", self.stage))
 
 

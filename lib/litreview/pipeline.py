@@ -638,14 +638,15 @@ class WarmKernel:
         except Exception:
             return False
 
-    def stop(self) -> None:
-        """Shut the kernel down and remove its connection file."""
+    def stop(self, *, now: bool = False) -> None:
+        """Shut the kernel down (``now``: kill it, for one never handed over, which may
+        still be importing) and remove its connection file."""
         from jupyter_core.utils import run_sync
 
         with contextlib.suppress(Exception):
             self._client.stop_channels()
         with contextlib.suppress(Exception):
-            run_sync(self.km.shutdown_kernel)(now=False)  # as nbclient stops its own
+            run_sync(self.km.shutdown_kernel)(now=now)  # graceful: as nbclient stops its own
         with contextlib.suppress(Exception):
             run_sync(self.km.cleanup_resources)()
 
@@ -669,9 +670,11 @@ class _WarmKernels:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for kernel in [*self._waiting.values(), *self._handed.values()]:
+        for kernel in self._waiting.values():
             if kernel is not None:
-                kernel.stop()
+                kernel.stop(now=True)
+        for kernel in self._handed.values():
+            kernel.stop()
         self._waiting.clear()
         self._handed.clear()
 
@@ -686,7 +689,7 @@ class _WarmKernels:
         if kernel is None:
             return None
         if not kernel.alive():
-            kernel.stop()
+            kernel.stop(now=True)
             return None
         km = kernel.ready()
         self._handed[id(km)] = kernel
@@ -702,7 +705,7 @@ class _WarmKernels:
         """Stop a kernel started for a stage that is skipped after all."""
         kernel = self._waiting.pop(stage, None)
         if kernel is not None:
-            kernel.stop()
+            kernel.stop(now=True)
 
 
 #: Set for the kernels: the review stage leaves its PDF writer running for the runner
