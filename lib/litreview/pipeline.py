@@ -23,6 +23,12 @@ and, for ingest, the hash of every corpus file it found (``sources``). A stage w
 recorded contract still holds — same inputs, parameters, code and outputs — is skipped
 and left untouched (:func:`skip_reason`); the runner says on the terminal which stages
 it skipped and why, and why it re-ran the others. ``force`` re-runs stages regardless.
+
+Warm kernels: while a stage runs, the next stage's kernel is started and imports that
+stage's modules (``WARM_IMPORTS``: torch, sentence-transformers, bertopic … for topics) on
+the other core; papermill then runs the notebook on it (``km``). A run whose first stages
+are skipped (an edited review parameter) starts the first stage likely to run right away,
+during the skip checks. A kernel started on a guess that did not hold is stopped.
 """
 
 from __future__ import annotations

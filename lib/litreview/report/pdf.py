@@ -8,6 +8,10 @@ imports); the stage meanwhile writes the Markdown, the exports and the rest of i
 notebook, and :func:`wait_pdf` collects the result (``litreview run`` waits after the
 notebook has finished and its HTML copy is exported, so the PDF overlaps with those too).
 
+The review stage starts the writer even earlier, at its beginning (:func:`prepare_pdf`):
+it imports WeasyPrint and loads its fonts while the review is composed, then reads the
+print HTML's file name from its stdin when :func:`start_pdf` hands it over.
+
 The hand-off is two hidden files in ``DIR/report/`` (hidden names are no stage product):
 
 - ``.review.pdf.job``: the writer holds an ``flock`` on it while it runs (taken by the
