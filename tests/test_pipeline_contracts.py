@@ -283,12 +283,47 @@ class _FakeKernel:
         nbformat.write(nbformat.v4.new_notebook(), target)
 
 
+class _FakeWarm:
+    """Stands in for a kernel started ahead of its stage (:class:`pipeline.WarmKernel`)."""
+
+    def __init__(self, stage: str, events: list[tuple[str, str]]) -> None:
+        self.stage, self.events, self.km = stage, events, object()
+        events.append(("start", stage))
+
+    def alive(self) -> bool:
+        return True
+
+    def ready(self) -> object:
+        self.events.append(("ready", self.stage))
+        return self.km
+
+    def stop(self, *, now: bool = False) -> None:
+        self.events.append(("stop", self.stage))
+
+
+@pytest.fixture(autouse=True)
+def warm(monkeypatch) -> list[tuple[str, str]]:
+    """No real kernel is started ahead of a stage here; the events say what would be."""
+    events: list[tuple[str, str]] = []
+    monkeypatch.setattr(pipeline, "start_warm_kernel", lambda stage: _FakeWarm(stage, events))
+    return events
+
+
 @pytest.fixture
-def kernel(monkeypatch) -> _FakeKernel:
+def kernel(monkeypatch, warm) -> _FakeKernel:
     import papermill
 
     fake = _FakeKernel()
-    monkeypatch.setattr(papermill, "execute_notebook", fake)
+    original = fake.__call__
+
+    def execute(source, target, **kwargs):
+        stage = {v: k for k, v in config.STAGE_NOTEBOOKS.items()}[Path(source).name]
+        fake.km.append((stage, kwargs.get("km") is not None))
+        warm.append(("execute", stage))
+        original(source, target, **kwargs)
+
+    fake.km = []
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
     return fake
 
 
@@ -432,3 +467,160 @@ def test_code_change_reruns(tmp_path, corpus, kernel, monkeypatch) -> None:
     logged = _run(out, corpus)
     assert kernel.ran[3:] == ["ingest", "topics", "review"]
     assert any("the litreview library code changed" in m for m in logged)
+
+
+# --------------------------------------------------------------------------- warm kernels
+
+
+def _stopped_all(events: list[tuple[str, str]]) -> bool:
+    started = [s for e, s in events if e == "start"]
+    return sorted(started) == sorted(s for e, s in events if e == "stop")
+
+
+def test_each_next_stage_kernel_starts_while_the_stage_before_runs(
+    tmp_path, corpus, kernel, warm
+) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus)
+    # ingest starts its own kernel; topics' starts before ingest runs, review's before topics
+    assert kernel.km == [("ingest", False), ("topics", True), ("review", True)]
+    assert warm.index(("start", "topics")) < warm.index(("execute", "ingest"))
+    assert warm.index(("start", "review")) < warm.index(("execute", "topics"))
+    assert warm.index(("stop", "topics")) < warm.index(("execute", "review"))
+    assert _stopped_all(warm)
+
+
+def test_an_edited_review_parameter_starts_the_review_kernel_first(
+    tmp_path, corpus, kernel, warm
+) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus)
+    warm.clear()
+    logged = _run(out, corpus, parameters={"title": "Another title"})
+    assert warm[0] == ("start", "review")  # before ingest and topics were checked
+    assert [e for e in warm if e[0] == "start"] == [("start", "review")]
+    assert kernel.km[3:] == [("review", True)]
+    assert any("ingest: up to date" in m for m in logged) and _stopped_all(warm)
+
+
+def test_a_kernel_started_on_a_wrong_guess_is_stopped(tmp_path, corpus, kernel, warm) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus)
+    warm.clear()
+    _run(out, corpus, force=["topics"])  # same bytes again: review is skipped after all
+    assert kernel.ran[3:] == ["topics"]
+    assert ("start", "review") in warm and _stopped_all(warm)
+    warm.clear()
+    _run(out, corpus)  # nothing to run: no kernel at all
+    assert warm == []
+
+
+def test_a_failing_stage_stops_the_kernels_started_ahead(tmp_path, corpus, monkeypatch,
+                                                         warm) -> None:
+    import papermill
+
+    def boom(source, target, **kwargs):
+        raise RuntimeError("kernel died")
+
+    monkeypatch.setattr(papermill, "execute_notebook", boom)
+    with pytest.raises(RuntimeError, match="kernel died"):
+        _run(tmp_path / "out", corpus)
+    assert ("start", "topics") in warm and _stopped_all(warm)
+
+
+@pytest.mark.slow
+def test_a_warm_kernel_runs_the_notebook_from_a_clean_namespace(tmp_path: Path) -> None:
+    """A real kernel: the imports are done, the notebook starts at execution count 1 and
+    sees none of the warm-up's names."""
+    import papermill
+
+    kernel = pipeline.WarmKernel("ingest")
+    try:
+        km = kernel.ready()
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                     "display_name": "Python 3"}
+        nb.cells.append(nbformat.v4.new_code_cell(
+            "import sys\nprint('litreview.ingest' in sys.modules,"
+            " [n for n in dir() if 'warm' in n])"))
+        source, target = tmp_path / "t.ipynb", tmp_path / "t.out.ipynb"
+        nbformat.write(nb, source)
+        papermill.execute_notebook(str(source), str(target), km=km, progress_bar=False)
+    finally:
+        kernel.stop()
+    cell = nbformat.read(target, as_version=4).cells[0]
+    assert cell.execution_count == 1
+    assert cell.outputs[0]["text"].strip() == "True []"
+    assert not kernel.alive()
+
+
+def test_a_curation_edit_reruns_the_stage_it_concerns_and_starts_its_kernel_first(
+    tmp_path, corpus, kernel, warm
+) -> None:
+    out, curation = tmp_path / "out", tmp_path / "review.yaml"
+    curation.write_text("themes:\n  t-a:\n    name: First name\n", encoding="utf-8")
+    given = {"curation_file": str(curation)}
+    _run(out, corpus, parameters=given)
+    warm.clear()
+    curation.write_text("themes:\n  t-a:\n    name: Second name\n", encoding="utf-8")
+    logged = _run(out, corpus, parameters=given)
+    assert any("ingest: up to date" in m for m in logged)  # screening unchanged
+    assert any("topics: running" in m and "map entries of the curation file changed" in m
+               for m in logged)
+    assert warm[0] == ("start", "topics")  # before ingest was checked
+    assert kernel.km[3:] == [("topics", True)]  # same bytes from the fake: review skipped
+    assert _stopped_all(warm)
+
+
+def _notebook_imports(stage: str) -> set[str]:
+    """The modules a stage notebook's code cells import (submodules named in a from-import
+    count as themselves)."""
+    import ast
+
+    found: set[str] = set()
+    notebook = nbformat.read(pipeline.notebook_path(stage), as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        code = "\n".join(line for line in cell.source.splitlines()
+                         if not line.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    name = f"{node.module}.{alias.name}"
+                    found.add(name if _is_module(name) else node.module)
+    return found
+
+
+def _is_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # its parent is a module, not a package
+        return False
+
+
+@pytest.mark.parametrize("stage", config.STAGES)
+def test_a_warm_kernel_imports_what_its_notebook_imports(stage: str) -> None:
+    import importlib.util
+
+    warmed = set(pipeline.WARM_IMPORTS[stage])
+    assert _notebook_imports(stage) <= warmed
+    missing = [name for name in warmed if importlib.util.find_spec(name) is None]
+    assert missing == []
+
+
+def test_no_kernel_waits_beside_topics_on_a_large_corpus(tmp_path, corpus, kernel, warm,
+                                                         monkeypatch) -> None:
+    out = tmp_path / "out"
+    _run(out, corpus, stages=["ingest"])
+    manifest = read_json(config.manifest_path(out))
+    manifest["stages"]["ingest"]["counts"] = {"papers": pipeline.WARM_AHEAD_MAX_PAPERS + 1}
+    write_json(config.manifest_path(out), manifest)
+    warm.clear()
+    _run(out, corpus, stages=["topics", "review"], force=["topics"])
+    assert kernel.km[-2:] == [("topics", False), ("review", False)]
+    assert warm == [("execute", "topics"), ("execute", "review")]

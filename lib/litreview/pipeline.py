@@ -23,6 +23,12 @@ and, for ingest, the hash of every corpus file it found (``sources``). A stage w
 recorded contract still holds — same inputs, parameters, code and outputs — is skipped
 and left untouched (:func:`skip_reason`); the runner says on the terminal which stages
 it skipped and why, and why it re-ran the others. ``force`` re-runs stages regardless.
+
+Warm kernels: while a stage runs, the next stage's kernel is started and imports that
+stage's modules (``WARM_IMPORTS``: torch, sentence-transformers, bertopic … for topics) on
+the other core; papermill then runs the notebook on it (``km``). A run whose first stages
+are skipped (an edited review parameter) starts the first stage likely to run right away,
+during the skip checks. A kernel started on a guess that did not hold is stopped.
 """
 
 from __future__ import annotations
@@ -375,12 +381,24 @@ def _skip_iri_checker() -> None:
 def _run_stages(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[str, Any]],
                 *, export_html: bool, force: set[str], log: Any) -> list[Path]:
     _skip_iri_checker()
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     executed_dir = out / "notebooks"
     executed_dir.mkdir(parents=True, exist_ok=True)
+    with _WarmKernels() as kernels:
+        # The first stage likely to run after a skipped one (an edited review parameter):
+        # its kernel starts now, while the stages before it are checked.
+        first = next((s for s in ordered if s in force or _likely_runs(out, s, per_stage[s])),
+                     None)
+        if first is not None and first != ordered[0]:
+            kernels.start(first)
+        return _run_each(out, ordered, per_stage, export_html=export_html, force=force,
+                         log=log, kernels=kernels, executed_dir=executed_dir)
+
+
+def _run_each(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[str, Any]],
+              *, export_html: bool, force: set[str], log: Any, kernels: _WarmKernels,
+              executed_dir: Path) -> list[Path]:
     executed: list[Path] = []
+    exporter = _ExporterWarmup()
     for index, stage in enumerate(ordered):
         # after the stages before it in this run: their outputs are now on disk
         problems = check_upstream(out, stage, in_run=ordered[:index])
@@ -397,7 +415,10 @@ def _run_stages(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
                else skip_reason(out, stage, fingerprint, read_hashes))
         if why is None:
             log(f"[litreview] {stage}: up to date ({_UP_TO_DATE}); skipped")
+            kernels.discard(stage)  # started on a guess that did not hold
             continue
+        if index + 1 < len(ordered) and _warm_ahead(out, stage):
+            kernels.start(ordered[index + 1])  # its outputs change: the next will likely run
         before = _snapshot(out)
         kept = _recorded_products(out, stage)
         _mark_stage(out, stage, "running", drop=("contract",))
@@ -406,8 +427,15 @@ def _run_stages(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
         if stage == "review":
             _cancel_background(out)  # a PDF writer left by an interrupted run
         log(f"[litreview] {stage}: running {source.name} ({why}) ...")
+        import papermill  # only now: a run that skips every stage never needs it (~0.6 s)
+        from papermill.exceptions import PapermillExecutionError
+
+        if export_html:
+            exporter.start()
         start = time.perf_counter()
+        km = None
         try:
+            km = kernels.take(stage)  # a kernel started ahead, its imports done (or None)
             papermill.execute_notebook(
                 str(source),
                 str(partial),
@@ -415,6 +443,7 @@ def _run_stages(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
                 cwd=str(source.parent),
                 progress_bar=False,
                 log_output=False,
+                **({"km": km} if km is not None else {}),
             )
         except PapermillExecutionError as err:
             _cancel_background(out)
@@ -435,11 +464,14 @@ def _run_stages(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
             partial.unlink(missing_ok=True)
             _mark_stage(out, stage, "failed")
             raise
+        finally:
+            kernels.stop(km)
         os.replace(partial, target)
         seconds = time.perf_counter() - start
         _echo_warnings(target, stage, log)
         if export_html:  # while the PDF writer (if any) still runs
             try:
+                exporter.join()
                 _export_html(target)
             except BaseException:
                 _cancel_background(out)
@@ -467,6 +499,219 @@ def _run_stages(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
         log(f"[litreview] {stage}: done in {time.perf_counter() - start:.1f} s -> {target}")
         executed.append(target)
     return executed
+
+
+# --------------------------------------------------------------------------- warm kernels
+
+#: Modules a stage's kernel imports before its notebook starts, while the stage before it
+#: runs on the other core: the notebook's own imports and the heavy ones its library calls
+#: import on first use (torch and sentence-transformers for the embedding, bertopic for
+#: the key terms, umap for the map). A module that fails to import is left to the notebook,
+#: which then reports it in its cell.
+WARM_IMPORTS: dict[str, tuple[str, ...]] = {
+    "ingest": ("pandas", "IPython.display", "litreview.ingest", "litreview.io",
+               "litreview.manifest", "litreview.plots.ingest", "litreview.plots.screening"),
+    "topics": ("pandas", "IPython.display", "litreview.config", "litreview.manifest",
+               "litreview.topics", "litreview.curation", "litreview.topics.curate",
+               "litreview.topics.identity", "litreview.embed",
+               "torch", "sentence_transformers", "sklearn.feature_extraction.text",
+               "scipy.cluster.hierarchy", "bertopic", "umap", "plotly.graph_objects",
+               "matplotlib.figure"),
+    "review": ("pandas", "IPython.display", "litreview.review", "litreview.report",
+               "litreview.export", "litreview.plots.review", "litreview.plots.screening",
+               "sklearn.feature_extraction.text", "sklearn.cluster", "plotly.graph_objects",
+               "matplotlib.figure"),
+}
+
+#: Run silently in a warm kernel (no output, no execution count, no history): imports
+#: only, and the helper's own name is removed, so the notebook starts from the namespace
+#: it would have had.
+_WARM_CODE = """\
+def __litreview_warm(names):
+    import importlib
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+__litreview_warm({names!r})
+del __litreview_warm
+"""
+
+
+#: Above this many papers (ingest's count) no kernel waits beside a running topics stage:
+#: there the stage takes minutes, so a warm kernel saves little, and its memory (≈ 0.3 GB
+#: for the review's) would add to the run's peak, which the topics stage sets.
+WARM_AHEAD_MAX_PAPERS = 10_000
+
+
+def _warm_ahead(out: Path, running: str) -> bool:
+    """Whether the next stage's kernel may start while ``running`` runs."""
+    if running != "topics":
+        return True
+    path = config.manifest_path(out)
+    try:
+        counts = (read_json(path) if path.exists() else {}).get("stages", {}).get(
+            "ingest", {}).get("counts", {})
+        return int(counts.get("papers", 0)) <= WARM_AHEAD_MAX_PAPERS
+    except (OSError, ValueError, TypeError, AttributeError):
+        return False
+
+
+def _likely_runs(out: Path, stage: str, given: Mapping[str, Any]) -> bool:
+    """A cheap guess that ``stage`` will re-run: it has no complete record in ``out``, or
+    its parameters or the part of the curation file it honours changed (the full check,
+    :func:`skip_reason`, decides later; no file is hashed here)."""
+    path = config.manifest_path(out)
+    try:
+        record = (read_json(path) if path.exists() else {}).get("stages", {}).get(stage)
+    except (OSError, ValueError):
+        return True
+    if not record or record.get("status") != "complete":
+        return True
+    contract = record.get("contract")
+    if not isinstance(contract, Mapping) or "parameters" not in contract:
+        return True
+    values = effective_parameters(stage, given)
+    if _parameter_change(contract["parameters"], values) is not None:
+        return True
+    if values.get("curation_file") and stage in ("ingest", "topics"):
+        return contract.get("curation") != curation_fingerprint(stage, values["curation_file"])
+    return False
+
+
+class WarmKernel:
+    """A Jupyter kernel started for ``stage`` ahead of its turn, importing its modules.
+
+    papermill (nbclient) runs the notebook on it when it is handed over as ``km``
+    (:meth:`take`); the runner stops it afterwards (a kernel manager passed in is not the
+    client's to stop). Hand-written: papermill starts its kernel when a notebook begins,
+    and offers no way to start one earlier.
+    """
+
+    def __init__(self, stage: str) -> None:
+        import json as _json
+
+        from jupyter_client import AsyncKernelManager, BlockingKernelClient
+        from jupyter_core.utils import run_sync
+
+        source = notebook_path(stage)
+        spec = _json.loads(source.read_text(encoding="utf-8")).get("metadata", {})
+        name = spec.get("kernelspec", {}).get("name") or "python3"
+        self.stage = stage
+        self.km = AsyncKernelManager(kernel_name=name)  # what nbclient would create
+        try:
+            # as nbclient starts it: in the notebook's folder, history in memory
+            run_sync(self.km.start_kernel)(
+                extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                cwd=str(source.parent))
+            self._client = BlockingKernelClient()
+            self._client.load_connection_info(self.km.get_connection_info())
+            self._client.start_channels()
+            self._msg_id = self._client.execute(
+                _WARM_CODE.format(names=WARM_IMPORTS.get(stage, ())), silent=True,
+                store_history=False, allow_stdin=False)
+        except BaseException:
+            self.stop()  # whatever part of it did start
+            raise
+
+    def ready(self, timeout: float = 600.0) -> Any:
+        """Wait for the imports to finish (the notebook would wait behind them anyway),
+        close the warm-up client and return the kernel manager for papermill."""
+        import queue
+
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    reply = self._client.get_shell_msg(timeout=1.0)
+                except queue.Empty:
+                    if not self.alive():
+                        break
+                    continue
+                if reply.get("parent_header", {}).get("msg_id") == self._msg_id:
+                    break
+        finally:
+            self._client.stop_channels()
+        return self.km
+
+    def alive(self) -> bool:
+        """Whether the kernel process still runs."""
+        from jupyter_core.utils import run_sync
+
+        try:
+            return bool(run_sync(self.km.is_alive)())
+        except Exception:
+            return False
+
+    def stop(self, *, now: bool = False) -> None:
+        """Shut the kernel down (``now``: kill it, for one never handed over, which may
+        still be importing) and remove its connection file."""
+        from jupyter_core.utils import run_sync
+
+        with contextlib.suppress(Exception):
+            self._client.stop_channels()
+        with contextlib.suppress(Exception):
+            run_sync(self.km.shutdown_kernel)(now=now)  # graceful: as nbclient stops its own
+        with contextlib.suppress(Exception):
+            run_sync(self.km.cleanup_resources)()
+
+
+def start_warm_kernel(stage: str) -> WarmKernel | None:
+    """Start ``stage``'s kernel now (None when it cannot be: papermill then starts one)."""
+    try:
+        return WarmKernel(stage)
+    except Exception:  # no kernelspec, no zmq …: the stage starts its own kernel as before
+        return None
+
+
+class _WarmKernels:
+    """The kernels started ahead of their stages in one run; stopped when it ends."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, WarmKernel | None] = {}
+        self._handed: dict[int, WarmKernel] = {}
+
+    def __enter__(self) -> _WarmKernels:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for kernel in self._waiting.values():
+            if kernel is not None:
+                kernel.stop(now=True)
+        for kernel in self._handed.values():
+            kernel.stop()
+        self._waiting.clear()
+        self._handed.clear()
+
+    def start(self, stage: str) -> None:
+        """Start ``stage``'s kernel unless one was started already."""
+        if stage not in self._waiting:
+            self._waiting[stage] = start_warm_kernel(stage)
+
+    def take(self, stage: str) -> Any:
+        """The kernel manager started for ``stage``, ready (None: papermill starts one)."""
+        kernel = self._waiting.pop(stage, None)
+        if kernel is None:
+            return None
+        if not kernel.alive():
+            kernel.stop(now=True)
+            return None
+        km = kernel.ready()
+        self._handed[id(km)] = kernel
+        return km
+
+    def stop(self, km: Any) -> None:
+        """Stop the kernel behind ``km`` once its stage has run (nothing for None)."""
+        kernel = self._handed.pop(id(km), None) if km is not None else None
+        if kernel is not None:
+            kernel.stop()
+
+    def discard(self, stage: str) -> None:
+        """Stop a kernel started for a stage that is skipped after all."""
+        kernel = self._waiting.pop(stage, None)
+        if kernel is not None:
+            kernel.stop(now=True)
 
 
 #: Set for the kernels: the review stage leaves its PDF writer running for the runner
@@ -624,6 +869,7 @@ def skip_reason(out: str | os.PathLike, stage: str, fingerprint: Mapping[str, An
         return "no record of the parameters it ran with"
     return (_code_change(contract.get("code", {}), fingerprint["code"])
             or _parameter_change(contract["parameters"], fingerprint["parameters"])
+            or _curation_change(stage, contract.get("curation"), fingerprint.get("curation"))
             or _input_change(contract.get("inputs", {}), read_hashes)
             or _input_change(contract.get("also_read", {}), fingerprint.get("also_read", {}))
             or _source_change(contract.get("sources"), fingerprint.get("sources"))
@@ -659,6 +905,13 @@ def _parameter_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | N
                         for name in changed[:3])
     more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
     return f"parameter(s) changed: {details}{more}"
+
+
+def _curation_change(stage: str, old: str | None, new: str | None) -> str | None:
+    if new is None or old == new:
+        return None
+    part = "screening" if stage == "ingest" else "map"
+    return f"the {part} entries of the curation file changed"
 
 
 def _input_change(old: Mapping[str, str], new: Mapping[str, str]) -> str | None:
@@ -806,8 +1059,9 @@ _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 """
 
 
-def _export_html(executed: Path) -> Path:
-    """Write a no-input HTML copy of an executed notebook beside it (no CDN scripts)."""
+@functools.lru_cache(maxsize=1)
+def _exporter() -> Any:
+    """The HTML exporter of the executed notebooks, its templates compiled (built once)."""
     import jinja2
     import nbformat
     from nbconvert import HTMLExporter
@@ -817,5 +1071,39 @@ def _export_html(executed: Path) -> Path:
         template_file="litreview_offline.html.j2",
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    exporter.from_notebook_node(nbformat.v4.new_notebook())  # compiles the templates
+    return exporter
+
+
+class _ExporterWarmup:
+    """Builds :func:`_exporter` (nbconvert's imports, ~2–4 s CPU) in a thread while the
+    first notebook runs, instead of between two stages; the runner's own thread only
+    waits on the kernel meanwhile. Hand-written: one thread, joined before first use."""
+
+    def __init__(self) -> None:
+        self._thread: Any = None
+
+    def start(self) -> None:
+        import threading
+
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._build, name="litreview-nbconvert",
+                                            daemon=True)
+            self._thread.start()
+
+    @staticmethod
+    def _build() -> None:
+        with contextlib.suppress(Exception):  # _export_html then reports the problem
+            _exporter()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _export_html(executed: Path) -> Path:
+    """Write a no-input HTML copy of an executed notebook beside it (no CDN scripts)."""
+    import nbformat
+
+    body, _ = _exporter().from_notebook_node(nbformat.read(executed, as_version=4))
     return write_text(executed.with_suffix(".html"), body)

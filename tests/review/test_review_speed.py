@@ -86,3 +86,39 @@ def test_deferred_pdf_is_left_for_the_runner(tmp_path: Path,
     assert pdf.pending(folder)  # the stage returned before the PDF: the runner waits
     assert pdf.wait_pdf(folder) is not None
     assert (folder / "review.pdf").read_bytes().startswith(b"%PDF")
+
+
+_PAGE = "<html><head><title>T</title></head><body><h1>Hello</h1><p>A <i>page</i>.</p></body></html>"
+
+
+def test_prepared_writer_warms_up_first_and_writes_the_same_bytes(tmp_path: Path) -> None:
+    folder = tmp_path / "report"
+    folder.mkdir()
+    target = folder / "review.pdf"
+    assert pdf.start_pdf(_PAGE, target)  # a writer started cold, for reference
+    pdf.wait_pdf(folder)
+    cold = target.read_bytes()
+    target.unlink()
+
+    assert pdf.prepare_pdf(target)
+    assert pdf.pending(folder) and not target.exists()  # waiting for its HTML
+    assert pdf.start_pdf(_PAGE, target)  # handed to the prepared writer
+    result = pdf.wait_pdf(folder)
+    assert result is not None and result.path == target
+    assert target.read_bytes() == cold
+    assert sorted(os.listdir(folder)) == ["review.pdf"]
+
+
+def test_prepared_writer_never_handed_its_html_is_stopped_or_says_so(tmp_path: Path) -> None:
+    folder = tmp_path / "report"
+    folder.mkdir()
+    target = folder / "review.pdf"
+    assert pdf.prepare_pdf(target)
+    pdf.cancel_pdf(folder)  # the stage failed before its HTML was ready
+    assert not pdf.pending(folder) and os.listdir(folder) == []
+
+    assert pdf.prepare_pdf(target)
+    pdf._STARTED[folder.resolve()].stdin.close()  # its parent went away without a job
+    with pytest.raises(pdf.PdfFailed, match="no HTML was handed"):
+        pdf.wait_pdf(folder, timeout=120)
+    assert not target.exists() and os.listdir(folder) == []

@@ -8,6 +8,10 @@ imports); the stage meanwhile writes the Markdown, the exports and the rest of i
 notebook, and :func:`wait_pdf` collects the result (``litreview run`` waits after the
 notebook has finished and its HTML copy is exported, so the PDF overlaps with those too).
 
+The review stage starts the writer even earlier, at its beginning (:func:`prepare_pdf`):
+it imports WeasyPrint and loads its fonts while the review is composed, then reads the
+print HTML's file name from its stdin when :func:`start_pdf` hands it over.
+
 The hand-off is two hidden files in ``DIR/report/`` (hidden names are no stage product):
 
 - ``.review.pdf.job``: the writer holds an ``flock`` on it while it runs (taken by the
@@ -93,8 +97,29 @@ def _background_supported() -> bool:
     return True
 
 
+def prepare_pdf(path: str | os.PathLike) -> bool:
+    """Start the writer of ``path`` (``DIR/report/review.pdf``) before its HTML exists.
+
+    The writer imports WeasyPrint and lays out a one-line page (fontconfig and Pango
+    loaded: ~1 s CPU) while the review is still being composed on the other core, then
+    waits for :func:`start_pdf` to hand it the print HTML. Until then the job counts as
+    pending; :func:`cancel_pdf` stops a writer that is never handed its HTML (a writer
+    whose parent exits first reads end-of-file and reports that it got nothing).
+    Returns False where no background writer is possible (no ``fcntl``).
+    """
+    path = Path(path)
+    if not _background_supported():  # pragma: no cover - not POSIX
+        return False
+    cancel_pdf(path.parent)  # a writer left over from an interrupted run
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (path.parent / STATUS_NAME).unlink(missing_ok=True)
+    _spawn(path, None)
+    return True
+
+
 def start_pdf(html: str, path: str | os.PathLike) -> bool:
-    """Start writing ``html`` to ``path`` (``DIR/report/review.pdf``) in another process.
+    """Start writing ``html`` to ``path`` (``DIR/report/review.pdf``) in another process:
+    hand it to the writer :func:`prepare_pdf` started, or start one now.
 
     Returns True when a writer was started (collect it with :func:`wait_pdf`); False when
     the PDF was written here and now (no ``fcntl``).
@@ -104,27 +129,45 @@ def start_pdf(html: str, path: str | os.PathLike) -> bool:
     if not _background_supported():  # pragma: no cover - not POSIX
         write_pdf(html, path, folder)
         return False
-    import fcntl
-
     from litreview import io
 
+    waiting = _STARTED.get(folder.resolve())
+    if (waiting is not None and waiting.stdin is not None and not waiting.stdin.closed
+            and waiting.poll() is None and pending(folder)):
+        html_file = io.write_text(folder / HTML_NAME, html)
+        try:
+            waiting.stdin.write(os.fsencode(html_file) + b"\n")
+            waiting.stdin.close()
+            return True
+        except OSError:  # it died meanwhile: start a fresh one below
+            pass
     cancel_pdf(folder)  # a writer left over from an interrupted run
     (folder / STATUS_NAME).unlink(missing_ok=True)
-    html_file = io.write_text(folder / HTML_NAME, html)
+    _spawn(path, io.write_text(folder / HTML_NAME, html))
+    return True
+
+
+def _spawn(path: Path, html_file: Path | None) -> subprocess.Popen:
+    """Start the writer script on ``html_file`` (None: it reads the file's name from its
+    stdin), holding the job lock before it starts."""
+    import fcntl
+
+    folder = path.parent
     fd = os.open(folder / JOB_NAME, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         proc = subprocess.Popen(
-            [sys.executable, "-I", os.fspath(Path(__file__).resolve()), os.fspath(html_file),
+            [sys.executable, "-I", os.fspath(Path(__file__).resolve()),
+             os.fspath(html_file) if html_file is not None else _FROM_STDIN,
              os.fspath(path), str(fd)],
-            pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True,
+            pass_fds=(fd,), stdin=subprocess.DEVNULL if html_file is not None else subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         os.pwrite(fd, f"{proc.pid}\n".encode(), 0)
         _STARTED[folder.resolve()] = proc  # reaped by wait_pdf when it runs here
     finally:
         os.close(fd)  # the writer holds the lock from here on
-    return True
+    return proc
 
 
 def pending(folder: str | os.PathLike) -> bool:
@@ -191,6 +234,9 @@ def cancel_pdf(folder: str | os.PathLike) -> None:
                 os.close(fd)
     proc = _STARTED.pop(folder.resolve(), None)
     if proc is not None:
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()  # a prepared writer still waiting reads end-of-file
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=10)
     for name in (JOB_NAME, STATUS_NAME, HTML_NAME):
@@ -212,13 +258,33 @@ def _kill(fd: int) -> None:
             os.kill(int(text), signal.SIGTERM)
 
 
+#: The writer's HTML_FILE argument when it is to read the file's name from its stdin.
+_FROM_STDIN = "-"
+#: Laid out once by a prepared writer while it waits: it loads fontconfig and the fonts
+#: the report's families resolve to. The report's PDF comes out byte-identical.
+_WARM_HTML = ('<p style="font-family: serif">a <i>b</i> <b>c</b></p>'
+              '<p style="font-family: sans-serif">d <b>e</b></p>'
+              '<p style="font-family: monospace">f</p>')
+
+
 def _main(argv: list[str]) -> int:
-    """``python -I .../report/pdf.py HTML_FILE PDF_PATH LOCK_FD``: the writer."""
-    html_file, pdf_path, lock_fd = Path(argv[0]), Path(argv[1]), int(argv[2])
+    """``python -I .../report/pdf.py HTML_FILE|- PDF_PATH LOCK_FD``: the writer (``-``:
+    prepared, it reads the HTML file's name from stdin once warm)."""
+    html_arg, pdf_path, lock_fd = argv[0], Path(argv[1]), int(argv[2])
     status_path = pdf_path.parent / STATUS_NAME
     start = time.perf_counter()
     try:
-        write_pdf(html_file.read_text(encoding="utf-8"), pdf_path, pdf_path.parent)
+        if html_arg == _FROM_STDIN:
+            from weasyprint import HTML
+
+            with contextlib.suppress(Exception):  # only a warm-up
+                HTML(string=_WARM_HTML).write_pdf()
+            line = sys.stdin.buffer.readline().rstrip(b"\n")
+            if not line:
+                raise RuntimeError("no HTML was handed to the PDF writer (its stage stopped)")
+            html_arg = os.fsdecode(line)
+            start = time.perf_counter()  # the wait is not the writer's time
+        write_pdf(Path(html_arg).read_text(encoding="utf-8"), pdf_path, pdf_path.parent)
         status = {"ok": True, "path": os.fspath(pdf_path),
                   "seconds": round(time.perf_counter() - start, 3),
                   "cpu_seconds": round(time.process_time(), 3)}

@@ -65,6 +65,26 @@ def write_review(
     ``citation_style`` (``apa``, ``ieee``, ``chicago-author-date`` or a ``.csl`` path)
     formats the references of papers that have authors and a year.
     """
+    from litreview.report import pdf, render
+
+    timer = manifest.Timer()
+    pdf_path = config.report_dir(out_dir) / f"{render.REPORT_NAME}.pdf"
+    if "pdf" in formats:  # the writer loads WeasyPrint while the review is composed
+        pdf.prepare_pdf(pdf_path)
+    try:
+        return _write_review(out_dir, timer, pdf_path, title=title, author=author,
+                             n_representative=n_representative,
+                             n_key_sentences=n_key_sentences, formats=formats,
+                             citation_style=citation_style)
+    except BaseException:
+        if "pdf" in formats:
+            pdf.cancel_pdf(pdf_path.parent)
+        raise
+
+
+def _write_review(out_dir: str | os.PathLike, timer: manifest.Timer, pdf_path: Path, *,
+                  title: str, author: str, n_representative: int, n_key_sentences: int,
+                  formats: Sequence[str], citation_style: str) -> tuple[Review, list[Path]]:
     from litreview import export, report
     from litreview.plots.review import (
         plot_key_terms,
@@ -74,7 +94,6 @@ def write_review(
     )
     from litreview.plots.screening import plot_screening_flow
 
-    timer = manifest.Timer()
     with timer("load"):
         inputs = _load_inputs(out_dir)
     with timer("write-up"):
@@ -108,8 +127,7 @@ def write_review(
     if "html" in formats:  # HTML first
         with timer("html"):
             written += report.write_report(review, out_dir, formats=("html",))
-    pdf_path = config.report_dir(out_dir) / f"{report.render.REPORT_NAME}.pdf"
-    if "pdf" in formats:  # started now, in another process: it overlaps with the rest
+    if "pdf" in formats:  # handed to the writer now: it overlaps with the rest
         from litreview.report import pdf
 
         with timer("pdf"):  # the print HTML and the start (in the runner: the rest is
