@@ -543,6 +543,8 @@ del __litreview_warm
 #: there the stage takes minutes, so a warm kernel saves little, and its memory (≈ 0.3 GB
 #: for the review's) would add to the run's peak, which the topics stage sets.
 WARM_AHEAD_MAX_PAPERS = 10_000
+#: Start each next stage's kernel ahead of it (``_WarmKernels``).
+WARM_KERNELS = True
 
 
 def _warm_ahead(out: Path, running: str) -> bool:
@@ -685,8 +687,8 @@ class _WarmKernels:
         self._handed.clear()
 
     def start(self, stage: str) -> None:
-        """Start ``stage``'s kernel unless one was started already."""
-        if stage not in self._waiting:
+        """Start ``stage``'s kernel unless one was started already (or ``WARM_KERNELS`` is off)."""
+        if WARM_KERNELS and stage not in self._waiting:
             self._waiting[stage] = start_warm_kernel(stage)
 
     def take(self, stage: str) -> Any:
