@@ -176,9 +176,11 @@ def test_unknown_format_is_refused(built_review: review.Review, tmp_path: Path) 
         report.write_report(built_review, tmp_path, formats=("docx",))
 
 
-def test_pdf_says_when_it_shortens_a_strand(report_files: dict[str, Path]) -> None:
+def test_pdf_says_when_it_shortens_a_strand(report_files: dict[str, Path],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     model = review.build_review(report_files["root"])
     model.pdf_strand_limit = 2
+    monkeypatch.setattr(report.render, "PDF_PAPER_LIMIT", 2)
     printed = report.render_print_html(model, report_files["root"])
     assert "The PDF lists 2 of the strand" in printed
     screen = report.render_html(model, report_files["root"])
@@ -187,6 +189,12 @@ def test_pdf_says_when_it_shortens_a_strand(report_files: dict[str, Path]) -> No
         for strand in theme.strands:
             for c in strand.contributions:
                 assert f'href="#ref-{c.key}"' in screen
+    # the PDF's reference list keeps exactly the papers the shortened PDF cites
+    listed = set(re.findall(r'<li id="ref-([^"]+)"', printed))
+    cited = set(re.findall(r'href="#ref-([^"]+)"', printed))
+    assert listed == cited and len(listed) < len(model.references)
+    assert f"the HTML and Markdown reports list all {len(model.references)}" in printed
+    assert len(set(re.findall(r'<li id="ref-([^"]+)"', screen))) == len(model.references)
 
 
 def test_screening_shows_the_flow_and_lists_excluded_papers_apart(tmp_path: Path) -> None:

@@ -151,6 +151,8 @@ def _keywords(row: dict[str, Any]) -> list[str]:
 
 def _bibtex_value(text: str) -> str:
     """Braces must balance inside a BibTeX value; drop them where they do not."""
+    if "{" not in text and "}" not in text:  # nearly every value: skip the walk
+        return text
     depth = 0
     for char in text:
         depth += (char == "{") - (char == "}")

@@ -133,9 +133,22 @@ def _render_html(review: Review, out_dir: str | os.PathLike, *, print_mode: bool
         if print_mode else None,
         "print_outliers": outliers.head(PDF_PAPER_LIMIT) if print_mode else outliers,
         "pdf_limit": PDF_PAPER_LIMIT,
+        "print_ref_keys": None,
         **_shared_context(review),
     }
-    return _html_env().get_template("review.html").render(**context)
+    template = _html_env().get_template("review.html")
+    html = template.render(**context)
+    if print_mode:
+        # The PDF lists a sample of a large corpus (PDF_PAPER_LIMIT, PDF_STRAND_LIMIT): its
+        # reference list keeps the papers that sample cites, not all of them (74k entries
+        # were 30 MB of a 40 MB print page and most of WeasyPrint's time and memory).
+        cited = set(_CITED_KEY.findall(html))
+        if any(ref.key not in cited for ref in review.references):
+            html = template.render(**{**context, "print_ref_keys": cited})
+    return html
+
+
+_CITED_KEY = re.compile(r'href="#ref-([^"]+)"')
 
 
 def _shared_context(review: Review) -> dict[str, Any]:
