@@ -131,6 +131,23 @@ def _what(theme_id: str, target: str, cmap: CuratedMap) -> list[str]:
     return out
 
 
+def _remap_names(names: Names, theme_map: Mapping[int, int] | None,
+                 strand_map: Mapping[int, int] | None) -> Names:
+    """A copy of ``names`` keyed by the renumbered themes and strands (None: as they are).
+
+    Every field of ``Names`` is a dict per theme (``theme…``) or per strand, so a field
+    added there is carried here without a change (one once was dropped).
+    """
+    def remap(values: Mapping[int, Any], numbers: Mapping[int, int] | None) -> dict[int, Any]:
+        if numbers is None:
+            return dict(values)
+        return {numbers[k]: v for k, v in values.items() if k in numbers}
+
+    return Names(**{field.name: remap(getattr(names, field.name),
+                                      theme_map if field.name.startswith("theme") else strand_map)
+                    for field in dataclasses.fields(Names)})
+
+
 def apply_curation(
     edits: curation.Curation, papers: pd.DataFrame, placement: Placement, names: Names,
     identity: Identity, *, embeddings: np.ndarray | None = None, strict: bool = True,
@@ -271,22 +288,13 @@ def apply_curation(
         strand_ids = {strand_map[s]: sid for s, sid in strand_ids.items() if s in strand_map}
         strand_theme = {strand_map[s]: theme_map[t] for s, t in strand_theme.items()
                         if s in strand_map and t in theme_map}
-        names = Names(
-            {theme_map[t]: n for t, n in names.themes.items() if t in theme_map},
-            {strand_map[s]: n for s, n in names.strands.items() if s in strand_map},
-            {strand_map[s]: v for s, v in names.strand_terms.items() if s in strand_map},
-            {strand_map[s]: v for s, v in names.strand_display_terms.items()
-             if s in strand_map},
-            {theme_map[t]: v for t, v in names.theme_terms.items() if t in theme_map},
-            {theme_map[t]: v for t, v in names.theme_display_terms.items() if t in theme_map})
+        names = _remap_names(names, theme_map, strand_map)
         before_map = {**{t: theme_map[t] for t in theme_map},
                       **{num_of[m]: theme_map[num_of[final(m)]] for m in merges}}
         topics_before = np.asarray([before_map.get(int(b), -1) for b in placement.topics_before],
                                    dtype=np.int64)
     else:
-        names = Names(dict(names.themes), dict(names.strands), dict(names.strand_terms),
-                      dict(names.strand_display_terms), dict(names.theme_terms),
-                      dict(names.theme_display_terms))
+        names = _remap_names(names, None, None)
         topics_before = placement.topics_before
     num_of = {tid: t for t, tid in theme_ids.items()}
     strand_num_of = {sid: s for s, sid in strand_ids.items()}
