@@ -131,6 +131,36 @@ def save_figure(
     return paths
 
 
+class SavedFigure:
+    """A matplotlib figure saved under ``DIR/figures/``, shown in a notebook from its PNG.
+
+    IPython's inline backend would draw the figure once more to display it; this shows
+    the PNG just written instead, so each figure is drawn only for the files it is
+    saved as. Everything else (``.axes``, ``.savefig`` …) is the figure's own.
+    """
+
+    def __init__(self, figure: Any, png: Path) -> None:
+        self.figure = figure
+        self.png = Path(png)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.figure, name)
+
+    def _repr_png_(self) -> bytes:
+        return self.png.read_bytes()
+
+    def __repr__(self) -> str:
+        return f"<figure {self.png.stem}>"
+
+
+def shown_figure(fig: Any, paths: list[Path]) -> Any:
+    """Return what a notebook displays for ``fig`` saved as ``paths`` (``save_figure``):
+    a :class:`SavedFigure` showing its PNG, or ``fig`` itself when no PNG was written
+    (a plotly figure shows itself, interactively)."""
+    png = next((p for p in paths if p.suffix == ".png"), None)
+    return fig if png is None or _is_plotly(fig) else SavedFigure(fig, png)
+
+
 def _metadata(fmt: str) -> dict[str, Any]:
     if fmt == "svg":
         return {"Date": None}

@@ -42,6 +42,7 @@ import json
 import os
 import re
 import socket
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -388,7 +389,7 @@ def _run_stages(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
         # its kernel starts now, while the stages before it are checked.
         first = next((s for s in ordered if s in force or _likely_runs(out, s, per_stage[s])),
                      None)
-        if first is not None and first != ordered[0]:
+        if first is not None:  # the first stage's too: it imports while papermill loads
             kernels.start(first)
         return _run_each(out, ordered, per_stage, export_html=export_html, force=force,
                          log=log, kernels=kernels, executed_dir=executed_dir)
@@ -673,6 +674,7 @@ class _WarmKernels:
     def __init__(self) -> None:
         self._waiting: dict[str, WarmKernel | None] = {}
         self._handed: dict[int, WarmKernel] = {}
+        self._stopping: list[threading.Thread] = []
 
     def __enter__(self) -> _WarmKernels:
         return self
@@ -683,8 +685,11 @@ class _WarmKernels:
                 kernel.stop(now=True)
         for kernel in self._handed.values():
             kernel.stop()
+        for thread in self._stopping:
+            thread.join()
         self._waiting.clear()
         self._handed.clear()
+        self._stopping.clear()
 
     def start(self, stage: str) -> None:
         """Start ``stage``'s kernel unless one was started already (or ``WARM_KERNELS`` is off)."""
@@ -704,10 +709,17 @@ class _WarmKernels:
         return km
 
     def stop(self, km: Any) -> None:
-        """Stop the kernel behind ``km`` once its stage has run (nothing for None)."""
+        """Stop the kernel behind ``km`` once its stage has run (nothing for None).
+
+        In a thread: a graceful shutdown waits 1–3 s for the kernel process to exit, which
+        the next stage need not wait for; the run joins the thread before it returns.
+        """
         kernel = self._handed.pop(id(km), None) if km is not None else None
         if kernel is not None:
-            kernel.stop()
+            thread = threading.Thread(target=kernel.stop, name=f"stop-{kernel.stage}-kernel",
+                                      daemon=True)
+            thread.start()
+            self._stopping.append(thread)
 
     def discard(self, stage: str) -> None:
         """Stop a kernel started for a stage that is skipped after all."""

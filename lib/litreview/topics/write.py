@@ -47,12 +47,15 @@ def make_figures(tables: Tables, papers: pd.DataFrame) -> dict[str, Any]:
 
 def write_figures(out_dir: str | os.PathLike, tables: Tables, papers: pd.DataFrame
                   ) -> dict[str, Any]:
-    """Write every figure of the stage under ``DIR/figures/`` and return them by stem."""
+    """Write every figure of the stage under ``DIR/figures/`` and return them by stem,
+    each ready to display from the file it was saved as (``io.shown_figure``)."""
     import matplotlib.pyplot as plt
 
     figures = make_figures(tables, papers)
+    shown: dict[str, Any] = {}
     for name, fig in figures.items():
-        io.save_figure(fig, out_dir, name.removesuffix("_interactive"))
+        paths = io.save_figure(fig, out_dir, name.removesuffix("_interactive"))
         if not name.endswith("_interactive"):
             plt.close(fig)
-    return figures
+        shown[name] = io.shown_figure(fig, paths)
+    return shown
