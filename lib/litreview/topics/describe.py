@@ -368,7 +368,12 @@ def strand_terms(
                                shape=(len(strand_ids), len(strands)))
     counts = onehot @ sparse.csr_matrix(doc_term)
     support = (onehot @ sparse.csr_matrix(present)).toarray()
-    weights = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(counts).toarray()
+    # Only the terms some strand uses: a term of unplaced papers alone has no frequency
+    # among strands, and BERTopic's idf would divide by zero for it (a warning, weight 0).
+    used = np.flatnonzero(np.asarray(counts.sum(axis=0)).ravel() > 0)
+    weights = np.zeros(counts.shape)
+    weights[:, used] = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(
+        counts[:, used]).toarray()
     sizes = np.asarray(onehot.sum(axis=1)).ravel()
     out = []
     for i in range(len(strand_ids)):
