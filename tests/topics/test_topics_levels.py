@@ -241,3 +241,59 @@ def test_refining_moves_a_paper_to_the_theme_it_is_closest_to():
     wrong[0] = 1  # a paper of group 0 cut into group 1
     assert np.array_equal(topics.fit.refine_themes(vectors, wrong, 10), truth)
     assert np.array_equal(topics.fit.refine_themes(vectors, truth, 10), truth)
+
+
+def _theme_with_two_lines(seed: int = 0):
+    """One theme (id 0) of two research lines (directions 1 and 2 about a shared axis 0)
+    plus a second theme (id 1); a third direction (3) runs across both themes."""
+    rng = np.random.default_rng(seed)
+    dim = 16
+    rows, line, style = [], [], []
+    for i in range(40):
+        v = np.zeros(dim)
+        v[0] = 1.0
+        v[1 + i % 2] = 0.6  # the theme's own research line
+        v[3] = 0.25 if i < 20 else -0.25  # a direction shared with the other theme
+        rows.append(v + 0.03 * rng.normal(size=dim))
+        line.append(i % 2)
+        style.append(int(i < 20))
+    for _ in range(20):
+        v = np.zeros(dim)
+        v[5] = 1.0
+        v[3] = 0.25
+        rows.append(v + 0.03 * rng.normal(size=dim))
+    unit = np.asarray(rows) / np.linalg.norm(rows, axis=1, keepdims=True)
+    themes = np.asarray([0] * 40 + [1] * 20)
+    return unit, themes, np.asarray(line), np.asarray(style)
+
+
+def test_strands_are_regrouped_by_what_sets_papers_apart_inside_their_theme():
+    from litreview.topics import fit
+
+    unit, themes, line, style = _theme_with_two_lines()
+    # as the corpus tree's finer cut may give them: theme 0 split along the shared direction
+    given = np.concatenate([style, np.full(20, 5)])
+    given[3] = -1  # detached by split_far_halves: stays detached
+    out = fit.regroup_strands(unit, themes, given, np.arange(len(unit)))
+    theme0 = np.flatnonzero((themes == 0) & (given >= 0))
+    assert out[3] == -1
+    assert len(np.unique(out[theme0])) == 2  # as many strands as it had
+    # each new strand is one research line, not one side of the shared direction
+    for s in np.unique(out[theme0]):
+        assert len(np.unique(line[theme0][out[theme0] == s])) == 1
+    assert (out[themes == 1] == out[themes == 1][0]).all()  # a one-strand theme keeps one
+    assert set(out[theme0]).isdisjoint(out[themes == 1])
+    again = fit.regroup_strands(unit, themes, given, np.arange(len(unit)))
+    assert (again == out).all()
+
+
+def test_papers_outside_the_tree_sample_join_the_nearest_regrouped_strand():
+    from litreview.topics import fit
+
+    unit, themes, line, style = _theme_with_two_lines(seed=1)
+    given = np.concatenate([style, np.full(20, 5)])
+    sample = np.flatnonzero(np.arange(len(unit)) % 4 != 0)  # every fourth paper left out
+    out = fit.regroup_strands(unit, themes, given, sample)
+    theme0 = np.flatnonzero(themes == 0)
+    for s in np.unique(out[theme0]):
+        assert len(np.unique(line[theme0][out[theme0] == s])) == 1

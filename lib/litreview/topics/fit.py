@@ -52,6 +52,10 @@ LEXICAL_WEIGHT = 0.0
 #: Split a theme whose two halves are further apart than a typical pair of themes, or
 #: detach its small stray half (``split_far_halves``).
 SPLIT_FAR_HALVES = True
+#: Regroup each theme's strands by a tree of the theme's own papers (``regroup_strands``).
+LOCAL_STRANDS = True
+#: Principal components of a theme's own papers its strands are regrouped on.
+LOCAL_DIMENSIONS = 20
 #: Dimensions the TF-IDF part is reduced to (``hybrid_vectors``).
 LEXICAL_DIMENSIONS = 100
 #: How many times a title is counted in the TF-IDF text (titles are written to name topics).
@@ -218,7 +222,9 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams, *,
     same rule; each lies inside one theme. Fewer than ``MIN_PAPERS_TO_CLUSTER`` papers
     give one theme and one strand, with a note. Last, ``split_far_halves`` splits a theme
     made of two far-apart groups and detaches small stray groups (strand −1; not with a
-    fixed number of themes or a previous map, which it only detaches from).
+    fixed number of themes or a previous map, which it only detaches from), and
+    ``regroup_strands`` regroups each theme's papers into its number of strands by what
+    sets them apart inside the theme.
 
     ``anchor`` (a refit with a previous map: each paper's previous theme, −1 for new or
     unplaced papers) starts the themes from the previous map instead of the tree's cut
@@ -285,6 +291,9 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams, *,
             min_size=params.min_topic_size or auto_min_topic_size(n),
             max_themes=len(np.unique(themes_all)) if fixed_count else high)
         notes.extend(split_notes)
+    if LOCAL_STRANDS:
+        strands_all = regroup_strands(unit, themes_all, strands_all, tree_papers,
+                                      min_strand_size=params.min_strand_size)
     strands_all = _number_strands(themes_all, strands_all)
     strand_theme = {int(s): int(t) for s, t in zip(strands_all, themes_all, strict=True)
                     if s >= 0}
@@ -378,6 +387,50 @@ def _number_strands(themes: np.ndarray, strands: np.ndarray) -> np.ndarray:
 
 def _unit_mean(vectors: np.ndarray) -> np.ndarray:
     return metrics._unit(np.asarray(vectors, dtype=np.float64).mean(axis=0)[None])[0]
+
+
+def regroup_strands(unit: np.ndarray, themes: np.ndarray, strands: np.ndarray,
+                    tree_papers: np.ndarray, *, min_strand_size: int = MIN_STRAND_SIZE,
+                    dimensions: int = LOCAL_DIMENSIONS) -> np.ndarray:
+    """Regroup each theme's papers into as many strands as the corpus tree gave it.
+
+    The corpus tree's finer cut is drawn on what separates the whole corpus, so inside a
+    theme it often follows a direction shared with other themes (steering, prompting)
+    instead of the theme's own research lines: on the seed corpus 5 of its 13
+    hallucination-detection papers sat in two other strands of the Hallucination theme.
+    Here each theme's members (those of ``tree_papers`` with a strand; −1 stays −1) are
+    taken relative to the theme's centroid (the shared part removed, renormalised),
+    projected on their first ``dimensions`` principal components and cut by a Ward tree
+    of their own into the same number of strands as before. Themes with one strand or
+    fewer than ``2 × min_strand_size`` members keep theirs; papers outside
+    ``tree_papers`` (a corpus above ``TREE_MAX_PAPERS``) join the most similar new
+    strand of their theme. Strand ids are renumbered by the caller.
+    """
+    from scipy.cluster.hierarchy import cut_tree
+
+    strands = np.asarray(strands, dtype=np.int64).copy()
+    in_tree = np.zeros(len(strands), dtype=bool)
+    in_tree[np.asarray(tree_papers, dtype=np.int64)] = True
+    next_id = int(strands.max()) + 1 if len(strands) else 0
+    for t in np.unique(themes).tolist():
+        placed = (themes == t) & (strands >= 0)
+        members = np.flatnonzero(placed & in_tree)
+        k = len(np.unique(strands[members]))
+        if k < 2 or len(members) < 2 * min_strand_size:
+            continue
+        residual = metrics._unit(unit[members] - unit[members].mean(axis=0))
+        centred = residual - residual.mean(axis=0)
+        _, _, components = np.linalg.svd(centred, full_matrices=False)
+        local = metrics._unit(residual @ components[: min(dimensions, len(members) - 1)].T)
+        cut = cut_tree(ward_tree(local), n_clusters=k)[:, 0].astype(np.int64)
+        strands[members] = next_id + cut
+        others = np.flatnonzero(placed & ~in_tree)
+        if len(others):
+            ids = list(range(next_id, next_id + k))
+            centres = metrics.centroids(unit[members], strands[members], ids)
+            strands[others] = np.asarray(ids)[(unit[others] @ centres.T).argmax(axis=1)]
+        next_id += k
+    return strands
 
 
 def _cohesion(vectors: np.ndarray) -> float:
