@@ -153,3 +153,26 @@ def test_resource_precision_and_recall_on_the_seed_corpus(seed_papers: pd.DataFr
     recall = found_truth / n_truth
     assert precision >= 0.9, precision  # measured: 0.99 (110 of 111)
     assert recall >= 0.75, recall  # measured: 0.96 (110 of 114)
+
+
+def test_the_authors_clause_after_an_opening_phrase_is_quoted_when_no_sentence_stands_alone():
+    from litreview.review.roles import _Sentences
+    from litreview.review.sentences import authors_clause
+
+    abstract = ("Retrieval-augmented generation grounds model output in external sources. "
+                "Prior work lacks an evaluation across language families. "
+                "To overcome this, we establish NoMIRACL, a human-annotated dataset for "
+                "evaluating robustness across 18 typologically diverse languages.")
+    picked = _Sentences({"p": abstract}, ()).contribution("p")
+    assert picked is not None
+    assert picked.text == ("we establish NoMIRACL, a human-annotated dataset for evaluating "
+                           "robustness across 18 typologically diverse languages.")
+    assert picked.text in abstract  # verbatim: a clause of the authors' own sentence
+    roled = contribution_sentence(roled_sentences(abstract))
+    assert roled is not None and roled.text == picked.text
+    # a clause that still leans on the sentence before stays unquoted
+    assert authors_clause("In this work, we find that this mechanism generalizes poorly.") == (
+        "we find that this mechanism generalizes poorly.")
+    leaning = "Cats purr loudly at night. To see why, we find that this effect holds for dogs."
+    assert _Sentences({"p": leaning}, ()).contribution("p") is None
+    assert authors_clause("We propose a method for ranking papers by their cited claims.") is None

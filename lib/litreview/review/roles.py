@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from litreview.review.sentences import quotable, split_sentences
+from litreview.review.sentences import authors_clause, quotable, split_sentences
 
 ROLES = ("background", "objective", "method", "result", "conclusion", "limitation")
 
@@ -190,13 +190,17 @@ def roled_sentences(
     ]
 
 
-def contribution_sentence(sentences: Sequence[RoledSentence]) -> RoledSentence | None:
+def contribution_sentence(
+    sentences: Sequence[RoledSentence], *, known_acronyms: Iterable[str] = ()
+) -> RoledSentence | None:
     """The quotable sentence that best states the paper's contribution, or None.
 
     Preference: a "we propose / introduce / present …" sentence, then any other
     objective, then a result or a method sentence with the authors as subject, then
     any result past the first sentence; earlier first within each. Background is
-    never a contribution: without one of these the caller quotes the title.
+    never a contribution. When no whole sentence qualifies, the same preference is tried on
+    the "we …" clauses after an opening phrase (``authors_clause``; ``known_acronyms`` as
+    for ``quotable``); without one of these the caller quotes the title.
     """
     ranks = (
         lambda s: s.contribution,
@@ -209,6 +213,12 @@ def contribution_sentence(sentences: Sequence[RoledSentence]) -> RoledSentence |
         for sentence in sentences:
             if sentence.quotable and test(sentence):
                 return sentence
+    for test in ranks:  # no whole sentence: the "we …" clause after an opening phrase
+        for sentence in sentences:
+            clause = None if sentence.quotable else authors_clause(sentence.text)
+            if clause and test(sentence) and quotable(clause, known_acronyms=known_acronyms):
+                return RoledSentence(clause, sentence.position, sentence.n_sentences,
+                                     sentence.role, True, is_contribution(clause))
     return None
 
 
@@ -216,7 +226,8 @@ def contribution_sentence(sentences: Sequence[RoledSentence]) -> RoledSentence |
 
 _CONTRIBUTION_CUE = re.compile(
     r"\b(?:we|paper|work|study)\s+(?:\w+ly\s+)?(?:propose|introduce|present|develop|release|"
-    r"design|construct|build|create|curate|contribute|offer|formali[sz]e|provide)s?\b", re.I)
+    r"design|construct|build|create|curate|contribute|offer|formali[sz]e|provide|"
+    r"establish(?!e?s? (?:that|whether|how)\b))s?\b", re.I)
 
 
 class _Sentences:
@@ -246,7 +257,7 @@ class _Sentences:
     def contribution(self, pid: str) -> RoledSentence | None:
         """The paper's contribution sentence (see :func:`contribution_sentence`)."""
         if pid in self._roled:
-            return contribution_sentence(self._roled[pid])
+            return contribution_sentence(self._roled[pid], known_acronyms=self.known)
         sentences = self.split(pid)
         n = len(sentences)
         for i, text in enumerate(sentences):  # fast path: the first quotable "we propose …"
@@ -265,4 +276,11 @@ class _Sentences:
             if rank < 9 and (best is None or (rank, i) < best[:2]) and quotable(
                     text, known_acronyms=self.known):
                 best = (rank, i, RoledSentence(text, i, n, role, True, False))
-        return best[2] if best else None
+        if best is not None:
+            return best[2]
+        for i, text in enumerate(sentences):  # "To overcome this, we establish X, a …"
+            clause = authors_clause(text)
+            if clause and _CONTRIBUTION_CUE.search(clause) and quotable(
+                    clause, known_acronyms=self.known):
+                return RoledSentence(clause, i, n, "objective", True, True)
+        return None

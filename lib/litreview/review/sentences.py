@@ -242,6 +242,25 @@ def is_self_contained(sentence: str) -> bool:
     )
 
 
+_LEAD_THEN_WE = re.compile(
+    r"^(?:[^,;:()]{2,90},\s+){1,2}(?P<clause>we\s+(?!(?:instead|also|further|then|additionally|"
+    r"therefore|thus|hence|finally|next|now|again|similarly|likewise)\b)[a-z].*)$",
+    re.S,
+)
+
+
+def authors_clause(sentence: str) -> str | None:
+    """The "we …" clause after a sentence's opening phrase, or None.
+
+    "To overcome this, we establish NoMIRACL, a human-annotated dataset …" leans on the
+    sentence before it only through its opening; "we establish NoMIRACL, …" states the
+    contribution by itself and is still the authors' words, verbatim. The caller quotes it
+    only when it passes :func:`quotable` on its own (a "this" left in the clause refuses it).
+    """
+    match = _LEAD_THEN_WE.match(sentence.strip())
+    return match.group("clause") if match else None
+
+
 def quotable(sentence: str, *, known_acronyms: Iterable[str] = ()) -> bool:
     """Whether a sentence can be quoted alone under its citation.
 
