@@ -1206,10 +1206,14 @@ def name_groups(
                 and int(size[group_index[g]]) >= LARGE_GROUP
                 and any(t <= 2 for t in tiers[g].values())]
 
+    def named_papers(labels: Mapping[int, tuple[str, int]]) -> int:
+        return sum(int(size[group_index[g]]) for g in groups if labels[g][1] > 0)
+
     # Groups with a strong phrase choose first. A large strand left unnamed because a
     # sibling (or another group) took the phrase it needed chooses first instead and the
     # others choose again, so a research line of a dozen papers is not left nameless for
-    # a phrase a four-paper strand took ("Values" over "Human values").
+    # a phrase a four-paper strand took ("Values" over "Human values"); kept when it
+    # leaves no more papers in unnamed groups than before.
     order = sorted(groups, key=lambda g: (-(options[g][0][0] if options[g] else -1.0), g))
     labels = assign(order)
     first: list[int] = []
@@ -1219,9 +1223,8 @@ def name_groups(
             break
         first += needy
         trial = assign(first + [g for g in order if g not in first])
-        if sum(trial[g][1] > 0 for g in groups) < sum(labels[g][1] > 0 for g in groups) - len(
-                needy) or any(trial[g][1] == 0 for g in needy):
-            break  # promoting them costs more names than it gives
+        if any(trial[g][1] == 0 for g in needy) or named_papers(trial) < named_papers(labels):
+            break  # promoting them leaves more papers in unnamed strands than before
         labels = trial
 
     out = []
