@@ -928,8 +928,13 @@ def name_groups(
     papers ("activation steering" over "steering"). When two phrases together match
     the group clearly better than one ("Hallucination and retrieval-augmented
     generation"), the label joins them with "and". A strand's label avoids its
-    parent's phrases; labels are unique across the groups named in one call. Ties
-    are broken by the phrase's text, so the result does not depend on row order.
+    parent's phrases; labels are unique across the groups named in one call, and
+    sibling strands (one parent) never take phrases that read alike
+    (``alike_phrases``: one holds the other, or the same head word). Groups choose in
+    the order of their best score; a strand of ``LARGE_GROUP`` papers left unnamed by
+    such a clash chooses first in a second round, kept when it names more papers than
+    it unnames. Equal scores go to the phrase fewer papers of the corpus carry, then to
+    the phrase's text, so the result does not depend on row order.
 
     With ``min_coverage`` (themes: ``THEME_COVERAGE``) a label must say what most of
     the group shares: its phrases together are carried by at least that share of the
