@@ -1146,6 +1146,9 @@ def name_groups(
         return int(p) if p is not None and p >= 0 else "themes"
 
     tiers: dict[int, dict[int, int]] = {}
+    # Papers of the whole corpus that carry an option's phrases (ties go to the rarer).
+    spread = {id(o): int(sum(int(total[gid]) for gid in o[1]))
+              for g in groups for o in options[g]}
     for g in groups:
         tiers[g] = {id(o): _label_tier(o, stats[g], int(size[group_index[g]]),
                                        options[g][0][0] if options[g] else 0.0)
@@ -1177,7 +1180,7 @@ def name_groups(
                 # Equal scores: the phrase fewer papers of the corpus carry is the more
                 # telling ("toxicity" before "norms"), then the text.
                 ranked = sorted((o for o in options[g] if tier[id(o)] <= max_tier),
-                                key=lambda o: (tier[id(o)], -o[0], int(total[o[1]].sum()),
+                                key=lambda o: (tier[id(o)], -o[0], spread[id(o)],
                                                " and ".join(o[3])))
                 for option in ranked:
                     _, gids, support, keys = option
