@@ -182,7 +182,9 @@ def name_levels(
     phrase covers is named
     broadly from its strands' phrases (``broad_label``: "Invariance, generalization and
     fairness"), and then its strands keep those phrases: only a theme named by one
-    phrase of its own takes that phrase from its strands.
+    phrase of its own takes that phrase from its strands. A theme's only strand keeps
+    its own phrase when that speaks for as many of its papers as the theme's label, else
+    it carries the theme's label (``only_strand_label``).
 
     Parameters
     ----------
@@ -228,15 +230,14 @@ def name_levels(
                                [n for t, n in themes.items() if t != theme and t not in broad])
             if name and name.lower() not in {n.lower() for n in themes.values()}:
                 themes[theme] = name
-    if len(by_theme):
-        keyed_all = [labels.keyed_text(t, a) for t, a in zip(frame["title"], frame["abstract"],
-                                                              strict=True)]
-        for theme, members in by_theme.items():
-            if len(members) == 1:
-                strand = members[0]
-                papers_of = [keyed_all[i] for i in np.flatnonzero(strands == strand)]
-                named[strand] = only_strand_label(_or_empty(named.get(strand, "")),
-                                                  themes.get(theme, ""), papers_of)
+    titles, abstracts = frame["title"].to_numpy(), frame["abstract"].to_numpy()
+    for theme, members in by_theme.items():
+        if len(members) == 1:  # the theme's only strand: not named more narrowly than it
+            strand = members[0]
+            papers_of = [labels.keyed_text(titles[i], abstracts[i])
+                         for i in np.flatnonzero(strands == strand)]
+            named[strand] = only_strand_label(_or_empty(named.get(strand, "")),
+                                              themes.get(theme, ""), papers_of)
     strand_names: dict[int, str] = {}
     for theme, members in by_theme.items():
         names = _distinct([_or_empty(named.get(s, "")) for s in members],
