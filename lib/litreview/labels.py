@@ -441,6 +441,8 @@ THEME_COVERAGE = 0.3
 MAIN_COVERAGE = 0.25
 _WHOLE_COVERAGE = 0.5   # a theme label this broad may come from one strand alone
 _SPREAD_SHARE = 0.25    # ... else it reaches two strands (this share of each, two papers)
+#: A strand of this many papers left unnamed chooses its label first (``name_groups``).
+LARGE_GROUP = 8
 
 
 @functools.lru_cache(maxsize=1)
@@ -827,6 +829,22 @@ def _boilerplate_tail(key_text: str) -> bool:
     return bool(inner) and all(w in generic for w in words[inner[-1] + 1:])
 
 
+def alike_phrases(a: str, b: str) -> bool:
+    """Whether two label phrases (``_phrase_key`` form) read as one line of work.
+
+    True when one holds the other as whole words ("value" in "human value") or both end
+    on the same head word ("social norm", "moral norm"): two sibling strands so named
+    look like duplicates to a reader.
+    """
+    wa, wb = a.split(), b.split()
+    if not wa or not wb:
+        return False
+    if wa[-1] == wb[-1]:
+        return True
+    short, long = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    return any(long[i:i + len(short)] == short for i in range(len(long) - len(short) + 1))
+
+
 def _label_words(key_text: str) -> set[str]:
     """The words two labels must not share: content words, not adjectives ("social")."""
     return {w for w in _content_words(key_text) if not w.endswith(_ADJECTIVE_ENDINGS)}
@@ -910,8 +928,13 @@ def name_groups(
     papers ("activation steering" over "steering"). When two phrases together match
     the group clearly better than one ("Hallucination and retrieval-augmented
     generation"), the label joins them with "and". A strand's label avoids its
-    parent's phrases; labels are unique across the groups named in one call. Ties
-    are broken by the phrase's text, so the result does not depend on row order.
+    parent's phrases; labels are unique across the groups named in one call, and
+    sibling strands (one parent) never take phrases that read alike
+    (``alike_phrases``: one holds the other, or the same head word). Groups choose in
+    the order of their best score; a strand of ``LARGE_GROUP`` papers left unnamed by
+    such a clash chooses first in a second round, kept when it names more papers than
+    it unnames. Equal scores go to the phrase fewer papers of the corpus carry, then to
+    the phrase's text, so the result does not depend on row order.
 
     With ``min_coverage`` (themes: ``THEME_COVERAGE``) a label must say what most of
     the group shares: its phrases together are carried by at least that share of the
@@ -1103,64 +1126,114 @@ def name_groups(
                 return False
         return support >= _WHOLE_COVERAGE * n or reached([pool_index[x] for x in gids]) >= 2
 
-    labels: dict[int, tuple[str, int]] = {}
-    taken: set[str] = set()
-    # Content words already used by a label, per scope: the themes together, or the
-    # strands of one theme together with the theme's own label.
-    scope_words: dict[object, set[str]] = {}
     # A strand also avoids a phrase made only of words of the themes' labels (a
     # "Hallucination" strand beside a "Hallucination" theme reads as a duplicate), but
     # only softly; a longer phrase that adds a word of its own is fresh
     # ("Activation steering" inside "Activation and brain").
     theme_words = {w for lab in (parent_labels or {}).values() if lab
                    for w in _label_words(_phrase_key(lab))}
+    # A strand's label is never any theme's label.
+    avoid = {lab.lower() for lab in (parent_labels or {}).values() if lab}
 
     def stale(key: str, used: set[str], scope: object) -> bool:
         words = _label_words(key)
         if words & used:
             return True
         return scope != "themes" and bool(words) and words <= theme_words
-    order = sorted(groups, key=lambda g: (-(options[g][0][0] if options[g] else -1.0), g))
-    for g in order:
+
+    def scope_of(g: int) -> object:
         p = parent.get(g)
-        scope: object = int(p) if p is not None and p >= 0 else "themes"
-        used_words = scope_words.setdefault(scope, set())
-        # A strand's label is never any theme's label.
-        avoid = {lab.lower() for lab in (parent_labels or {}).values() if lab}
-        tiers = {id(o): _label_tier(o, stats[g], int(size[group_index[g]]),
-                                    options[g][0][0] if options[g] else 0.0)
-                 for o in options[g]}
+        return int(p) if p is not None and p >= 0 else "themes"
+
+    tiers: dict[int, dict[int, int]] = {}
+    # Papers of the whole corpus that carry an option's phrases (ties go to the rarer).
+    spread = {id(o): int(sum(int(total[gid]) for gid in o[1]))
+              for g in groups for o in options[g]}
+    for g in groups:
+        tiers[g] = {id(o): _label_tier(o, stats[g], int(size[group_index[g]]),
+                                       options[g][0][0] if options[g] else 0.0)
+                    for o in options[g]}
         if min_coverage > 0:
             for o in options[g]:
-                if tiers[id(o)] < 3 and not covers(g, o):
-                    tiers[id(o)] = 3
-        chosen = None
-        # Themes: a fresh word matters more than the tier; strands: the other way round.
-        passes = (((1, True), (2, True), (1, False), (2, False)) if scope == "themes" else
-                  ((1, True), (1, False), (2, True), (2, False)))
-        for max_tier, fresh_words in passes:
-            ranked = sorted((o for o in options[g] if tiers[id(o)] <= max_tier),
-                            key=lambda o: (tiers[id(o)], -o[0], " and ".join(o[3])))
-            for option in ranked:
-                _, gids, support, keys = option
-                if fresh_words and any(stale(k, used_words, scope) for k in keys):
-                    continue
-                text = _shown(written[gids[0]], casing, capitalize=True)
-                if len(gids) > 1:
-                    text += " and " + _shown(written[gids[1]], casing)
-                if text.lower() not in taken and text.lower() not in avoid:
-                    chosen = (text, support, keys)
+                if tiers[g][id(o)] < 3 and not covers(g, o):
+                    tiers[g][id(o)] = 3
+
+    def assign(order: Sequence[int]) -> dict[int, tuple[str, int]]:
+        """Label the groups greedily in ``order``; the first to choose wins a phrase."""
+        labels: dict[int, tuple[str, int]] = {}
+        taken: set[str] = set()
+        # Content words already used by a label, per scope: the themes together, or the
+        # strands of one theme together with the theme's own label; and the phrases
+        # sibling strands took (``alike_phrases`` keeps a strand off them).
+        scope_words: dict[object, set[str]] = {}
+        scope_keys: dict[object, list[str]] = {}
+        for g in order:
+            scope = scope_of(g)
+            used_words = scope_words.setdefault(scope, set())
+            sibling_keys = scope_keys.setdefault(scope, [])
+            tier = tiers[g]
+            chosen = None
+            # Themes: a fresh word matters more than the tier; strands: the other way round.
+            passes = (((1, True), (2, True), (1, False), (2, False)) if scope == "themes" else
+                      ((1, True), (1, False), (2, True), (2, False)))
+            for max_tier, fresh_words in passes:
+                # Equal scores: the phrase fewer papers of the corpus carry is the more
+                # telling ("toxicity" before "norms"), then the text.
+                ranked = sorted((o for o in options[g] if tier[id(o)] <= max_tier),
+                                key=lambda o: (tier[id(o)], -o[0], spread[id(o)],
+                                               " and ".join(o[3])))
+                for option in ranked:
+                    _, gids, support, keys = option
+                    if scope != "themes" and any(alike_phrases(k, other) for k in keys
+                                                 for other in sibling_keys):
+                        continue
+                    if fresh_words and any(stale(k, used_words, scope) for k in keys):
+                        continue
+                    text = _shown(written[gids[0]], casing, capitalize=True)
+                    if len(gids) > 1:
+                        text += " and " + _shown(written[gids[1]], casing)
+                    if text.lower() not in taken and text.lower() not in avoid:
+                        chosen = (text, support, keys)
+                        break
+                if chosen:
                     break
             if chosen:
-                break
-        if chosen:
-            labels[g] = chosen[:2]
-            for k in chosen[2]:
-                used_words |= _label_words(k)
-        else:
-            text = f"{FALLBACK_NAME} ({g})" if len(groups) > 1 else FALLBACK_NAME
-            labels[g] = (text, 0)
-        taken.add(labels[g][0].lower())
+                labels[g] = chosen[:2]
+                for k in chosen[2]:
+                    used_words |= _label_words(k)
+                sibling_keys.extend(chosen[2])
+            else:
+                text = f"{FALLBACK_NAME} ({g})" if len(groups) > 1 else FALLBACK_NAME
+                labels[g] = (text, 0)
+            taken.add(labels[g][0].lower())
+        return labels
+
+    def unnamed_large(labels: Mapping[int, tuple[str, int]]) -> list[int]:
+        """Strands of ``LARGE_GROUP`` papers or more left without a name they could have."""
+        return [g for g in order if scope_of(g) != "themes" and labels[g][1] == 0
+                and int(size[group_index[g]]) >= LARGE_GROUP
+                and any(t <= 2 for t in tiers[g].values())]
+
+    def named_papers(labels: Mapping[int, tuple[str, int]]) -> int:
+        return sum(int(size[group_index[g]]) for g in groups if labels[g][1] > 0)
+
+    # Groups with a strong phrase choose first. A large strand left unnamed because a
+    # sibling (or another group) took the phrase it needed chooses first instead and the
+    # others choose again, so a research line of a dozen papers is not left nameless for
+    # a phrase a four-paper strand took ("Values" over "Human values"); kept when it
+    # leaves no more papers in unnamed groups than before.
+    order = sorted(groups, key=lambda g: (-(options[g][0][0] if options[g] else -1.0), g))
+    labels = assign(order)
+    first: list[int] = []
+    for _ in range(3):
+        needy = [g for g in unnamed_large(labels) if g not in first]
+        if not needy:
+            break
+        first += needy
+        trial = assign(first + [g for g in order if g not in first])
+        if any(trial[g][1] == 0 for g in needy) or named_papers(trial) < named_papers(labels):
+            break  # promoting them leaves more papers in unnamed strands than before
+        labels = trial
 
     out = []
     for gi, g in enumerate(groups):

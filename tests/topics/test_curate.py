@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 import warnings
@@ -343,3 +344,56 @@ def test_a_renamed_theme_renames_its_other_papers_strands(tmp_path):
     assert sorted(cmap.names.strands[s] for s in (0, 1)) == [
         "Foundations: other papers (1)", "Foundations: other papers (2)"]
     assert cmap.names.strands[2] == "Three"  # another theme's strand is left alone
+
+
+def _refit_with_reworded_labels(previous, tmp_path, text: str = ""):
+    """The same map again, its automatic labels reworded ("Alpha" -> "Alpha reworded")."""
+    papers, placement, _, emb = small_map()
+    names = Names({0: "Alpha reworded", 1: "Beta", 2: "Gamma"},
+                  {**STRANDS, 0: "One reworded"})
+    cmap = curate.identify_and_curate(papers, placement, names, previous,
+                                      load(tmp_path, text), embeddings=emb)
+    return curate.finish_tables(tables_for(cmap, papers), cmap, papers)
+
+
+def test_previous_automatic_labels_are_kept_only_under_the_same_naming_recipe(tmp_path):
+    from litreview.topics.naming import naming_fingerprint
+
+    first, papers = apply(tmp_path, "")
+    tables = curate.finish_tables(tables_for(first, papers), first, papers)
+    assert set(tables.topics["label_recipe"]) == {naming_fingerprint()}
+    previous = identity.previous_from_tables(tables.topics, tables.doc_topics, tables.strands)
+    assert previous.label_recipe == naming_fingerprint()
+
+    same = _refit_with_reworded_labels(previous, tmp_path).topics.set_index("theme_id")
+    assert same.loc["t-alpha", "label"] == "Alpha"  # same recipe: the steady name stays
+
+    # labels written by another recipe, or by a version that did not record one: relabel
+    for old in (dataclasses.replace(previous, label_recipe="phrases-1:0123456789ab"),
+                identity.previous_from_tables(tables.topics.drop(columns="label_recipe"),
+                                              tables.doc_topics, tables.strands)):
+        again = _refit_with_reworded_labels(old, tmp_path)
+        topics = again.topics.set_index("theme_id")
+        assert topics.loc["t-alpha", "label"] == "Alpha reworded"
+        assert topics.loc["t-alpha", "change"] == "renamed"  # the id stays
+        strands = again.strands.set_index("strand")
+        assert strands.loc[0, "label"] == "One reworded"
+        # a researcher's name still wins over the new automatic one
+        curated = _refit_with_reworded_labels(old, tmp_path,
+                                              "themes:\n  t-alpha:\n    name: Mine\n")
+        assert curated.topics.set_index("theme_id").loc["t-alpha", "label"] == "Mine"
+
+
+def test_the_naming_fingerprint_follows_the_naming_settings(monkeypatch):
+    from litreview import labels
+    from litreview.topics import naming
+
+    before = naming.naming_fingerprint()
+    assert before.startswith(naming.RECIPE_VERSION + ":")
+    monkeypatch.setattr(labels, "THEME_COVERAGE", labels.THEME_COVERAGE + 0.05)
+    assert naming.naming_fingerprint() != before
+    monkeypatch.undo()
+    monkeypatch.setattr(labels, "FILLER_WORDS", labels.FILLER_WORDS | {"zebra"})
+    assert naming.naming_fingerprint() != before
+    monkeypatch.undo()
+    assert naming.naming_fingerprint() == before

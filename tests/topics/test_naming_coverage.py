@@ -149,6 +149,14 @@ def test_label_quality_reports_coverage_and_unnamed_strands(papers, names):
         naming._unnamed(n) for n in names.strands.values())
     assert quality["theme_label_coverage_min"] >= labels.THEME_COVERAGE
     assert quality["strand_label_coverage_min"] == pytest.approx(1.0)
+    unnamed = [s for s, n in names.strands.items() if naming._unnamed(n)]
+    assert quality["n_papers_in_other_papers_strands"] == int(
+        papers["strand"].isin(unnamed).sum())
+    assert quality["label_recipe"] == naming.naming_fingerprint()
+    renamed = {s: f"Theme: other papers ({s})" for s in names.strands}
+    assert naming.label_quality(papers, papers["topic"].to_numpy(), papers["strand"].to_numpy(),
+                                names.themes, renamed)["n_papers_in_other_papers_strands"] \
+        == int((papers["strand"] >= 0).sum())
     worse = {**names.themes, 0: "Fairness"}
     assert naming.label_quality(papers, papers["topic"].to_numpy(), papers["strand"].to_numpy(),
                                 worse, names.strands)["theme_label_coverage_min"] == 0.2

@@ -38,7 +38,7 @@ import pandas as pd
 
 from litreview import config, curation, io
 from litreview.topics.identity import Identity
-from litreview.topics.naming import Names, other_papers
+from litreview.topics.naming import Names, naming_fingerprint, other_papers
 from litreview.topics.place import CORE, PERIPHERAL, UNPLACED, Placement, renumber
 
 logger = logging.getLogger(__name__)
@@ -512,7 +512,8 @@ def _replace_placement(placement: Placement, topics: np.ndarray, strands: np.nda
 def finish_tables(tables: Any, cmap: CuratedMap, papers: pd.DataFrame) -> Any:
     """Add the id, curation and change columns to the stage's tables and put pins first.
 
-    ``topics`` gains ``theme_id``, ``label_source``, ``change``, ``auto_label``;
+    ``topics`` gains ``theme_id``, ``label_source``, ``change``, ``auto_label``,
+    ``label_recipe`` (``naming.naming_fingerprint``: the recipe the automatic labels came from);
     ``strands`` gains ``strand_id``, ``theme_id``, ``label_source``, ``auto_label``;
     ``doc_topics`` gains ``theme_id``, ``strand_id``, ``curated``, ``is_new``,
     ``candidate_new_theme``, ``auto_theme_id``, ``auto_strand_id``.
@@ -526,6 +527,7 @@ def finish_tables(tables: Any, cmap: CuratedMap, papers: pd.DataFrame) -> Any:
                               for tid in topics["theme_id"]]
     topics["change"] = [identity.change.get(tid, "") for tid in topics["theme_id"]]
     topics["auto_label"] = [identity.theme_labels.get(tid, "") for tid in topics["theme_id"]]
+    topics["label_recipe"] = naming_fingerprint()
     _pin_first(topics, "theme_id", cmap.pins, title_of)
     strands = tables.strands.copy()
     strands["strand_id"] = _strings(cmap.strand_ids[int(s)] for s in strands["strand"])
@@ -611,7 +613,8 @@ def identify_and_curate(
 STEADY_OVERLAP = 0.6
 
 
-def keep_previous_labels(names: Names, ids: Identity, previous: Any) -> Names:
+def keep_previous_labels(names: Names, ids: Identity, previous: Any,
+                         recipe: str | None = None) -> Names:
     """Give themes and strands that stayed (same id, mostly the same papers) their last label.
 
     Automatic names are recomputed on every fit, and a handful of new papers can tip a
@@ -620,8 +623,16 @@ def keep_previous_labels(names: Names, ids: Identity, previous: Any) -> Names:
     :data:`STEADY_OVERLAP`, and a strand whose id was kept inside such a theme, take the
     previous automatic label back, unless another group now carries it. Returns ``names``
     itself when nothing changes.
+
+    Only while the naming recipe is the same: labels made by another recipe
+    (``previous.label_recipe`` differs from ``recipe``, by default
+    ``naming.naming_fingerprint()``; tables from before it was recorded have none) are
+    not kept, so a folder named before a change of the naming rules gets the new names.
+    Curated names are applied later (``apply_curation``) and always win.
     """
     if previous is None or ids.changes is None or not len(ids.changes):
+        return names
+    if getattr(previous, "label_recipe", "") != (recipe or naming_fingerprint()):
         return names
     steady: set[str] = set()
     for row in ids.changes.itertuples(index=False):

@@ -113,6 +113,9 @@ class PreviousMap:
     strand_labels: dict[str, str]
     #: Every id the previous tables used (never given to a new theme or strand).
     used_ids: frozenset[str] = frozenset()
+    #: The naming recipe that made the automatic labels (``topics.label_recipe``; "" for
+    #: tables written before it was recorded).
+    label_recipe: str = ""
 
 
 def read_previous(out_dir: str | Path) -> PreviousMap | None:
@@ -198,8 +201,11 @@ def previous_from_tables(topics: pd.DataFrame, doc_topics: pd.DataFrame,
                          zip(strands["strand"], strands[slabel], strict=True)
                          if sid_of[int(s)] in strand_members}
         used |= set(sid_of.values()) | set(strand_members)
+    recipes = (sorted({str(r) for r in topics["label_recipe"].dropna()})
+               if "label_recipe" in topics else [])
     return PreviousMap(frozenset(docs["paper_id"]), themes, labels, strand_members,
-                       strand_theme, strand_labels, frozenset(used))
+                       strand_theme, strand_labels, frozenset(used),
+                       label_recipe=recipes[0] if len(recipes) == 1 else "")
 
 
 def _groups(paper_ids: pd.Series, group_ids: pd.Series) -> dict[str, frozenset[str]]:

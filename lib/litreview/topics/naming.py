@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -24,6 +25,44 @@ import numpy as np
 import pandas as pd
 
 from litreview import labels
+
+#: The version of the naming recipe. Bump it whenever the way labels are chosen changes
+#: (``naming_fingerprint`` also notices a changed constant or word list of ``labels``):
+#: a folder named by an older recipe is then relabelled instead of keeping its old
+#: automatic labels (``curate.keep_previous_labels``).
+RECIPE_VERSION = "phrases-6"
+
+
+def naming_fingerprint() -> str:
+    """The naming recipe in one string: ``RECIPE_VERSION`` and a hash of its settings.
+
+    The settings are the module-level constants of ``labels`` (coverage shares, word
+    lists, regular expressions) and of this module, so editing a filler-word list or a
+    threshold changes the fingerprint without anyone remembering to bump the version.
+    Stored in ``topics.parquet`` (``label_recipe``) with the automatic labels it made.
+    """
+    import hashlib
+    import json
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, (frozenset, set)):
+            return sorted(plain(v) for v in value)
+        if isinstance(value, Mapping):
+            return sorted((str(k), plain(v)) for k, v in value.items())
+        if isinstance(value, (tuple, list)):
+            return [plain(v) for v in value]
+        if isinstance(value, re.Pattern):
+            return value.pattern
+        return value
+
+    settings = {}
+    for module in (labels, sys.modules[__name__]):
+        for key, value in sorted(vars(module).items()):
+            if key.lstrip("_").isupper() and isinstance(
+                    value, (int, float, str, tuple, frozenset, set, dict, re.Pattern)):
+                settings[f"{module.__name__}.{key}"] = plain(value)
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    return f"{RECIPE_VERSION}:{digest.hexdigest()[:12]}"
 
 
 @dataclasses.dataclass
@@ -96,10 +135,34 @@ def other_papers(theme_name: str) -> str:
     return f"{theme_name}: other papers"
 
 
-def _distinct(names: list[str], theme_name: str) -> list[str]:
-    """Make the strand names of one theme non-empty, unlike the theme's and unlike each other."""
+def _distinct(names: list[str], theme_name: str, *, allow_theme_name: bool = False
+              ) -> list[str]:
+    """Make the strand names of one theme non-empty, unlike the theme's and unlike each other.
+
+    ``allow_theme_name``: the theme's only strand may carry the theme's name
+    (``only_strand_label``).
+    """
     return labels.number_duplicates(
-        [n if n and n != theme_name else other_papers(theme_name) for n in names])
+        [n if n and (n != theme_name or allow_theme_name) else other_papers(theme_name)
+         for n in names])
+
+
+def only_strand_label(strand_label: str, theme_label: str, keyed: Sequence[str]) -> str:
+    """The label of a theme's only strand: its own phrase unless that is narrower than the theme's.
+
+    The strand holds the theme's papers, so its label speaks for them as well as the
+    theme's label does or it misleads: "Motion" (a word two of seven equivariant-network
+    papers are about) under "Equivariance". ``keyed`` are the strand's papers
+    (``labels.keyed_text``); the strand keeps its label when it is carried by at least as
+    many of them as the theme's label, else it takes the theme's label (a one-strand theme
+    is one research line, named once).
+    """
+    if not theme_label or theme_label.startswith(labels.FALLBACK_NAME):
+        return strand_label
+    theme_hits = sum(labels.label_carriers(keyed, theme_label))
+    if not strand_label or sum(labels.label_carriers(keyed, strand_label)) < theme_hits:
+        return theme_label
+    return strand_label
 
 
 def _or_empty(name: str) -> str:
@@ -119,7 +182,9 @@ def name_levels(
     phrase covers is named
     broadly from its strands' phrases (``broad_label``: "Invariance, generalization and
     fairness"), and then its strands keep those phrases: only a theme named by one
-    phrase of its own takes that phrase from its strands.
+    phrase of its own takes that phrase from its strands. A theme's only strand keeps
+    its own phrase when that speaks for as many of its papers as the theme's label, else
+    it carries the theme's label (``only_strand_label``).
 
     Parameters
     ----------
@@ -165,10 +230,18 @@ def name_levels(
                                [n for t, n in themes.items() if t != theme and t not in broad])
             if name and name.lower() not in {n.lower() for n in themes.values()}:
                 themes[theme] = name
+    titles, abstracts = frame["title"].to_numpy(), frame["abstract"].to_numpy()
+    for theme, members in by_theme.items():
+        if len(members) == 1:  # the theme's only strand: not named more narrowly than it
+            strand = members[0]
+            papers_of = [labels.keyed_text(titles[i], abstracts[i])
+                         for i in np.flatnonzero(strands == strand)]
+            named[strand] = only_strand_label(_or_empty(named.get(strand, "")),
+                                              themes.get(theme, ""), papers_of)
     strand_names: dict[int, str] = {}
     for theme, members in by_theme.items():
         names = _distinct([_or_empty(named.get(s, "")) for s in members],
-                          themes.get(theme, ""))
+                          themes.get(theme, ""), allow_theme_name=len(members) == 1)
         strand_names.update(zip(members, names, strict=True))
     phrases = {int(g): (list(t), list(d)) for g, t, d in zip(
         strands_named["group"], strands_named["top_terms"], strands_named["display_terms"],
@@ -239,13 +312,14 @@ def _words(name: str) -> set[str]:
 
 def label_quality(papers: pd.DataFrame, topics: np.ndarray, strands: np.ndarray,
                   theme_labels: Mapping[int, str], strand_labels: Mapping[int, str]
-                  ) -> dict[str, float | int | None]:
+                  ) -> dict[str, float | int | str | None]:
     """How much of each group its label speaks for, for ``topic_metrics.json``.
 
     A label's coverage is the share of its group's papers whose title or abstract holds
     one of its phrases (``labels.label_coverage``; an "other papers" name covers none).
     Returns the mean and minimum over themes and over named strands, the number of
-    "other papers" strands and of themes with more than one such strand.
+    "other papers" strands, of the papers in them and of themes with more than one such
+    strand, and the naming recipe (``naming_fingerprint``).
     """
     frame = papers.reindex(columns=["title", "abstract"]).fillna("")
     keyed = [labels.keyed_text(t, a) for t, a in zip(frame["title"].astype(str),
@@ -276,6 +350,8 @@ def label_quality(papers: pd.DataFrame, topics: np.ndarray, strands: np.ndarray,
         "strand_label_coverage_min": stat(named.values(), np.min),
         "n_other_papers_strands": len(unnamed),
         "n_themes_with_several_other_papers_strands": sum(n > 1 for n in per_theme.values()),
+        "n_papers_in_other_papers_strands": int(np.isin(strands, sorted(unnamed)).sum()),
+        "label_recipe": naming_fingerprint(),
     }
 
 
