@@ -240,3 +240,21 @@ def test_method_metrics_name_what_they_count_and_list_notes_one_by_one() -> None
     assert rows["Strands whose papers share no phrase"] == "2"
     pairs = _metric_rows({"notes": ["first note", "second note"]})
     assert pairs == [("Note", "first note"), ("Note", "second note")]
+
+
+def test_a_themes_only_strand_under_its_own_name_gets_no_second_heading(
+        built_review: review.Review, tmp_path: Path) -> None:
+    import copy
+
+    model = copy.deepcopy(built_review)
+    theme = next(t for t in model.themes if t.strands)
+    theme.strands = theme.strands[:1]
+    theme.strands[0].label = theme.name
+    md = report.render_markdown(model, tmp_path)
+    section = md.split(f"### {theme.name}\n", 1)[1].split("\n### ", 1)[0]
+    assert f"#### {theme.name}\n" not in section
+    assert f"{theme.strands[0].size} paper" in section  # its body is still there
+    html = report.render_html(model, tmp_path)
+    assert f"<h4>{theme.name}</h4>" not in html
+    theme.strands[0].label = "Another line"
+    assert "#### Another line\n" in report.render_markdown(model, tmp_path)
