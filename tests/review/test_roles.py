@@ -176,3 +176,14 @@ def test_the_authors_clause_after_an_opening_phrase_is_quoted_when_no_sentence_s
     leaning = "Cats purr loudly at night. To see why, we find that this effect holds for dogs."
     assert _Sentences({"p": leaning}, ()).contribution("p") is None
     assert authors_clause("We propose a method for ranking papers by their cited claims.") is None
+
+
+def test_a_resource_sentence_may_lean_on_the_one_before_only_after_the_name():
+    from litreview.review.sentences import quotable
+
+    text = "We develop BLIND-ACT, a benchmark of 90 tasks capturing these three patterns."
+    after = text.find("BLIND-ACT") + len("BLIND-ACT")
+    assert not quotable(text)
+    assert quotable(text, leaning_after=after)
+    early = "Given these patterns, we develop BLIND-ACT, a benchmark of ninety agent tasks."
+    assert not quotable(early, leaning_after=early.find("BLIND-ACT") + len("BLIND-ACT"))

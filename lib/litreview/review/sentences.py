@@ -261,13 +261,17 @@ def authors_clause(sentence: str) -> str | None:
     return match.group("clause") if match else None
 
 
-def quotable(sentence: str, *, known_acronyms: Iterable[str] = ()) -> bool:
+def quotable(sentence: str, *, known_acronyms: Iterable[str] = (),
+             leaning_after: int | None = None) -> bool:
     """Whether a sentence can be quoted alone under its citation.
 
     Besides :func:`is_self_contained`: 8–50 words, no question, no URL, code
     pointer, figure/table reference or enumeration, balanced parentheses, every
     acronym expanded in the sentence or known (``COMMON_ACRONYMS`` and
-    ``known_acronyms``), and not mostly a parenthetical statistic.
+    ``known_acronyms``), and not mostly a parenthetical statistic. With
+    ``leaning_after`` (a character offset), a reference back to an earlier sentence
+    ("these three patterns") is allowed from there on: "We develop BLIND-ACT, a benchmark
+    of 90 tasks capturing these three patterns" still says what it introduces.
     """
     words = sentence.split()
     if not MIN_SENTENCE_WORDS <= len(words) <= MAX_SENTENCE_WORDS:
@@ -287,7 +291,8 @@ def quotable(sentence: str, *, known_acronyms: Iterable[str] = ()) -> bool:
     numeric = sum(any(c.isdigit() for c in w) for w in words)
     if numeric > len(words) / 3:
         return False
-    if _BACK_REFERENCE_LOWER.search(lower) is not None:
+    leaning = _BACK_REFERENCE_LOWER.search(lower)
+    if leaning is not None and (leaning_after is None or leaning.start() < leaning_after):
         return False
     return not unexplained_acronyms(sentence, known_acronyms)
 

@@ -236,11 +236,16 @@ class _StrandWriter:
         self.titles = titles
 
     def contribution(self, pid: str, resources: Sequence[Resource] = ()) -> Sentence:
-        """The sentence that introduces the paper's resource, if it stands alone; else its
-        contribution sentence; else its title."""
+        """The sentence that introduces the paper's resource, if it stands alone up to the
+        resource's name; else its contribution sentence; else its title."""
         for resource in resources:
             text = resource.sentence.text
-            if text != self.titles.get(pid) and quotable(text, known_acronyms=self.sentences.known):
+            named = text.find(resource.name)
+            # the sentence that names what the paper introduces may lean on the one before
+            # after the name ("We develop BLIND-ACT, a benchmark … these three patterns.")
+            if text != self.titles.get(pid) and quotable(
+                    text, known_acronyms=self.sentences.known,
+                    leaning_after=named + len(resource.name) if named >= 0 else None):
                 return Sentence(text, pid, self.keys[pid], role="objective")
         found = self.sentences.contribution(pid)
         if found is not None:
