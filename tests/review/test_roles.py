@@ -187,3 +187,20 @@ def test_a_resource_sentence_may_lean_on_the_one_before_only_after_the_name():
     assert quotable(text, leaning_after=after)
     early = "Given these patterns, we develop BLIND-ACT, a benchmark of ninety agent tasks."
     assert not quotable(early, leaning_after=early.find("BLIND-ACT") + len("BLIND-ACT"))
+
+
+def test_an_appeal_to_future_research_is_never_a_contribution():
+    abstract = ("Finetuning language models on a few harmful examples compromises their safety. "
+                "We encourage future safety research to build on dynamic shaping principles "
+                "for stronger mitigation against evolving finetuning risks.")
+    assert contribution_sentence(roled_sentences(abstract)) is None
+    from litreview.review.roles import _Sentences
+
+    assert _Sentences({"p": abstract}, ()).contribution("p") is None
+
+
+def test_some_as_a_pronoun_opens_no_quote():
+    assert not quotable("Some is induced by the pre-training corpus, but additional bias "
+                        "arises from subjective fine-tuning of generative models.")
+    assert quotable("Some language models are biased by their pre-training corpus and by "
+                    "subjective fine-tuning of generative models.")

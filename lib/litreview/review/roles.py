@@ -119,6 +119,10 @@ _BACKGROUND = re.compile(
 _FIRST_PERSON = re.compile(r"\b(?:we|our|us)\b", re.I)
 #: "We …", "Our …", "Here we …", "In this paper, we …", "Despite X, we …": the authors as subject.
 _WE_SUBJECT = re.compile(r"^(?:[^,;]*?[,;]\s*){0,2}?(?:here,?\s+)?(?:we|our)\b", re.I)
+#: An appeal to others or a plan, not what the paper did: never its contribution.
+_APPEAL = re.compile(
+    r"\bwe (?:\w+ly )?(?:encourage|hope|call|urge|invite|recommend|plan)\b|"
+    r"\bfuture (?:work|research|studies|safety research)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,7 @@ def sentence_role(sentence: str, position: int, n_sentences: int) -> str:
 
 def is_contribution(sentence: str) -> bool:
     """Whether the sentence states what the paper contributes ("we propose / introduce …")."""
-    return _CONTRIBUTION.search(sentence) is not None
+    return _CONTRIBUTION.search(sentence) is not None and _APPEAL.search(sentence) is None
 
 
 def roled_sentences(
@@ -209,6 +213,7 @@ def contribution_sentence(
         lambda s: s.role == "method" and _WE_SUBJECT.search(s.text) is not None,
         lambda s: s.role == "result" and s.position > 0 and _BACKGROUND.search(s.text) is None,
     )
+    sentences = [s for s in sentences if _APPEAL.search(s.text) is None]
     for test in ranks:
         for sentence in sentences:
             if sentence.quotable and test(sentence):
@@ -261,14 +266,15 @@ class _Sentences:
         sentences = self.split(pid)
         n = len(sentences)
         for i, text in enumerate(sentences):  # fast path: the first quotable "we propose …"
-            if _CONTRIBUTION_CUE.search(text) and quotable(text, known_acronyms=self.known):
+            if _CONTRIBUTION_CUE.search(text) and not _APPEAL.search(text) and quotable(
+                    text, known_acronyms=self.known):
                 return RoledSentence(text, i, n, "objective", True, True)
         # Same preference as contribution_sentence, classifying only the
         # sentences that can win (roles and quotability are the costly part at 75k papers).
         best: tuple[int, int, RoledSentence] | None = None
         for i, text in enumerate(sentences):
             we = _WE_SUBJECT.search(text) is not None
-            if not we and (i == 0 or not _RESULT.search(text)):
+            if (not we and (i == 0 or not _RESULT.search(text))) or _APPEAL.search(text):
                 continue
             role = sentence_role(text, i, n)
             rank = ({"objective": 1, "result": 2, "method": 3}.get(role, 9) if we
@@ -280,7 +286,7 @@ class _Sentences:
             return best[2]
         for i, text in enumerate(sentences):  # "To overcome this, we establish X, a …"
             clause = authors_clause(text)
-            if clause and _CONTRIBUTION_CUE.search(clause) and quotable(
-                    clause, known_acronyms=self.known):
+            if clause and _CONTRIBUTION_CUE.search(clause) and not _APPEAL.search(
+                    clause) and quotable(clause, known_acronyms=self.known):
                 return RoledSentence(clause, i, n, "objective", True, True)
         return None

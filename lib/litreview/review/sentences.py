@@ -96,7 +96,8 @@ _OPENERS = re.compile(
     r"with (?:this|these|that|those)|through (?:this|these|that|those)|"
     r"we (?:instead|also|further|then|additionally|therefore|thus|hence|finally|next|"
     r"now|again|similarly|likewise)|our (?:results|findings|analysis|experiments|"
-    r"evaluation|approach|method|study) (?:also|further)|one|some of)\b",
+    r"evaluation|approach|method|study) (?:also|further)|one|some of|"
+    r"some (?=is|are|was|were|has|have|can|may|do|does)\w+)\b",
     re.IGNORECASE,
 )
 # A connective set off by commas early on: "Data augmentation, on the other hand, …"
