@@ -204,3 +204,12 @@ def test_some_as_a_pronoun_opens_no_quote():
                         "arises from subjective fine-tuning of generative models.")
     assert quotable("Some language models are biased by their pre-training corpus and by "
                     "subjective fine-tuning of generative models.")
+
+
+def test_what_may_help_future_research_is_no_open_issue():
+    from litreview.review.roles import _LIMITATION
+
+    assert not _LIMITATION.search("Our study could potentially benefit future research in "
+                                  "interpretability and post-training.")
+    assert not _LIMITATION.search("These results pave the way for future research on agents.")
+    assert _LIMITATION.search("An important direction for future work is multilingual data.")

@@ -23,7 +23,10 @@ _LIMITATION = re.compile(
     r"\blimitations? (?:of (?:our|this|the proposed|these)|include|remain|is that|are that)|"
     r"\b(?:a|one|the|key|main|major|important|primary|remaining) limitation\b|"
     r"\bremains? (?:an? )?(?:open|unclear|unknown|challenging|difficult|"
-    r"unsolved|elusive|underexplored|poorly understood)|\bfuture (?:work|research|"
+    r"unsolved|elusive|underexplored|poorly understood)|"
+    # future work as what is left to do, not what the paper may help ("benefit future research")
+    r"(?<!benefit )(?<!benefits )(?<!inform )(?<!informs )(?<!guide )(?<!inspire )"
+    r"(?<!support )(?<!facilitate )(?<!enable )(?<!way for )\bfuture (?:work|research|"
     r"directions?|studies)\b|\bopen (?:questions?|problems?|challenges?)\b|"
     r"\bleave\b.* for future|\bwe (?:leave|defer)\b|\bchallenges remain\b|"
     r"\bwarrant(?:s)? further\b|\bneeds? (?:further|more) (?:work|research|investigation)|"
