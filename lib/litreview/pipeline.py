@@ -391,6 +391,11 @@ def _run_stages(out: Path, ordered: Sequence[str], per_stage: Mapping[str, dict[
                      None)
         if first is not None:  # the first stage's too: it imports while papermill loads
             kernels.start(first)
+            after = ordered.index(first) + 1
+            if after < len(ordered) and _warm_ahead(out, first):
+                # and the one after it, which would start only once ``first`` runs: its
+                # imports (torch, bertopic for topics) are the longest
+                kernels.start(ordered[after])
         return _run_each(out, ordered, per_stage, export_html=export_html, force=force,
                          log=log, kernels=kernels, executed_dir=executed_dir)
 
