@@ -213,3 +213,13 @@ def test_what_may_help_future_research_is_no_open_issue():
                                   "interpretability and post-training.")
     assert not _LIMITATION.search("These results pave the way for future research on agents.")
     assert _LIMITATION.search("An important direction for future work is multilingual data.")
+
+
+def test_a_result_that_only_says_the_method_works_is_boilerplate():
+    from litreview.review.strands import is_boilerplate
+
+    assert is_boilerplate("Our experiments demonstrate that our methods significantly improve "
+                          "the performance of different models across a wide range of tasks.")
+    assert is_boilerplate("Extensive experiments show the effectiveness of our proposal.")
+    assert not is_boilerplate("Through causal intervention analysis, we identify a sparse set "
+                              "of attention heads that negatively contribute to refusal.")

@@ -224,6 +224,40 @@ def _display_case(term: str, texts: Sequence[str]) -> str:
 
 #: A sentence reporting a measurement ("= 0.49", "12%") states a result, not the problem.
 _MEASURED = re.compile(r"[=<>]\s*-?\d|\d\s?%")
+#: Words any empirical abstract uses; a finding needs ``MIN_FINDING_WORDS`` others.
+_GENERIC_WORDS = frozenset((
+    "accuracy", "techniques", "technique", "scenarios", "scenario", "settings", "setting",
+    "metrics", "while", "without", "terms", "significant", "gains", "gain",
+    "our", "we", "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "with", "by", "as",
+    "at", "from", "that", "this", "these", "its", "their", "is", "are", "was", "were", "be",
+    "been", "it", "can", "which", "than", "both", "also", "more", "most", "all", "any", "each",
+    "other", "such", "into", "over", "method", "methods", "approach", "approaches", "proposed",
+    "propose", "model", "models", "framework", "frameworks", "system", "result", "results",
+    "experiment", "experiments", "experimental", "extensive", "empirical", "evaluation",
+    "evaluations", "demonstrate", "demonstrates", "demonstrated", "show", "shows", "showed",
+    "shown", "reveal", "reveals", "find", "finds", "found", "indicate", "indicates", "suggest",
+    "suggests", "significantly", "substantially", "effectively", "consistently", "considerably",
+    "notably", "remarkably", "greatly", "strong", "stronger", "competitive", "superior",
+    "superiority", "improve", "improves", "improved", "improving", "improvement", "improvements",
+    "performance", "performances", "perform", "performs", "outperform", "outperforms",
+    "outperforming", "outperformed", "baseline", "baselines", "state", "art", "sota",
+    "effectiveness", "efficiency", "efficient", "effective", "robust", "robustness", "wide",
+    "range", "variety", "various", "different", "diverse", "multiple", "several", "many", "tasks",
+    "task", "datasets", "dataset", "benchmarks", "benchmark", "across", "existing", "previous",
+    "prior", "compared", "comparison", "comparisons", "well", "new", "novel", "proposal",
+    "achieve", "achieves", "achieved", "achieving", "terms", "particular", "particularly",
+    "furthermore", "moreover"
+))
+MIN_FINDING_WORDS = 4
+_WORD = re.compile(r"[a-z][a-z-]+")
+
+
+def is_boilerplate(sentence: str) -> bool:
+    """Whether a result sentence says nothing but that the method works ("Experiments show
+    that our method significantly outperforms strong baselines across tasks"): fewer than
+    ``MIN_FINDING_WORDS`` distinct words outside ``_GENERIC_WORDS``."""
+    words = {w for w in _WORD.findall(sentence.lower()) if w not in _GENERIC_WORDS}
+    return len(words) < MIN_FINDING_WORDS
 
 
 class _StrandWriter:
@@ -263,7 +297,8 @@ class _StrandWriter:
             for s in self.sentences.roled(pid):
                 if s.quotable and s.role in ("background", "result", "limitation") \
                         and s.text != contributions[pid].text \
-                        and not (s.role == "background" and _MEASURED.search(s.text)):
+                        and not (s.role == "background" and _MEASURED.search(s.text)) \
+                        and not (s.role == "result" and is_boilerplate(s.text)):
                     candidates.append((pid, s))
         texts = [c.text for c in contributions.values()] + [s.text for _, s in candidates]
         vectors = None
@@ -289,7 +324,10 @@ class _StrandWriter:
             findings = self._pick(rank, candidates, vectors[n_c:], "result", n_findings)
             # What remains open: only sentences that say so ("remains unclear", "future
             # work"), not ones the role reader filed as limitations for a "not" or "fail".
-            stated = [i for i in rank if _LIMITATION.search(candidates[i][1].text)]
+            # and only from the second half of an abstract: a gap stated at its start is
+            # the one the paper sets out to fill, not one it leaves open
+            stated = [i for i in rank if _LIMITATION.search(candidates[i][1].text)
+                      and 2 * candidates[i][1].position >= candidates[i][1].n_sentences]
             open_issues = self._pick(stated, candidates, vectors[n_c:], "limitation",
                                      N_OPEN_SENTENCES)
         ordered = self._group(spec.members, contributions, vectors, resources_of)
