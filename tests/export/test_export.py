@@ -158,3 +158,80 @@ def test_review_keys_are_the_exported_keys(exported, tmp_path):
         for line in theme.splitlines() if line.startswith("@")
     )
     run_export(out)  # leave the module's files as the other tests expect them
+
+
+def _library_bytes(rows: list[dict]) -> dict[str, str]:
+    """The files as the libraries write a whole list at once (the pre-assembly path)."""
+    import json
+
+    import bibtexparser
+    import rispy
+
+    from litreview.export.writers import _PlainRisWriter, bibtex_entry, csl_item, ris_reference
+
+    keys = citation_keys(rows)
+    return {
+        ".bib": bibtexparser.write_string(
+            bibtexparser.Library([bibtex_entry(r, k) for r, k in zip(rows, keys, strict=True)])
+        ),
+        ".ris": rispy.dumps(
+            [ris_reference(r, k) for r, k in zip(rows, keys, strict=True)],
+            implementation=_PlainRisWriter,
+        ),
+        ".json": json.dumps(
+            [csl_item(r, k) for r, k in zip(rows, keys, strict=True)], indent=2, ensure_ascii=False
+        )
+        + "\n",
+    }
+
+
+def test_assembled_files_are_the_libraries_bytes(exported):
+    """Entries serialised once and joined give what bibtexparser / rispy / json write for the
+    whole list: the corpus and every theme file, byte for byte."""
+    out, _, paths = exported
+    tagged = theme_tags(
+        io.load_table(out, "papers"), io.load_table(out, "doc_topics"), io.load_table(out, "topics")
+    )
+    frames = {"corpus": tagged, "unassigned": tagged[tagged["topic"] < 0]}
+    for topic, members in tagged[tagged["topic"] >= 0].groupby("topic"):
+        frames[f"theme-{int(topic):02d}"] = members
+    checked = 0
+    for path in paths:
+        stem = next(s for s in frames if path.stem == s or path.stem.startswith(s + "-"))
+        expected = _library_bytes(frames[stem].to_dict("records"))[path.suffix]
+        assert path.read_text(encoding="utf-8") == expected, path.name
+        checked += 1
+    assert checked == len(paths) >= 15
+
+
+def test_theme_keys_are_the_themes_own_when_the_corpus_disambiguates(tmp_path):
+    """Two papers whose keys clash in the corpus (``lee2020graph``, ``lee2020grapha``) sit in
+    different themes: each theme file keys its paper as its own rows give it, as before."""
+    papers = pd.DataFrame(
+        {
+            "paper_id": ["p1", "p2", "p3"],
+            "title": ["Graph networks", "Graph kernels", "Sparse coding"],
+            "abstract": ["A.", "B.", "C."],
+            "authors": [["Lee, Ann"], ["Lee, Bo"], ["Kim, Cy"]],
+            "year": [2020, 2020, 2021],
+        }
+    )
+    io.save_table(papers, tmp_path, "papers")
+    io.save_table(pd.DataFrame({"paper_id": ["p1", "p2", "p3"], "topic": [0, 1, 1]}),
+                  tmp_path, "doc_topics")
+    io.save_table(pd.DataFrame({"topic": [0, 1], "label": ["Graphs", "Kernels"]}),
+                  tmp_path, "topics")
+    run_export(tmp_path)
+    folder = tmp_path / "export"
+    corpus = (folder / "corpus.bib").read_text(encoding="utf-8")
+    assert "@article{lee2020graph," in corpus or "{lee2020graph," in corpus
+    assert "lee2020grapha" in corpus
+    theme1 = (folder / "theme-01-kernels.bib").read_text(encoding="utf-8")
+    assert "lee2020grapha" not in theme1 and "lee2020graph," in theme1
+    tagged = theme_tags(papers, io.load_table(tmp_path, "doc_topics"),
+                        io.load_table(tmp_path, "topics"))
+    for suffix in (".bib", ".ris", ".json"):
+        rows = tagged[tagged["topic"] == 1].to_dict("records")
+        assert (folder / f"theme-01-kernels{suffix}").read_text(
+            encoding="utf-8"
+        ) == _library_bytes(rows)[suffix]

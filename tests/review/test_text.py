@@ -247,3 +247,61 @@ def test_unnamed_strands_are_written_as_one_closing_subsection() -> None:
     assert out[-1].top_terms == ["stability", "compute"]
     # a theme whose strands are all unnamed keeps them: there is nothing to close with
     assert _gather_unnamed(specs[1:], similarity) == specs[1:]
+
+
+def _strand_papers(n: int) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    topics = ["graph neural networks", "message passing", "node classification"]
+    abstracts, titles = {}, {}
+    for i in range(n):
+        pid = f"p{i:02d}"
+        topic = topics[i % 3]
+        titles[pid] = f"Study {i} of {topic}"
+        abstracts[pid] = (
+            f"Scaling {topic} to very large sparse inputs remains a hard open problem for "
+            f"practitioners. We propose a simple method number {i} that trains {topic} "
+            f"with far less memory than before. Our experiments show that {topic} trained "
+            f"this way reach the accuracy of dense training on six benchmark datasets. "
+            f"It remains unclear whether {topic} of this kind transfer to dynamic inputs."
+        )
+    return abstracts, titles, {pid: f"key{pid}" for pid in titles}
+
+
+def test_strand_sentences_are_ranked_among_its_most_central_papers_only(monkeypatch):
+    """Above ``rank_papers`` the TF-IDF ranking sees only the most central contributions
+    (plus the candidate sentences); every paper's contribution is still listed, in
+    centrality order within its kind. At or below it the strand is written as before."""
+    import sklearn.feature_extraction.text as sk_text
+
+    from litreview.review.roles import _Sentences
+    from litreview.review.strands import _StrandSpec, _StrandWriter
+
+    abstracts, titles, keys = _strand_papers(9)
+    members = sorted(titles)
+    spec = _StrandSpec(1, "Graph neural networks", ["graph", "message"], members, members)
+    sizes: list[int] = []
+    real = sk_text.TfidfVectorizer.fit_transform
+
+    def spy(self, raw, *args, **kwargs):
+        sizes.append(len(raw))
+        return real(self, raw, *args, **kwargs)
+
+    monkeypatch.setattr(sk_text.TfidfVectorizer, "fit_transform", spy)
+
+    def write(rank_papers: int | None):
+        writer = (_StrandWriter(_Sentences(abstracts, frozenset()), keys, titles)
+                  if rank_papers is None else
+                  _StrandWriter(_Sentences(abstracts, frozenset()), keys, titles, rank_papers))
+        return writer.write(0, spec, 0, {})
+
+    default, at_size = write(None), write(9)
+    assert default == at_size and sizes[0] == sizes[1]
+    n_candidates = sizes[0] - 9
+    assert n_candidates > 0 and default.problem
+    capped = write(4)
+    assert sizes[2] == 4 + n_candidates
+    assert sorted(c.paper_id for c in capped.contributions) == members
+    by_kind: dict[str, list[str]] = {}
+    for c in capped.contributions:
+        by_kind.setdefault(c.kind, []).append(c.paper_id)
+    assert all(ids == sorted(ids) for ids in by_kind.values())  # centrality order kept
+    assert capped.problem

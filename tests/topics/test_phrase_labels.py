@@ -234,3 +234,29 @@ def test_the_tail_of_a_compound_is_no_key_term():
 def test_boilerplate_tail_is_recognised():
     assert labels._boilerplate_tail("hallucination in large language model")
     assert not labels._boilerplate_tail("theory of mind")
+
+
+def test_naming_the_same_papers_again_reuses_their_tokens(four, monkeypatch):
+    """Strands, themes and strands again are named over the same placed papers: one
+    tokenisation serves them all (same names), and ``clear_tokens`` lets it go."""
+    built = []
+    real = labels._Tokens
+
+    class Counting(real):
+        def __init__(self, *args, **kwargs):
+            built.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(labels, "_Tokens", Counting)
+    labels.clear_tokens()
+    first = labels.name_groups(four)
+    again = labels.name_groups(four, min_coverage=labels.THEME_COVERAGE)
+    assert len(built) == 1
+    assert labels.name_groups(four).equals(first) and len(built) == 1
+    labels.clear_tokens()
+    assert labels.name_groups(four).equals(first) and len(built) == 2
+    assert not again.empty
+    other = four.assign(title=four["title"] + " extra")
+    labels.name_groups(other)
+    assert len(built) == 3  # other papers: tokenised anew
+    labels.clear_tokens()

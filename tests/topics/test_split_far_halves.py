@@ -105,3 +105,32 @@ def test_fit_levels_splits_far_halves_deterministically_and_order_free():
     # Every line is whole in one theme, whatever the cut chose.
     for d in range(6):
         assert len(np.unique(first.themes[12 * d:12 * d + 12])) == 1
+
+
+def test_split_trees_on_the_tree_sample_only(monkeypatch):
+    """With the main tree's sample given, each theme's split tree is built on its members
+    in the sample (never on more), the other members join the nearer half, and two clear
+    far-apart lines still come out as two themes, as with every member."""
+    rng = np.random.default_rng(0)
+    vectors = np.vstack([group(0, 12, rng), group(1, 12, rng), group(2, 12, rng),
+                         group(3, 10, rng), group(4, 10, rng)])
+    themes = themes_of(12, 12, 12, 20)
+    sample = np.arange(0, len(vectors), 2)  # every other paper
+    sizes = []
+    real = fit.ward_tree
+
+    def spy(points):
+        sizes.append(len(points))
+        return real(points)
+
+    monkeypatch.setattr(fit, "ward_tree", spy)
+    full, full_strands, _ = fit.split_far_halves(vectors, themes, themes.copy(), min_size=4,
+                                                 max_themes=12)
+    assert sizes == [12, 12, 12, 20]
+    sizes.clear()
+    out, out_strands, notes = fit.split_far_halves(vectors, themes, themes.copy(), min_size=4,
+                                                   max_themes=12, tree_papers=sample)
+    assert sizes == [6, 6, 6, 10]
+    assert adjusted_rand_score(full, out) == 1.0 and len(np.unique(out)) == 5
+    assert np.array_equal(full_strands >= 0, out_strands >= 0)
+    assert notes and "split in two" in notes[0]

@@ -118,6 +118,35 @@ def test_subsample_stability_refits_90_percent_of_a_fixed_sample(monkeypatch):
     assert again[0] > 0.9  # four clear groups survive losing 10 % of the papers
 
 
+def test_stability_at_scale_refits_bounded_seeded_samples(monkeypatch):
+    """Above the tree's sample size the seeded refits are at most ``max_seeds``, each on
+    its own seeded sample of ``max_papers`` papers (theme size scaled); below it nothing is
+    refit and every seed scores 1.0, as before."""
+    import importlib
+
+    describe = importlib.import_module("litreview.topics.describe")
+    seen = []
+    real = describe.fit_levels
+
+    def spy(embeddings, params):
+        seen.append((len(embeddings), params.min_topic_size, params.seed))
+        return real(embeddings, params)
+
+    monkeypatch.setattr(describe, "fit_levels", spy)
+    vectors, truth = clustered_vectors(per_group=15)  # 60 papers, four groups
+    params = topics.TopicParams(seed=7, min_topic_size=10)
+    assert topics.stability(vectors, truth, params, 3) == [1.0, 1.0, 1.0] and seen == []
+    scores = topics.stability(vectors, truth, params, 3, max_papers=40, max_seeds=2,
+                              tree_max_papers=50)
+    assert seen == [(40, 7, 8), (40, 7, 9)] and len(scores) == 2  # 10 x 40/60
+    assert scores == topics.stability(vectors, truth, params, 3, max_papers=40, max_seeds=2,
+                                      tree_max_papers=50)
+    assert min(scores) > 0.9  # four clear groups: any 40 of the papers give them again
+    seen.clear()
+    assert len(topics.stability(vectors, truth, params, 1, max_papers=40,
+                                tree_max_papers=50)) == 1 and len(seen) == 1
+
+
 @pytest.mark.slow
 def test_two_level_contract(synthetic_run):
     out_dir, _papers, result = synthetic_run

@@ -26,7 +26,18 @@ from typing import Any
 import pandas as pd
 
 from litreview import io
-from litreview.export.writers import citation_keys, to_bibtex, to_csljson, to_ris
+from litreview.export.writers import (
+    bibtex_text,
+    citation_keys,
+    csl_text,
+    join_bibtex,
+    join_csljson,
+    join_ris,
+    ris_text,
+    to_bibtex,
+    to_csljson,
+    to_ris,
+)
 
 __all__ = [
     "EXPORT_DIR",
@@ -40,6 +51,12 @@ __all__ = [
 
 EXPORT_DIR = "export"
 WRITERS = {".bib": to_bibtex, ".ris": to_ris, ".json": to_csljson}
+#: suffix -> (one paper's text, the file from those texts); ``WRITERS`` through pieces
+PIECES = {
+    ".bib": (bibtex_text, join_bibtex),
+    ".ris": (ris_text, join_ris),
+    ".json": (csl_text, join_csljson),
+}
 THEME_TAG = "litreview theme {topic:02d}: {label}"
 STRAND_TAG = "litreview strand {strand}: {label}"
 UNASSIGNED_TAG = "litreview theme: unassigned"
@@ -71,18 +88,32 @@ def run_export(
     folder.mkdir(parents=True, exist_ok=True)
     stale = {p for p in folder.iterdir() if p.suffix in WRITERS and p.is_file()}
     written: list[Path] = []
-    groups: list[tuple[str, pd.DataFrame]] = [("corpus", tagged)]
-    for topic, members in tagged[tagged["topic"] >= 0].groupby("topic", sort=True):
-        label = str(members["theme_label"].iloc[0])
-        groups.append((f"theme-{int(topic):02d}-{_slug(label)}", members))
-    unassigned = tagged[tagged["topic"] < 0]
-    if len(unassigned):
+    rows = tagged.to_dict("records")
+    topic = tagged["topic"].to_numpy()
+    groups: list[tuple[str, list[int]]] = [("corpus", list(range(len(rows))))]
+    for number in sorted({int(t) for t in topic if t >= 0}):
+        members = [i for i, t in enumerate(topic) if t == number]
+        label = str(rows[members[0]]["theme_label"])
+        groups.append((f"theme-{number:02d}-{_slug(label)}", members))
+    unassigned = [i for i, t in enumerate(topic) if t < 0]
+    if unassigned:
         groups.append(("unassigned", unassigned))
-    for stem, frame in groups:
-        rows = frame.to_dict("records")
-        for suffix, writer in WRITERS.items():
+    # Each paper is serialised once per format: a theme file is the corpus file's entries
+    # of its papers (under the keys the theme's own rows give, as ``to_bibtex`` of those
+    # rows would: the same key nearly always, so the same text).
+    texts: dict[str, dict[tuple[int, str], str]] = {suffix: {} for suffix in WRITERS}
+    for stem, members in groups:
+        keys = citation_keys([rows[i] for i in members])
+        for suffix, (one, join) in PIECES.items():
+            cache = texts[suffix]
+            parts = []
+            for i, key in zip(members, keys, strict=True):
+                text = cache.get((i, key))
+                if text is None:
+                    text = cache[(i, key)] = one(rows[i], key)
+                parts.append(text)
             path = folder / f"{stem}{suffix}"
-            io.write_text(path, writer(rows))
+            io.write_text(path, join(parts))
             written.append(path)
             stale.discard(path)
     for path in sorted(stale):  # themes of an earlier run that no longer exist
@@ -104,13 +135,19 @@ def theme_tags(
         }
     assignments = doc_topics.drop_duplicates("paper_id").set_index("paper_id")
     strands = _strands(assignments, topics)
+    topic_of = dict(zip(assignments.index, assignments["topic"], strict=True))
+    label_of = (
+        dict(zip(assignments.index, assignments["topic_label"], strict=True))
+        if "topic_label" in assignments.columns
+        else {}
+    )
     rows: list[dict[str, Any]] = []
     for paper in papers.to_dict("records"):
         pid = paper["paper_id"]
-        topic = int(assignments.at[pid, "topic"]) if pid in assignments.index else -1
+        topic = int(topic_of[pid]) if pid in topic_of else -1
         label = names.get(topic)
-        if label is None and pid in assignments.index and "topic_label" in assignments.columns:
-            label = str(assignments.at[pid, "topic_label"])
+        if label is None and pid in label_of:
+            label = str(label_of[pid])
         label = _tag_text(label or f"theme {topic}")
         tags = [THEME_TAG.format(topic=topic, label=label) if topic >= 0 else UNASSIGNED_TAG]
         strand = strands.get(pid)

@@ -17,6 +17,8 @@ from typing import Any
 import bibtexparser
 import rispy
 from bibtexparser import model
+from bibtexparser.middlewares import default_unparse_stack
+from bibtexparser.writer import BibtexFormat
 from rispy.writer import RisWriter
 
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -163,40 +165,60 @@ def _bibtex_value(text: str) -> str:
     return text
 
 
+def bibtex_entry(row: dict[str, Any], key: str) -> model.Entry:
+    """Return one paper row as a bibtexparser entry with key ``key`` (empty fields left out)."""
+    entry_type = _types(row)[0]
+    fields: list[tuple[str, str | None]] = [
+        ("title", _text(row, "title")),
+        ("author", " and ".join(_list(row, "authors")) or None),
+        ("year", str(_int(row, "year")) if _int(row, "year") is not None else None),
+        (
+            "month",
+            _MONTH_NAMES[_int(row, "month") - 1]  # type: ignore[operator]
+            if _int(row, "month") and 1 <= _int(row, "month") <= 12  # type: ignore[operator]
+            else None,
+        ),
+        ("booktitle" if entry_type == "inproceedings" else "journal", _text(row, "venue")),
+        ("doi", _text(row, "doi")),
+        ("pmid", _text(row, "pmid")),
+        ("eprint", _text(row, "arxiv_id")),
+        ("archiveprefix", "arXiv" if _text(row, "arxiv_id") else None),
+        ("url", _safe_url(_text(row, "url"))),
+        ("abstract", _text(row, "abstract")),
+        ("keywords", "; ".join(k.replace(";", ",") for k in _keywords(row)) or None),
+        ("type", _text(row, "document_type")),
+        ("note", "; ".join(_notes(row)) or None),
+    ]
+    return model.Entry(
+        entry_type,
+        key,
+        [model.Field(name, _bibtex_value(value)) for name, value in fields if value],
+    )
+
+
+def bibtex_text(row: dict[str, Any], key: str) -> str:
+    """Return one paper as the BibTeX text :func:`to_bibtex` writes for it.
+
+    bibtexparser's default unparse stack works block by block and its default format
+    aligns nothing across entries, so an entry's text does not depend on its neighbours;
+    the stack runs in place on this fresh entry (no deep copy of a whole library).
+    """
+    return bibtexparser.write_string(
+        bibtexparser.Library([bibtex_entry(row, key)]),
+        unparse_stack=default_unparse_stack(allow_inplace_modification=True),
+    )
+
+
+def join_bibtex(entries: Sequence[str]) -> str:
+    """Assemble :func:`bibtex_text` pieces into one file (bibtexparser's block separator)."""
+    return BibtexFormat().block_separator.join(entries)
+
+
 def to_bibtex(rows: Sequence[dict[str, Any]]) -> str:
     """Return the papers as BibTeX entries, keywords joined by ``"; "``."""
-    entries = []
-    for key, row in zip(citation_keys(rows), rows, strict=True):
-        entry_type = _types(row)[0]
-        fields: list[tuple[str, str | None]] = [
-            ("title", _text(row, "title")),
-            ("author", " and ".join(_list(row, "authors")) or None),
-            ("year", str(_int(row, "year")) if _int(row, "year") is not None else None),
-            (
-                "month",
-                _MONTH_NAMES[_int(row, "month") - 1]  # type: ignore[operator]
-                if _int(row, "month") and 1 <= _int(row, "month") <= 12  # type: ignore[operator]
-                else None,
-            ),
-            ("booktitle" if entry_type == "inproceedings" else "journal", _text(row, "venue")),
-            ("doi", _text(row, "doi")),
-            ("pmid", _text(row, "pmid")),
-            ("eprint", _text(row, "arxiv_id")),
-            ("archiveprefix", "arXiv" if _text(row, "arxiv_id") else None),
-            ("url", _safe_url(_text(row, "url"))),
-            ("abstract", _text(row, "abstract")),
-            ("keywords", "; ".join(k.replace(";", ",") for k in _keywords(row)) or None),
-            ("type", _text(row, "document_type")),
-            ("note", "; ".join(_notes(row)) or None),
-        ]
-        entries.append(
-            model.Entry(
-                entry_type,
-                key,
-                [model.Field(name, _bibtex_value(value)) for name, value in fields if value],
-            )
-        )
-    return bibtexparser.write_string(bibtexparser.Library(entries))
+    return join_bibtex(
+        [bibtex_text(row, key) for key, row in zip(citation_keys(rows), rows, strict=True)]
+    )
 
 
 class _PlainRisWriter(RisWriter):
@@ -206,32 +228,48 @@ class _PlainRisWriter(RisWriter):
         return ""
 
 
+def ris_reference(row: dict[str, Any], key: str) -> dict[str, Any]:
+    """Return one paper row as a rispy reference with id ``key`` (empty fields left out)."""
+    year, month = _int(row, "year"), _int(row, "month")
+    ref: dict[str, Any] = {"type_of_reference": _types(row)[1], "id": key}
+    optional: Iterable[tuple[str, Any]] = (
+        ("title", _text(row, "title")),
+        ("authors", _list(row, "authors")),
+        ("year", str(year) if year is not None else None),
+        ("date", f"{year}/{month:02d}//" if year is not None and month else None),
+        ("secondary_title", _text(row, "venue")),
+        ("doi", _text(row, "doi")),
+        ("abstract", _text(row, "abstract")),
+        ("keywords", _keywords(row)),
+        ("type_of_work", _text(row, "document_type")),
+        ("urls", [u for u in [_safe_url(_text(row, "url"))] if u]),
+        (
+            "notes",
+            _notes(row) + ([f"PMID: {_text(row, 'pmid')}"] if _text(row, "pmid") else []),
+        ),
+        ("custom1", f"arXiv:{_text(row, 'arxiv_id')}" if _text(row, "arxiv_id") else None),
+    )
+    ref.update((name, value) for name, value in optional if value)
+    return ref
+
+
+def ris_text(row: dict[str, Any], key: str) -> str:
+    """Return one paper as the RIS record :func:`to_ris` writes for it (``TY`` … ``ER``)."""
+    return rispy.dumps([ris_reference(row, key)], implementation=_PlainRisWriter)
+
+
+def join_ris(records: Sequence[str]) -> str:
+    """Assemble :func:`ris_text` pieces as rispy writes a list: the separator line between."""
+    separator = _PlainRisWriter.SEPARATOR
+    glue = "" if separator is None else separator + _PlainRisWriter.NEWLINE
+    return glue.join(records)
+
+
 def to_ris(rows: Sequence[dict[str, Any]]) -> str:
     """Return the papers as RIS records (one ``KW`` line per keyword and tag)."""
-    references = []
-    for key, row in zip(citation_keys(rows), rows, strict=True):
-        year, month = _int(row, "year"), _int(row, "month")
-        ref: dict[str, Any] = {"type_of_reference": _types(row)[1], "id": key}
-        optional: Iterable[tuple[str, Any]] = (
-            ("title", _text(row, "title")),
-            ("authors", _list(row, "authors")),
-            ("year", str(year) if year is not None else None),
-            ("date", f"{year}/{month:02d}//" if year is not None and month else None),
-            ("secondary_title", _text(row, "venue")),
-            ("doi", _text(row, "doi")),
-            ("abstract", _text(row, "abstract")),
-            ("keywords", _keywords(row)),
-            ("type_of_work", _text(row, "document_type")),
-            ("urls", [u for u in [_safe_url(_text(row, "url"))] if u]),
-            (
-                "notes",
-                _notes(row) + ([f"PMID: {_text(row, 'pmid')}"] if _text(row, "pmid") else []),
-            ),
-            ("custom1", f"arXiv:{_text(row, 'arxiv_id')}" if _text(row, "arxiv_id") else None),
-        )
-        ref.update((name, value) for name, value in optional if value)
-        references.append(ref)
-    return rispy.dumps(references, implementation=_PlainRisWriter)
+    return join_ris(
+        [ris_text(row, key) for key, row in zip(citation_keys(rows), rows, strict=True)]
+    )
 
 
 def csl_item(row: dict[str, Any], key: str) -> dict[str, Any]:
@@ -260,7 +298,23 @@ def csl_item(row: dict[str, Any], key: str) -> dict[str, Any]:
     return item
 
 
+def csl_text(row: dict[str, Any], key: str) -> str:
+    """Return one paper as the CSL-JSON item :func:`to_csljson` writes for it (array-indented).
+
+    ``json.dumps`` escapes line breaks inside strings, so every line of the item is one line
+    of the array, indented one level deeper.
+    """
+    text = json.dumps(csl_item(row, key), indent=2, ensure_ascii=False)
+    return "\n".join("  " + line for line in text.split("\n"))
+
+
+def join_csljson(items: Sequence[str]) -> str:
+    """Assemble :func:`csl_text` pieces into the array ``json.dumps(items, indent=2)`` gives."""
+    return ("[\n" + ",\n".join(items) + "\n]" if items else "[]") + "\n"
+
+
 def to_csljson(rows: Sequence[dict[str, Any]]) -> str:
     """Return the papers as a CSL-JSON array (Zotero: File > Import…)."""
-    items = [csl_item(row, key) for key, row in zip(citation_keys(rows), rows, strict=True)]
-    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+    return join_csljson(
+        [csl_text(row, key) for key, row in zip(citation_keys(rows), rows, strict=True)]
+    )

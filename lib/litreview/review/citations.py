@@ -164,8 +164,9 @@ def _references(review: Review, papers: pd.DataFrame) -> list[Reference]:
     cited = {s.paper_id for s in review.citations()}
     cited |= {p.paper_id for t in review.themes for p in t.representatives}
     refs = []
-    for pid in cited:
-        paper = papers.loc[pid]
+    order = list(cited)
+    # One conversion for all cited rows: ``papers.loc[pid]`` per paper cost a minute at 75k.
+    for pid, paper in zip(order, papers.loc[order].to_dict("records"), strict=True):
         refs.append(
             Reference(
                 key=review.keys[pid],

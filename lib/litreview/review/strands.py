@@ -30,6 +30,11 @@ from litreview.review.sentences import normalise_whitespace, quotable
 MAX_STRANDS = 6
 #: Most central core papers per strand whose sentences compete as problem, finding or open issue.
 STRAND_CANDIDATES = 60
+#: A strand's sentences are ranked (TF-IDF centroid, redundancy, ordering by similarity)
+#: among its this many most central papers' contributions; every paper's contribution is
+#: still listed. Below it (every strand of the seed corpus) nothing changes; above it the
+#: write-up's vector work grows with the number of strands, not of papers.
+STRAND_RANK_PAPERS = 400
 N_PROBLEM_SENTENCES = 2
 N_OPEN_SENTENCES = 2
 _DATA_KINDS_SET = frozenset({
@@ -264,10 +269,11 @@ class _StrandWriter:
     """Write each strand: problem, every paper's contribution, findings, open issues."""
 
     def __init__(self, sentences: _Sentences, keys: Mapping[str, str],
-                 titles: Mapping[str, str]) -> None:
+                 titles: Mapping[str, str], rank_papers: int = STRAND_RANK_PAPERS) -> None:
         self.sentences = sentences
         self.keys = keys
         self.titles = titles
+        self.rank_papers = rank_papers
 
     def contribution(self, pid: str, resources: Sequence[Resource] = ()) -> Sentence:
         """The sentence that introduces the paper's resource, if it stands alone up to the
@@ -300,7 +306,10 @@ class _StrandWriter:
                         and not (s.role == "background" and _MEASURED.search(s.text)) \
                         and not (s.role == "result" and is_boilerplate(s.text)):
                     candidates.append((pid, s))
-        texts = [c.text for c in contributions.values()] + [s.text for _, s in candidates]
+        # The most central papers' contributions (all of them up to ``rank_papers``).
+        ranked = list(contributions.values())[: self.rank_papers]
+        capped = len(ranked) < len(contributions)
+        texts = [c.text for c in ranked] + [s.text for _, s in candidates]
         vectors = None
         if texts:
             try:
@@ -308,7 +317,7 @@ class _StrandWriter:
                     texts)
             except ValueError:
                 vectors = None
-        n_c = len(contributions)
+        n_c = len(ranked)
         problem = findings = open_issues = []
         if vectors is not None and candidates:
             centroid = _unit(np.asarray(vectors.mean(axis=0)).ravel())
@@ -330,7 +339,10 @@ class _StrandWriter:
                       and 2 * candidates[i][1].position >= candidates[i][1].n_sentences]
             open_issues = self._pick(stated, candidates, vectors[n_c:], "limitation",
                                      N_OPEN_SENTENCES)
-        ordered = self._group(spec.members, contributions, vectors, resources_of)
+        # Above the cap the papers keep their centrality order within a kind (no vectors
+        # for the others to chain by similarity).
+        ordered = self._group(spec.members, contributions, None if capped else vectors,
+                              resources_of)
         resources = [r for pid in spec.members for r in resources_of.get(pid, [])]
         return Strand(
             strand=spec.strand, label=spec.label,

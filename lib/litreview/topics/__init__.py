@@ -51,6 +51,7 @@ from litreview.topics.describe import (
     NAME_TERMS,
     OUTLIER_LABEL,
     STABILITY_MAX_PAPERS,
+    STABILITY_SCALE_SEEDS,
     Tables,
     Terms,
     build_tables,
@@ -103,6 +104,7 @@ __all__ = [
     "OUTLIER_LABEL",
     "PERIPHERAL",
     "STABILITY_MAX_PAPERS",
+    "STABILITY_SCALE_SEEDS",
     "UNPLACED",
     "Corpus",
     "CorpusVectors",
@@ -236,6 +238,13 @@ def summarize(
         notes.append("the theme tree is seed-free: refits with other seeds give the same "
                      "themes (stability ARI 1 by construction); subsample_ari compares refits "
                      "on random 90 % subsamples")
+    elif levels.clustered and stability_seeds > 0:
+        notes.append(
+            f"at {n:,} papers the stability refits are bounded: stability_ari compares "
+            f"{min(stability_seeds, STABILITY_SCALE_SEEDS)} refit(s), each on its own seeded "
+            f"sample of {min(n, STABILITY_MAX_PAPERS):,} papers (as the seed draws the tree's "
+            f"sample in the main fit), with the main run on those papers; subsample_ari refits "
+            f"random 90 % subsamples of one fixed {min(n, STABILITY_MAX_PAPERS):,}-paper sample")
     elif stability_seeds > 0:
         notes.append("stability not measured: the corpus was not clustered")
     n_unplaced = int((placement.topics < 0).sum())

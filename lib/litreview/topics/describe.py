@@ -42,6 +42,9 @@ COHERENCE_WEIGHT = 2.0
 STABILITY_MAX_PAPERS = 5000
 #: Share of the papers each stability refit keeps.
 STABILITY_FRACTION = 0.9
+#: Above ``fit.TREE_MAX_PAPERS`` papers, at most this many seeded refits (each on its own
+#: seeded sample of ``STABILITY_MAX_PAPERS`` papers): their cost does not grow with the corpus.
+STABILITY_SCALE_SEEDS = 2
 #: Representative papers per theme and per strand.
 N_REPRESENTATIVE = 5
 HIERARCHY_COLUMNS = [
@@ -412,25 +415,42 @@ def stability(
     params: TopicParams,
     n_seeds: int,
     tree_vectors: np.ndarray | None = None,
+    *,
+    max_papers: int = STABILITY_MAX_PAPERS,
+    max_seeds: int = STABILITY_SCALE_SEEDS,
+    tree_max_papers: int | None = None,
 ) -> list[float]:
     """Return the ARI between ``reference`` and refits with seeds seed+1 … seed+n_seeds.
 
-    The tree is seed-free: up to ``fit.TREE_MAX_PAPERS`` papers the seed changes nothing
-    in the themes, so the refits are identical by construction and each scores 1.0
-    (``test_themes_do_not_depend_on_the_seed`` checks it). Above, the seed draws the
-    papers the tree is built on, and each refit is made and compared for real.
+    The tree is seed-free: up to ``fit.TREE_MAX_PAPERS`` papers (``tree_max_papers``) the
+    seed changes nothing in the themes, so the refits are identical by construction and each
+    scores 1.0 (``test_themes_do_not_depend_on_the_seed`` checks it). Above, the seed draws
+    the papers the tree is built on; a refit of the whole corpus costs what the main fit
+    costs (a tree, per-theme split trees over every member, placement), so instead each of
+    at most ``max_seeds`` refits draws (with seed+k) its own sample of ``max_papers``
+    papers, refits it (minimum theme size scaled to the sample) and is compared with the
+    main run on those papers: how much the themes depend on which papers they are cut
+    from, at a cost that does not grow with the corpus.
     """
     from litreview.topics.fit import TREE_MAX_PAPERS
 
     if n_seeds <= 0:
         return []
-    if len(embeddings) <= TREE_MAX_PAPERS:
+    n = len(embeddings)
+    if n <= (TREE_MAX_PAPERS if tree_max_papers is None else tree_max_papers):
         return [1.0] * n_seeds
     reference = np.asarray(reference)
-    return [round(metrics.adjusted_rand(
-        reference, _refit(embeddings, dataclasses.replace(params, seed=params.seed + k),
-                          tree_vectors)), 6)
-        for k in range(1, n_seeds + 1)]
+    size = min(n, max_papers)
+    sub_params = dataclasses.replace(
+        params, min_topic_size=max(2, round(params.min_topic_size * size / n)))
+    scores = []
+    for k in range(1, min(n_seeds, max_seeds) + 1):
+        keep = np.sort(np.random.default_rng(params.seed + k).choice(n, size, replace=False))
+        scores.append(round(metrics.adjusted_rand(
+            reference[keep],
+            _refit(embeddings[keep], dataclasses.replace(sub_params, seed=params.seed + k),
+                   None if tree_vectors is None else tree_vectors[keep])), 6))
+    return scores
 
 
 def subsample_stability(

@@ -289,7 +289,8 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams, *,
         themes_all, strands_all, split_notes = split_far_halves(
             unit, themes_all, strands_all,
             min_size=params.min_topic_size or auto_min_topic_size(n),
-            max_themes=len(np.unique(themes_all)) if fixed_count else high)
+            max_themes=len(np.unique(themes_all)) if fixed_count else high,
+            tree_papers=tree_papers if m < n else None)
         notes.extend(split_notes)
     if LOCAL_STRANDS:
         strands_all = regroup_strands(unit, themes_all, strands_all, tree_papers,
@@ -438,8 +439,23 @@ def _cohesion(vectors: np.ndarray) -> float:
     return float((vectors @ _unit_mean(vectors)).mean())
 
 
+def _halves(unit: np.ndarray, members: np.ndarray, in_sample: np.ndarray | None) -> np.ndarray:
+    """0/1 per member: the top merge of a Ward tree of the members (of those in the sample,
+    the others at the nearer half's centroid, when ``in_sample`` marks one)."""
+    from scipy.cluster.hierarchy import cut_tree
+
+    sampled = members if in_sample is None else members[in_sample[members]]
+    if len(sampled) < 2 * MIN_STRAND_SIZE or len(sampled) == len(members):
+        return cut_tree(ward_tree(tree_space(unit[members])), n_clusters=2)[:, 0]
+    cut = cut_tree(ward_tree(tree_space(unit[sampled])), n_clusters=2)[:, 0]
+    centres = np.stack([_unit_mean(unit[sampled[cut == h]]) for h in (0, 1)])
+    halves = (unit[members] @ centres.T).argmax(axis=1)
+    halves[in_sample[members]] = cut
+    return halves
+
+
 def split_far_halves(unit: np.ndarray, themes: np.ndarray, strands: np.ndarray, *,
-                     min_size: int, max_themes: int
+                     min_size: int, max_themes: int, tree_papers: np.ndarray | None = None,
                      ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Split a theme made of two far-apart groups, or detach its small stray group.
 
@@ -457,8 +473,13 @@ def split_far_halves(unit: np.ndarray, themes: np.ndarray, strands: np.ndarray, 
     distribution, no constant; with fewer than three themes nothing is compared. After a
     split the themes are settled again by ``refine_themes`` (detached papers take no
     part). Returns themes (by size), strands and a note per change.
+
+    ``tree_papers`` (the main tree's fixed sample, above ``TREE_MAX_PAPERS`` papers): each
+    theme's tree is built on its members in that sample and every other member joins the
+    half whose centroid is more similar (ties: the first half), so the split trees cost
+    what the main tree costs, whatever the corpus size. None (every smaller corpus): all
+    members build the tree.
     """
-    from scipy.cluster.hierarchy import cut_tree
 
     themes = np.asarray(themes, dtype=np.int64).copy()
     strands = np.asarray(strands, dtype=np.int64).copy()
@@ -470,11 +491,15 @@ def split_far_halves(unit: np.ndarray, themes: np.ndarray, strands: np.ndarray, 
     reference = float(np.median(between))
     notes: list[str] = []
     n_themes, next_id, split = len(ids), int(ids.max()) + 1, False
+    in_sample = None
+    if tree_papers is not None:
+        in_sample = np.zeros(len(unit), dtype=bool)
+        in_sample[np.asarray(tree_papers)] = True
     for t in ids.tolist():
         members = np.flatnonzero(themes == t)
         if len(members) < max(min_size, 2 * MIN_STRAND_SIZE):  # dissolved by placement
             continue
-        halves = cut_tree(ward_tree(tree_space(unit[members])), n_clusters=2)[:, 0]
+        halves = _halves(unit, members, in_sample)
         a, b = members[halves == 0], members[halves == 1]
         similarity = float(_unit_mean(unit[a]) @ _unit_mean(unit[b]))
         if similarity >= reference:

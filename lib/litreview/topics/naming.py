@@ -214,6 +214,7 @@ def name_levels(
     strands_named = labels.name_groups(
         frame.assign(group=strands), parent=theme_of,
         parent_labels={t: n for t, n in themes.items() if t not in broad}, casing=casing)
+    labels.clear_tokens()  # the three calls shared one tokenisation of the placed papers
     by_theme: dict[int, list[int]] = {}
     for strand in sorted(theme_of):
         by_theme.setdefault(theme_of[strand], []).append(strand)
