@@ -223,3 +223,16 @@ def test_a_result_that_only_says_the_method_works_is_boilerplate():
     assert is_boilerplate("Extensive experiments show the effectiveness of our proposal.")
     assert not is_boilerplate("Through causal intervention analysis, we identify a sparse set "
                               "of attention heads that negatively contribute to refusal.")
+
+
+def test_surveys_are_told_apart_by_their_title_or_abstract():
+    from litreview.review.strands import is_survey
+
+    assert is_survey("The Art of Refusal: A Survey of Abstention in Large Language Models")
+    assert is_survey("Internal Consistency and Self-Feedback in Large Language Models: A Survey")
+    assert is_survey("Towards Trustworthy Machine Learning: A Data-centric Survey with Causality")
+    assert is_survey("Key-value memory in the brain",
+                     "We review the computational foundations of key-value memory.")
+    assert not is_survey("Questioning the Survey Responses of Large Language Models",
+                         "We audit how models answer the American Community Survey.")
+    assert not is_survey("Automatic Analysis of Refusal Composition", "We study refusals.")

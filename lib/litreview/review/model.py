@@ -94,13 +94,14 @@ class Contribution:
     paper_id: str
     key: str
     sentence: Sentence  # the contribution sentence, or the title when no sentence stands alone
-    kind: str  # "resource", "method" or "study": contributions of one kind sit together
+    kind: str  # "survey", "resource", "method" or "study": one kind's contributions sit together
 
 
 #: How each kind of contribution is introduced in a strand, in this order.
 #: The PDF lists at most this many contributions per strand (the HTML and Markdown list all).
 PDF_STRAND_LIMIT = 40
 CONTRIBUTION_KINDS = {
+    "survey": "surveys and reviews",
     "resource": "datasets, benchmarks and other resources",
     "method": "methods and frameworks",
     "study": "studies and analyses",

@@ -377,7 +377,8 @@ class _StrandWriter:
         out: list[Contribution] = []
         for kind in CONTRIBUTION_KINDS:
             group = [p for p in members if _contribution_kind(
-                contributions[p], resources_of.get(p, [])) == kind]
+                contributions[p], resources_of.get(p, []),
+                self.titles.get(p, ""), self.sentences.abstracts.get(p, "")) == kind]
             for pid in _chain(group, row, vectors):
                 out.append(Contribution(pid, self.keys[pid], contributions[pid], kind))
         return out
@@ -417,7 +418,26 @@ def strand_term_pattern(label: str, terms: Sequence[str]) -> re.Pattern[str] | N
     return re.compile(r"(?<![\w-])(?:" + "|".join(unique) + r")(?:e?s)?(?![\w-])", re.I)
 
 
-def _contribution_kind(sentence: Sentence, resources: Sequence[Resource]) -> str:
+#: A paper that surveys its field says so in its title ("…: A Survey", "A Critical Survey of …")
+#: or its abstract ("In this survey, …"); "the survey responses of LLMs" is no survey.
+_SURVEY_TITLE = re.compile(
+    r"\b(?:a|an)\s+(?:[\w-]+\s+){0,2}?(?:survey|review|overview|tutorial|primer)\b"
+    r"(?!\s+(?:responses?|data|questions?|study|studies|process))|"
+    r":\s*(?:survey|review|overview)\b", re.I)
+_SURVEY_ABSTRACT = re.compile(
+    r"\b(?:this|our|the present) (?:survey|review|systematic review)\b|"
+    r"\bwe (?:survey|review) (?:the|recent|existing|current)\b", re.I)
+
+
+def is_survey(title: str, abstract: str = "") -> bool:
+    """Whether a paper is a survey or review of its field (by its title or abstract)."""
+    return bool(_SURVEY_TITLE.search(title or "") or _SURVEY_ABSTRACT.search(abstract or ""))
+
+
+def _contribution_kind(sentence: Sentence, resources: Sequence[Resource], title: str = "",
+                       abstract: str = "") -> str:
+    if is_survey(title, abstract):
+        return "survey"
     if any(r.kind in _DATA_KINDS_SET for r in resources):
         return "resource"
     if sentence.role != "title" and _CONTRIBUTION_CUE.search(sentence.text):
