@@ -186,3 +186,13 @@ def test_balanced_quotes_with_a_missing_cell_are_not_split_literally(write):
     assert rows.reason.iloc[0] == "row has 2 cells, the header has 3"
     one = ingest_paths([write("one.csv", "Title,Abstract\nlonely\n" + f"B,{abstract_text()}\n")])
     assert one.records.reason.iloc[0] == "row has 1 cell, the header has 2"
+
+
+def test_a_stray_quote_whose_quotes_balance_lines_later_costs_only_its_own_row():
+    # found by the property above: the stray quote opens a cell that the next row's
+    # quotes close by accident, so the two lines read as one row of the wrong width
+    text = 'Title,Abstract,Year\n";,;,;\n;,;,""",;"\n'
+    records, messages = tabular.parse(text, "t.csv")
+    assert [r.line for r in records] == [2, 3]
+    assert records[1].reject_reason is None
+    assert any("t.csv:2" in m for m in messages)

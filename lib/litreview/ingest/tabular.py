@@ -93,8 +93,12 @@ def parse(text: str, source: str) -> tuple[list[RawRecord], list[str]]:
                     continue
                 problem = f"row has {_cells(len(row))}, the header has {width}"
             # Only a quoting error is repaired: when the quotes balance, a literal reading
-            # would split quoted delimiters ("a,b") and could fit by accident.
-            repaired = _read_literally(lines[start], header, delimiter) if error else None
+            # would split quoted delimiters ("a,b") and could fit by accident. A row that
+            # spans lines and does not fit counts as one: a stray quote may have glued the
+            # lines after it on (the quotes then balance by accident further down).
+            glued = error is None and end - start > 1
+            repaired = (_read_literally(lines[start], header, delimiter)
+                        if error or glued else None)
             if repaired is not None:
                 messages.append(
                     message(
@@ -107,12 +111,13 @@ def parse(text: str, source: str) -> tuple[list[RawRecord], list[str]]:
                 records.append(_record(repaired, columns, source, start + 1, delimiter))
                 position = start + 1
                 continue
-            if error is None:
+            if error is None and not glued:
                 # Quotes balance, the cells do not: the row is what the quotes say, all of it.
                 span = lines[start:end]
                 position = end
             else:
-                # Quotes do not balance: only this line is known to be bad; read on from the next.
+                # Quotes do not balance (or balance only across lines that do not make a
+                # row): only this line is known to be bad; read on from the next.
                 span = lines[start : start + 1]
                 position = start + 1
             records.append(
