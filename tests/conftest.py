@@ -6,12 +6,19 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from litreview import config
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+# Property tests draw the same examples on every run unless HYPOTHESIS_PROFILE=explore:
+# a red run then names a case anyone can rerun, and a landing never hangs on a fresh draw.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 #: ``../shared`` beside the checkout exists for developers and CI, not in a user's clone.
 SHARED_DIR = config.PROJECT_ROOT.parent / "shared"
