@@ -873,6 +873,8 @@ def _shown(written: str, casing: Mapping[str, str] | None, *, capitalize: bool =
 #: (against the reference set) with one title.
 _SINGLE_TITLES = 2
 _SINGLE_PRECISION = 0.6
+#: An abstract-only phrase names a group only when this share of its papers is in it.
+_ABSTRACT_PRECISION = 0.5
 #: A label from titles shared by three papers wins over a better-scored one when it
 #: scores at least this share of the best option.
 _TITLE_FIRST = 0.8
@@ -897,6 +899,10 @@ def _label_tier(option: tuple[Any, ...], stats: Mapping[int, tuple[int, int, int
     ok = all(t >= 1 if n > 1 else (t >= _SINGLE_TITLES or d >= _SINGLE_PRECISION * ref)
              and t >= 1 for (d, t, ref, _), n in zip(parts, words, strict=True))
     if not ok:
+        # A word no title of the group uses, mostly carried by papers outside it, would
+        # name the group after a word of its neighbours ("Attention" for brain papers).
+        if all(t == 0 and d < _ABSTRACT_PRECISION * ref for (d, t, ref, _) in parts):
+            return 3
         return 2
     titled = all(t >= min(MIN_LABEL_SUPPORT, size) for _, t, _, _ in parts)
     if titled and score >= _TITLE_FIRST * best:

@@ -131,3 +131,22 @@ def test_only_strand_label():
     assert naming.only_strand_label("DPO and RLHF", "Reinforcement learning", both) \
         == "DPO and RLHF"
     assert naming.only_strand_label("Motion", "All papers", keyed) == "Motion"
+
+
+def test_an_abstract_word_mostly_of_a_sibling_does_not_name_a_strand():
+    # Strand 1's titles share nothing; three of its abstracts say "attention", and so do
+    # all four of its sibling's. "Attention" (no title of the strand, 3 of the theme's 7
+    # carriers) would name strand 1 after its neighbours' word: it stays unnamed.
+    words = iter(f"Zor{a}{b}" for a in "abcdefgh" for b in "klmnoprs")
+    rows = [(f"Lottery tickets at {next(words)}",
+             "Lottery tickets prune attention layers.", 0, 0) for _ in range(4)]
+    rows += [(f"{next(words)} {next(words)} study", f"Visual attention of {next(words)} observers.",
+              0, 1) for _ in range(3)]
+    rows += [(f"{next(words)} {next(words)} notes", f"Memory of {next(words)} observers.", 0, 1)]
+    rows += [(f"Graph sparsification at {next(words)}",
+              "Graph sparsification keeps spectral clustering quality.", 1, 2) for _ in range(4)]
+    rows += [("Attention on graphs", "Graph sparsification.", 1, 2)]  # a title phrase
+    named = labels.name_groups(papers(rows), parent={0: 0, 1: 0, 2: 1})
+    label = dict(zip(named["group"], named["label"], strict=True))
+    assert label[0] == "Lottery tickets"
+    assert label[1].startswith(labels.FALLBACK_NAME)

@@ -30,7 +30,7 @@ from litreview import labels
 #: (``naming_fingerprint`` also notices a changed constant or word list of ``labels``):
 #: a folder named by an older recipe is then relabelled instead of keeping its old
 #: automatic labels (``curate.keep_previous_labels``).
-RECIPE_VERSION = "phrases-6"
+RECIPE_VERSION = "phrases-7"
 
 
 def naming_fingerprint() -> str:
