@@ -18,6 +18,7 @@ from litreview.review.citations import (
     _references,
     assign_citation_keys,
 )
+from litreview.review.crosslines import compute_cross_theme_lines
 from litreview.review.helpers import (
     _NO_MEMBERS,
     _as_list,
@@ -93,6 +94,17 @@ def build_review(
         title=title,
         author=author,
     )
+
+
+def _display_phrases(topics: pd.DataFrame, strands: pd.DataFrame | None) -> list[str]:
+    """The themes' and strands' key terms as the corpus writes them (display terms first)."""
+    out: list[str] = []
+    for frame in (topics, strands):
+        if frame is None or frame.empty:
+            continue
+        column = "display_terms" if "display_terms" in frame.columns else "top_terms"
+        out += [str(t) for terms in frame[column] for t in _as_list(terms)]
+    return out
 
 
 def _compose(
@@ -175,6 +187,11 @@ def _compose(
                 topics["topic"], topics["top_terms"], strict=True)},
         ),
     )
+    cross.lines = compute_cross_theme_lines(
+        [titles[pid] for pid in papers["paper_id"]],
+        [abstracts[pid] for pid in papers["paper_id"]],
+        [topic_of.get(pid, -1) for pid in papers["paper_id"]],
+        _display_phrases(topics, inputs.strands), names)
     trends = _theme_trends(papers, doc_topics, names)
     cross.quadrant_sentences["emerging"] = _emerging_sentence(
         cross.quadrant_sentences.get("emerging", ""), strategic, trends)

@@ -185,6 +185,8 @@ class CrossTheme:
     strategic_papers: int = 0
     #: topic, term, rank, theme_share, corpus_share (see :func:`compute_term_weights`).
     term_weights: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Research lines across themes (see :func:`compute_cross_theme_lines`).
+    lines: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass

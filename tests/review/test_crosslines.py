@@ -1,0 +1,62 @@
+"""Research lines across themes (``review.crosslines``): which phrases count as a line."""
+
+from __future__ import annotations
+
+from litreview.review.crosslines import CROSS_LINE_COLUMNS, compute_cross_theme_lines
+
+NAMES = {0: "Safety", 1: "Psychology", 2: "Hallucination", 3: "Fairness"}
+
+
+def corpus() -> tuple[list[str], list[str], list[int]]:
+    """Steering papers in three themes (2 + 2 + 2), refusal papers mostly in one."""
+    rows = [
+        ("Activation steering for safer chatbots", "We study refusals.", 0),
+        ("Steering vectors against jailbreaks", "", 0),
+        ("Refusal directions in chat models", "Refusal is mediated by one direction.", 0),
+        ("Refusal tokens", "", 0),
+        ("Refusal and over-refusal", "", 0),
+        ("Refusal under pressure", "", 0),
+        ("Steering personality traits", "", 1),
+        ("Persona vectors", "Steering with persona vectors. Steering changes traits.", 1),
+        ("Refusal of therapy questions", "", 1),
+        ("Steering away from hallucinations", "", 2),
+        ("Truthfulness directions", "We use steering once.", 2),
+        ("A hallucination benchmark", "Activation steering reduces errors; steering helps.", 2),
+        ("Unplaced steering paper", "", -1),
+        ("Fair ranking", "", 3),
+    ]
+    titles, abstracts, topics = zip(*rows, strict=True)
+    return list(titles), list(abstracts), list(topics)
+
+
+def test_a_phrase_spread_over_three_themes_is_a_line_and_one_themes_phrase_is_not():
+    titles, abstracts, topics = corpus()
+    lines = compute_cross_theme_lines(titles, abstracts, topics,
+                                      ["steering", "refusal", "Activation steering"], NAMES)
+    assert list(lines.columns) == CROSS_LINE_COLUMNS
+    assert lines["phrase"].tolist() == ["steering"]
+    row = lines.iloc[0]
+    # Title, or twice in the abstract: "We use steering once." does not count, nor does
+    # the unplaced paper; "refusal" is mostly Safety's (5 of 6), so not a line.
+    assert row["n_papers"] == 6
+    assert row["themes"] == [{"topic": 2, "name": "Hallucination", "papers": 2},  # ties by name
+                             {"topic": 1, "name": "Psychology", "papers": 2},
+                             {"topic": 0, "name": "Safety", "papers": 2}]
+
+
+def test_modifiers_and_too_few_papers_give_no_line():
+    titles, abstracts, topics = corpus()
+    assert compute_cross_theme_lines(titles, abstracts, topics, ["internal", "pretrained"],
+                                     NAMES).empty
+    assert compute_cross_theme_lines(titles[:3], abstracts[:3], topics[:3], ["steering"],
+                                     NAMES).empty
+
+
+def test_the_sample_of_a_large_corpus_is_fixed():
+    titles, abstracts, topics = corpus()
+    a = compute_cross_theme_lines(titles * 3, abstracts * 3, topics * 3, ["steering"], NAMES,
+                                  max_documents=20)
+    b = compute_cross_theme_lines(titles * 3, abstracts * 3, topics * 3, ["steering"], NAMES,
+                                  max_documents=20)
+    assert a.equals(b)
+    assert a.iloc[0]["n_papers"] <= 20
