@@ -258,3 +258,28 @@ def test_a_themes_only_strand_under_its_own_name_gets_no_second_heading(
     assert f"<h4>{theme.name}</h4>" not in html
     theme.strands[0].label = "Another line"
     assert "#### Another line\n" in report.render_markdown(model, tmp_path)
+
+
+def test_research_lines_across_themes_are_rendered_escaped(
+        report_files: dict[str, Path], run_review_model: review.Review) -> None:
+    import pandas as pd
+
+    from litreview.report.render import render_html, render_markdown
+
+    model = run_review_model
+    theme = model.themes[0]
+    model.cross.lines = pd.DataFrame([{
+        "phrase": "steering <b>bold</b>", "n_papers": 7, "n_themes": 3,
+        "themes": [{"topic": theme.topic, "name": theme.name, "papers": 3},
+                   {"topic": 1, "name": "Other & <script>alert(1)</script>", "papers": 2}]}])
+    model.cross.placed_papers, model.cross.lines_papers = 30, 20
+    page = render_html(model, report_files["root"])
+    assert '<h3 id="lines-across">Research lines across themes</h3>' in page
+    assert "Steering &lt;b&gt;bold&lt;/b&gt;" in page
+    assert f'<a href="#theme-{theme.topic}">' in page
+    assert "<script>alert(1)</script>" not in page
+    assert "fixed random sample of 20 of the 30 papers" in page
+    text = render_markdown(model, report_files["root"])
+    assert "### Research lines across themes" in text and "<b>" not in text
+    model.cross.lines = pd.DataFrame()
+    assert "Research lines across themes" not in render_html(model, report_files["root"])

@@ -18,7 +18,7 @@ from litreview.review.citations import (
     _references,
     assign_citation_keys,
 )
-from litreview.review.crosslines import compute_cross_theme_lines
+from litreview.review.crosslines import CROSS_LINES_MAX_PAPERS, compute_cross_theme_lines
 from litreview.review.helpers import (
     _NO_MEMBERS,
     _as_list,
@@ -192,6 +192,8 @@ def _compose(
         [abstracts[pid] for pid in papers["paper_id"]],
         [topic_of.get(pid, -1) for pid in papers["paper_id"]],
         _display_phrases(topics, inputs.strands), names)
+    cross.placed_papers = sum(topic_of.get(pid, -1) >= 0 for pid in papers["paper_id"])
+    cross.lines_papers = min(cross.placed_papers, CROSS_LINES_MAX_PAPERS)
     trends = _theme_trends(papers, doc_topics, names)
     cross.quadrant_sentences["emerging"] = _emerging_sentence(
         cross.quadrant_sentences.get("emerging", ""), strategic, trends)

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from litreview import labels
-from litreview.review.strategic import STRATEGIC_MAX_PAPERS
 
 #: Columns of :func:`compute_cross_theme_lines`.
 CROSS_LINE_COLUMNS = ["phrase", "n_papers", "n_themes", "themes"]
@@ -31,6 +30,11 @@ MIN_LINE_THEMES = 3
 MAX_THEME_SHARE = 0.5
 #: Lines listed in the report, most papers first.
 MAX_LINES = 8
+#: Above this many placed papers a fixed random sample of them is counted: shares settle
+#: long before, and every abstract of a 75k corpus read for every phrase took 18 s.
+CROSS_LINES_MAX_PAPERS = 3_000
+#: Longest candidate phrase, in words (longer key terms are rare and costly to count).
+MAX_PHRASE_WORDS = 3
 #: A single word with one of these endings is a modifier, not a line ("internal", "pretrained").
 _MODIFIER_ENDINGS = ("al", "ed", "ive", "ous", "ful", "ic", "able", "ible", "ary")
 
@@ -43,7 +47,7 @@ def compute_cross_theme_lines(
     names: Mapping[int, str],
     *,
     limit: int = MAX_LINES,
-    max_documents: int | None = STRATEGIC_MAX_PAPERS,
+    max_documents: int | None = CROSS_LINES_MAX_PAPERS,
 ) -> pd.DataFrame:
     """Return the key phrases whose papers are spread over several themes.
 
@@ -53,8 +57,9 @@ def compute_cross_theme_lines(
     carried by at least ``MIN_LINE_PAPERS`` papers and ``MIN_LINE_SHARE`` of the placed
     ones, by two or more papers in each of at least ``MIN_LINE_THEMES`` themes, and no
     theme holds more than ``MAX_THEME_SHARE`` of them. A phrase inside a longer listed
-    one that has most of its papers is dropped. Above ``max_documents`` placed papers a
-    fixed random sample of that many is counted (seed 0) and counts are of the sample.
+    one that has most of its papers is dropped; phrases of more than ``MAX_PHRASE_WORDS``
+    words are not counted. Above ``max_documents`` placed papers a fixed random sample of
+    that many is counted (seed 0) and counts are of the sample.
 
     Parameters
     ----------
@@ -82,10 +87,11 @@ def compute_cross_theme_lines(
     shown: dict[str, str] = {}
     for phrase in phrases:
         key = " ".join(str(phrase).lower().split())
-        single = " " not in key
-        if len(key) >= 3 and not (single and (key.endswith(_MODIFIER_ENDINGS)
-                                             or key in labels.GENERIC_WORDS
-                                             or key in labels.FILLER_WORDS)):
+        words = key.split()
+        modifier = len(words) == 1 and (key.endswith(_MODIFIER_ENDINGS)
+                                        or key in labels.GENERIC_WORDS
+                                        or key in labels.FILLER_WORDS)
+        if len(key) >= 3 and len(words) <= MAX_PHRASE_WORDS and not modifier:
             shown.setdefault(key, str(phrase))
     if len(placed) == 0 or not shown:
         return pd.DataFrame(columns=CROSS_LINE_COLUMNS)

@@ -187,6 +187,10 @@ class CrossTheme:
     term_weights: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: Research lines across themes (see :func:`compute_cross_theme_lines`).
     lines: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Placed papers the lines were counted over, and placed papers in all (a large
+    #: corpus is counted over a fixed sample).
+    lines_papers: int = 0
+    placed_papers: int = 0
 
 
 @dataclass
