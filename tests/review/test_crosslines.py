@@ -39,9 +39,10 @@ def test_a_phrase_spread_over_three_themes_is_a_line_and_one_themes_phrase_is_no
     # Title, or twice in the abstract: "We use steering once." does not count, nor does
     # the unplaced paper; "refusal" is mostly Safety's (5 of 6), so not a line.
     assert row["n_papers"] == 6
-    assert row["themes"] == [{"topic": 2, "name": "Hallucination", "papers": 2},  # ties by name
-                             {"topic": 1, "name": "Psychology", "papers": 2},
-                             {"topic": 0, "name": "Safety", "papers": 2}]
+    assert row["themes"] == [  # ties by name; the papers by position (no ids given)
+        {"topic": 2, "name": "Hallucination", "papers": 2, "paper_ids": ["9", "11"]},
+        {"topic": 1, "name": "Psychology", "papers": 2, "paper_ids": ["6", "7"]},
+        {"topic": 0, "name": "Safety", "papers": 2, "paper_ids": ["0", "1"]}]
 
 
 def test_modifiers_and_too_few_papers_give_no_line():

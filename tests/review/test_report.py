@@ -270,16 +270,21 @@ def test_research_lines_across_themes_are_rendered_escaped(
     theme = model.themes[0]
     model.cross.lines = pd.DataFrame([{
         "phrase": "steering <b>bold</b>", "n_papers": 7, "n_themes": 3,
-        "themes": [{"topic": theme.topic, "name": theme.name, "papers": 3},
-                   {"topic": 1, "name": "Other & <script>alert(1)</script>", "papers": 2}]}])
+        "themes": [{"topic": theme.topic, "name": theme.name, "papers": 3, "paper_ids": [],
+                    "keys": [model.themes[0].strands[0].contributions[0].key]},
+                   {"topic": 1, "name": "Other & <script>alert(1)</script>", "papers": 2,
+                    "paper_ids": []}]}])
     model.cross.placed_papers, model.cross.lines_papers = 30, 20
     page = render_html(model, report_files["root"])
     assert '<h3 id="lines-across">Research lines across themes</h3>' in page
     assert "Steering &lt;b&gt;bold&lt;/b&gt;" in page
     assert f'<a href="#theme-{theme.topic}">' in page
+    key = model.themes[0].strands[0].contributions[0].key
+    assert f'(3: <a class="cite" href="#ref-{key}">[{key}]</a> …)' in page  # 1 of 3 cited
     assert "<script>alert(1)</script>" not in page
     assert "fixed random sample of 20 of the 30 papers" in page
     text = render_markdown(model, report_files["root"])
     assert "### Research lines across themes" in text and "<b>" not in text
+    assert f"(3: [{key}] …)" in text
     model.cross.lines = pd.DataFrame()
     assert "Research lines across themes" not in render_html(model, report_files["root"])

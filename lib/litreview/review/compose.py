@@ -18,7 +18,11 @@ from litreview.review.citations import (
     _references,
     assign_citation_keys,
 )
-from litreview.review.crosslines import CROSS_LINES_MAX_PAPERS, compute_cross_theme_lines
+from litreview.review.crosslines import (
+    CROSS_LINES_MAX_PAPERS,
+    LINE_CITATIONS,
+    compute_cross_theme_lines,
+)
 from litreview.review.helpers import (
     _NO_MEMBERS,
     _as_list,
@@ -191,7 +195,11 @@ def _compose(
         [titles[pid] for pid in papers["paper_id"]],
         [abstracts[pid] for pid in papers["paper_id"]],
         [topic_of.get(pid, -1) for pid in papers["paper_id"]],
-        _display_phrases(topics, inputs.strands), names)
+        _display_phrases(topics, inputs.strands), names,
+        paper_ids=papers["paper_id"].astype(str).tolist())
+    for line in cross.lines["themes"] if not cross.lines.empty else []:
+        for entry in line:
+            entry["keys"] = [keys[p] for p in entry["paper_ids"][:LINE_CITATIONS] if p in keys]
     cross.placed_papers = sum(topic_of.get(pid, -1) >= 0 for pid in papers["paper_id"])
     cross.lines_papers = min(cross.placed_papers, CROSS_LINES_MAX_PAPERS)
     trends = _theme_trends(papers, doc_topics, names)

@@ -33,6 +33,8 @@ MAX_LINES = 8
 #: Above this many placed papers a fixed random sample of them is counted: shares settle
 #: long before, and every abstract of a 75k corpus read for every phrase took 18 s.
 CROSS_LINES_MAX_PAPERS = 3_000
+#: Papers cited per theme under a line in the report (the others are counted).
+LINE_CITATIONS = 6
 #: Longest candidate phrase, in words (longer key terms are rare and costly to count).
 MAX_PHRASE_WORDS = 3
 #: A single word with one of these endings is a modifier, not a line ("internal", "pretrained").
@@ -48,6 +50,7 @@ def compute_cross_theme_lines(
     *,
     limit: int = MAX_LINES,
     max_documents: int | None = CROSS_LINES_MAX_PAPERS,
+    paper_ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Return the key phrases whose papers are spread over several themes.
 
@@ -71,12 +74,15 @@ def compute_cross_theme_lines(
         Theme names by id, for the ``themes`` column.
     limit
         At most this many lines, most papers first (ties by phrase).
+    paper_ids
+        One id per paper (default: its position), listed per theme in ``themes``.
 
     Returns
     -------
     pandas.DataFrame
         ``phrase`` (as first listed), ``n_papers``, ``n_themes`` and ``themes``: a list of
-        ``{"topic", "name", "papers"}`` per theme, most papers first.
+        ``{"topic", "name", "papers", "paper_ids"}`` per theme, most papers first (the
+        papers in input order).
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -124,8 +130,14 @@ def compute_cross_theme_lines(
                        and (carriers & longer).sum() >= 0.7 * carriers.sum()
                        for other, longer, _ in found)]
     kept.sort(key=lambda f: (-int(f[1].sum()), f[0]))
+    ids = [str(i) for i in range(len(topics))] if paper_ids is None else [str(p) for p in paper_ids]
+
+    def members(carriers: np.ndarray, t: int) -> list[str]:
+        return [ids[i] for i in placed[carriers & (theme == t)]]
+
     rows = [{"phrase": shown[key], "n_papers": int(carriers.sum()), "n_themes": len(per_theme),
-             "themes": [{"topic": t, "name": names.get(t, f"Theme {t}"), "papers": int(v)}
+             "themes": [{"topic": t, "name": names.get(t, f"Theme {t}"), "papers": int(v),
+                         "paper_ids": members(carriers, t)}
                         for t, v in sorted(per_theme.items(),
                                            key=lambda tv: (-tv[1], names.get(tv[0], ""), tv[0]))]}
             for key, carriers, per_theme in kept[:limit]]
