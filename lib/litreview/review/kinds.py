@@ -66,7 +66,7 @@ _METHOD_NOUN = (
     r"prompting|schemes?|regulari[sz](?:er|ation)s?|loss(?:es)?|objectives?|modules?|"
     r"procedures?|estimators?|networks?|functions?|recipes?|variants?|learners?|filters?|"
     r"priors?|tools?|toolkits?|metrics?|measures?|solutions?|paradigm|agents?|"
-    r"formulations?|operators?|layers?|decoders?|encoders?|classifiers?|detectors?)"
+    r"formulations?|operators?|layers?|decoders?|encoders?|classifiers?|detectors?|scores?)"
 )
 _STUDY_NOUN = (
     r"(?:study|studies|analysis|analyses|investigation|examination|evaluation|comparison|"
@@ -75,11 +75,12 @@ _STUDY_NOUN = (
 )
 _PROPOSE_VERB = (
     r"(?:propose|introduce|present|develop|design|devise|formulate|put forward|build|"
-    r"construct|create|derive|contribute|release|curate|establish|implement|share|offer)"
+    r"construct|create|derive|contribute|release|curate|establish|implement|share|offer|"
+    r"report the development of)"
 )
 _SUBJECT = (
-    r"(?:\bwe|\b(?:this|our|the present|the current)\s+(?:paper|work|study|article|report|"
-    r"research|contribution))"
+    r"(?:\bwe\b[^.;]{0,60}?\bto|\bwe|\b(?:this|our|the present|the current)\s+"
+    r"(?:paper|work|study|article|report|research|contribution))"
 )
 #: "we propose", "we further introduce", "this paper presents", "we first build".
 _PROPOSAL = re.compile(
@@ -128,7 +129,7 @@ _TITLE_STUDY = re.compile(
     r"evaluation|hypothesis|trial|baseline analysis)\b|\bis not\b|\bare not\b", re.I)
 #: A finite verb in the title states a finding ("LLMs Encode Harmfulness and Refusal …").
 _TITLE_CLAIM = re.compile(
-    r"^[^:]*?\b(?:is|are|can|cannot|can't|do|does|don't|doesn't|may|might|makes?|affects?|"
+    r"^[^:]*?\S\s+(?:is|are|can|cannot|can't|do|does|don't|doesn't|may|might|makes?|affects?|"
     r"shapes?|encodes?|exhibits?|assumes?|shares?|contains?|knows?|learns?|emerges?|"
     r"permeates|fails?|falls?|backfires|surfaces?|scales|carves|gets?|has|have|matters?|"
     r"control|controls|modulated|improved|needs?)\b", re.I)
@@ -138,12 +139,22 @@ _TITLE_METHOD = re.compile(
     r"harnessing|trapping|programming|decoding|exploiting|preserving|pooling|classifying|"
     r"explaining|training|transferring|detecting|extracting|generating|retrieving|scaling|"
     r"towards? (?:effective|efficient|robust|reliable|inclusive|trustworthy)|identifying and)\b|"
-    r"\b(?:via|using|through|by (?:\w+ing))\b|"
     r"\b(?:framework|approach|method|algorithm|architectures?|prompting|regulari[sz]ation|"
     r"networks|network|learner|system|pipeline|prior|model for|models for|activation "
     r"functions?|guidance|tuning|distillation|dropout|averaging|patching|injection|addition|"
     r"optimi[sz]ation|estimation|steering|decompositions?|products|autoencoder|paradigm)\b",
     re.I)
+#: "A Discriminative Approach to …", "… Framework for …": the title names a method.
+_TITLE_METHOD_STRONG = re.compile(
+    r"^(?:a|an)\s+(?:[\w-]+\s+){0,4}?(?:approach|method|framework|model|algorithm|system)\b|"
+    r"\b(?:framework|approach|method|algorithm)\s+(?:for|to)\b", re.I)
+#: "Persona Vectors: Monitoring …", "Activation Addition: Steering …": a named technique.
+_TITLE_NAMED_PHRASE = re.compile(
+    r"^(?:[A-Z][\w-]*\s+){1,2}[A-Z][\w-]*:\s*(?!measuring|evaluating|benchmarking|quantifying|"
+    r"assessing|understanding|analy[sz]ing|exploring|examining|investigating|identifying)"
+    r"[A-Z][a-z]+ing\b")
+_TITLE_VIA = re.compile(r"\b(?:via|using|through|by \w+ing)\b", re.I)
+_TITLE_LENS = re.compile(r"\b(?:lens|perspective|case study|view)\b", re.I)
 _TITLE_DATA = re.compile(
     r"\b(?:benchmark|benchmarking|dataset|data set|corpus|test suite|knowledge bank|testbed)\b",
     re.I)
@@ -203,7 +214,12 @@ def contribution_kind(title: str, abstract: str, resources: Sequence[Resource] =
     head = _TITLE_NAME.match(title)
     title_name = head.group("name") if head and _looks_like_name(head.group("name")) else ""
     after_colon = title.split(":", 1)[1] if ":" in title else title
-    title_method = bool(_TITLE_METHOD.search(after_colon)) and not _TITLE_DATA.search(title)
+    named_phrase = bool(_TITLE_NAMED_PHRASE.search(title)) and not _TITLE_CLAIM.search(
+        "x " + after_colon)
+    title_method = (bool(_TITLE_METHOD.search(after_colon)) or named_phrase) and not (
+        _TITLE_DATA.search(title) or _TITLE_LENS.search(title))
+    title_via = bool(_TITLE_VIA.search(title)) and not _TITLE_LENS.search(title)
+    title_strong = bool(title_name or _TITLE_METHOD_STRONG.search(title))
     # resource
     if _TITLE_DATA.search(title) and not re.search(r"\b(?:benchmarks|datasets)\b", title, re.I):
         return "resource"
@@ -217,15 +233,16 @@ def contribution_kind(title: str, abstract: str, resources: Sequence[Resource] =
         sentences.index(r.sentence.text) for r in data_resources
         if r.sentence.text in sentences], default=None)
     method_at = min([i for i, k in proposals if k == "method"], default=None)
-    if resource_at is not None and not title_method and not (
-            method_at is not None and method_at < resource_at):
-        return "resource"
-    # method or study
     study_at = min([i for i, text in enumerate(sentences) if _STUDY_CUE.search(text)],
                    default=None)
+    title_study = bool(_TITLE_STUDY.search(title) or _TITLE_STUDY.search(after_colon.strip())
+                       ) or (not title_name and bool(_TITLE_CLAIM.search(title)))
+    if resource_at is not None and not title_method and not (
+            method_at is not None and method_at < resource_at) and not (
+            title_study and study_at is not None and study_at < resource_at):
+        return "resource"
+    # method or study
     study_proposal = any(k == "study" for _, k in proposals[:1])
-    title_study = bool(_TITLE_STUDY.search(title)) or (
-        not title_name and bool(_TITLE_CLAIM.search(title)))
     method_pts = study_pts = 0
     if method_at is not None:
         method_pts += 2 if first is not None and first[1] == "method" else 1
@@ -233,8 +250,12 @@ def contribution_kind(title: str, abstract: str, resources: Sequence[Resource] =
         method_pts += 1
     if any(_NOVEL_METHOD.search(s) for s in sentences):
         method_pts += 1
-    if title_name or title_method:
+    if title_strong:
+        method_pts += 3
+    elif title_method:
         method_pts += 2
+    elif title_via:
+        method_pts += 1
     if title_study:
         study_pts += 2
     if study_proposal:
@@ -243,4 +264,6 @@ def contribution_kind(title: str, abstract: str, resources: Sequence[Resource] =
         study_pts += 1
     if method_at is None:
         study_pts += 1
+    if method_pts == study_pts:
+        return "method" if (title_strong or title_method) and not title_study else "study"
     return "method" if method_pts > study_pts else "study"
