@@ -32,8 +32,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from litreview.review.model import Resource
-from litreview.review.sentences import split_sentences
+import pandas as pd
+
+from litreview.review.model import Resource, Sentence
+from litreview.review.sentences import normalise_whitespace, split_sentences
 
 #: A paper that surveys its field says so in its title ("…: A Survey", "A Critical Survey of …")
 #: or its abstract ("In this survey, …"); "the survey responses of LLMs" is no survey.
@@ -267,3 +269,20 @@ def contribution_kind(title: str, abstract: str, resources: Sequence[Resource] =
     if method_pts == study_pts:
         return "method" if (title_strong or title_method) and not title_study else "study"
     return "method" if method_pts > study_pts else "study"
+
+
+def contribution_kinds(papers: pd.DataFrame) -> pd.DataFrame:
+    """``paper_id``, ``kind`` for every paper of a ``papers`` table (``paper_id``, ``title``,
+    ``abstract``), the resources it introduces found as the review finds them."""
+    from litreview.review.resources import introduced_resources
+
+    rows = []
+    for pid, title, abstract in zip(papers["paper_id"].astype(str), papers["title"],
+                                    papers["abstract"], strict=True):
+        title = normalise_whitespace(title if isinstance(title, str) else "")
+        abstract = normalise_whitespace(abstract if isinstance(abstract, str) else "")
+        sentences = split_sentences(abstract)
+        resources = [Resource(name, kind, Sentence(text, pid, pid, role="objective"))
+                     for name, kind, text in introduced_resources(title, sentences)]
+        rows.append((pid, contribution_kind(title, abstract, resources, sentences)))
+    return pd.DataFrame(rows, columns=["paper_id", "kind"])
