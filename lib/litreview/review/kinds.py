@@ -89,10 +89,11 @@ _PROPOSAL = re.compile(
     rf"{_SUBJECT}\s+(?:\w+ly\s+|also\s+|further\s+|first\s+|then\s+|here\s+|now\s+){{0,2}}"
     rf"{_PROPOSE_VERB}(?:s|d|ed)?\b(?!\s+(?:that|to|whether|how|a\s+conjecture|"
     rf"(?:the\s+)?[\w-]+\s+hypothesis)\b)", re.I)
-#: "A new prior is proposed", "a test time feature clipping approach is explored".
+#: "A new prior is proposed", "a simple yet effective EigenScore metric is proposed": the
+#: verb is found first (cheap), then a method noun among the four words before it.
 _PASSIVE_PROPOSAL = re.compile(
-    rf"\b{_METHOD_NOUN}\s+(?:[\w-]+\s+){{0,3}}?(?:is|are)\s+(?:also\s+)?(?:proposed|introduced|"
-    r"presented|developed|designed)\b", re.I)
+    r"\b(?:is|are)\s+(?:also\s+)?(?:proposed|introduced|presented|developed|designed)\b", re.I)
+_METHOD_WORD = re.compile(_METHOD_NOUN, re.I)
 _OUR_METHOD = re.compile(
     r"\bour\s+(?:(?:proposed|novel|new|resulting)\s+)?(?:method|approach|framework|model|"
     r"algorithm|technique|system|mechanism|pipeline|strategy|architecture)\b", re.I)
@@ -165,6 +166,24 @@ _TITLE_NAME_MEASURES = re.compile(
     r"^[^:]+:\s*(?:measuring|evaluating|benchmarking|quantifying|assessing)\b", re.I)
 
 
+def _lower_twin(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The same pattern without ``re.I``, for text already lower-cased (twice as fast)."""
+    return re.compile(pattern.pattern)
+
+
+_PROPOSAL_LC = _lower_twin(_PROPOSAL)
+_STUDY_CUE_LC = _lower_twin(_STUDY_CUE)
+_OUR_METHOD_LC = _lower_twin(_OUR_METHOD)
+_NOVEL_METHOD_LC = _lower_twin(_NOVEL_METHOD)
+_PASSIVE_PROPOSAL_LC = _lower_twin(_PASSIVE_PROPOSAL)
+
+
+def _lowered(text: str) -> str | None:
+    """``text`` lower-cased when that keeps every offset (not so for a few non-ASCII letters)."""
+    low = text.lower()
+    return low if len(low) == len(text) else None
+
+
 def _looks_like_name(token: str) -> bool:
     """A one-token title prefix that names something (``LUMINA``, ``seq-JEPA``, ``AtP*``)."""
     letters = [c for c in token if c.isalpha()]
@@ -178,7 +197,9 @@ def _proposals(sentences: Sequence[str]) -> list[tuple[int, str]]:
     study, analysis …), ``method`` (a method noun or a name)."""
     out: list[tuple[int, str]] = []
     for i, text in enumerate(sentences):
-        for match in _PROPOSAL.finditer(text):
+        low = _lowered(text)
+        matches = _PROPOSAL_LC.finditer(low) if low is not None else _PROPOSAL.finditer(text)
+        for match in matches:
             rest = text[match.end():]
             window = " ".join(rest.split()[:14])
             noun = _NOUN_AFTER.search(window)
@@ -192,7 +213,10 @@ def _proposals(sentences: Sequence[str]) -> list[tuple[int, str]]:
             else:
                 continue
             out.append((i, kind))
-        if _PASSIVE_PROPOSAL.search(text):
+        passive = (_PASSIVE_PROPOSAL_LC.search(low) if low is not None
+                   else _PASSIVE_PROPOSAL.search(text))
+        if passive and any(_METHOD_WORD.fullmatch(w.strip(",;:()\"'").lower())
+                           for w in text[:passive.start()].split()[-4:]):
             out.append((i, "method"))
     return out
 
@@ -235,8 +259,14 @@ def contribution_kind(title: str, abstract: str, resources: Sequence[Resource] =
         sentences.index(r.sentence.text) for r in data_resources
         if r.sentence.text in sentences], default=None)
     method_at = min([i for i, k in proposals if k == "method"], default=None)
-    study_at = min([i for i, text in enumerate(sentences) if _STUDY_CUE.search(text)],
-                   default=None)
+    lowered = [_lowered(text) for text in sentences]
+
+    def found(lc: re.Pattern[str], ci: re.Pattern[str], i: int) -> bool:
+        low = lowered[i]
+        return bool(lc.search(low) if low is not None else ci.search(sentences[i]))
+
+    study_at = next((i for i in range(len(sentences))
+                     if found(_STUDY_CUE_LC, _STUDY_CUE, i)), None)
     title_study = bool(_TITLE_STUDY.search(title) or _TITLE_STUDY.search(after_colon.strip())
                        ) or (not title_name and bool(_TITLE_CLAIM.search(title)))
     if resource_at is not None and not title_method and not (
@@ -248,9 +278,9 @@ def contribution_kind(title: str, abstract: str, resources: Sequence[Resource] =
     method_pts = study_pts = 0
     if method_at is not None:
         method_pts += 2 if first is not None and first[1] == "method" else 1
-    if any(_OUR_METHOD.search(s) for s in sentences):
+    if any(found(_OUR_METHOD_LC, _OUR_METHOD, i) for i in range(len(sentences))):
         method_pts += 1
-    if any(_NOVEL_METHOD.search(s) for s in sentences):
+    if any(found(_NOVEL_METHOD_LC, _NOVEL_METHOD, i) for i in range(len(sentences))):
         method_pts += 1
     if title_strong:
         method_pts += 3
