@@ -76,18 +76,19 @@ _STUDY_NOUN = (
     r"recommendations|guide|demonstration|exploration|characteri[sz]ation|test)"
 )
 _PROPOSE_VERB = (
-    r"(?:propose|introduce|present|develop|design|devise|formulate|put forward|build|"
-    r"construct|create|derive|contribute|release|curate|establish|implement|share|offer|"
+    r"(?:(?:propos|introduc|present|develop|design|devis|formulat|build|construct|creat|deriv|"
+    r"contribut|releas|curat|establish|implement|shar|offer)(?:e|es|ed|ing|s|d)?|put forward|"
     r"report the development of)"
 )
 _SUBJECT = (
-    r"(?:\bwe\b[^.;]{0,60}?\bto|\bwe|\b(?:this|our|the present|the current)\s+"
+    r"(?:\bwe\b[^.;]{0,60}?\bto|\bwe\b[^.;]{0,80}?\band|\bwe|\bby|"
+    r"\b(?:this|our|the present|the current)\s+"
     r"(?:paper|work|study|article|report|research|contribution))"
 )
 #: "we propose", "we further introduce", "this paper presents", "we first build".
 _PROPOSAL = re.compile(
     rf"{_SUBJECT}\s+(?:\w+ly\s+|also\s+|further\s+|first\s+|then\s+|here\s+|now\s+){{0,2}}"
-    rf"{_PROPOSE_VERB}(?:s|d|ed)?\b(?!\s+(?:that|to|whether|how|a\s+conjecture|"
+    rf"{_PROPOSE_VERB}\b(?!\s+(?:that|to|whether|how|a\s+conjecture|"
     rf"(?:the\s+)?[\w-]+\s+hypothesis)\b)", re.I)
 #: "A new prior is proposed", "a simple yet effective EigenScore metric is proposed": the
 #: verb is found first (cheap), then a method noun among the four words before it.
@@ -119,7 +120,7 @@ _STUDY_CUE = re.compile(
     r"(?:user|human-subject|case|empirical|controlled|comprehensive|systematic) (?:study|analysis|"
     r"experiment|evaluation))", re.I)
 _TITLE_STUDY = re.compile(
-    r"\?|^(?:how|why|what|when|where|which|who|whose|do|does|did|is|are|can|could|should|will|"
+    r"\?|^(?:how(?!\s+to\b)|why|what|when|where|which|who|whose|do|does|did|is|are|can|could|should|will|"
     r"would|has|have|understanding|analy[sz]ing|evaluating|exploring|examining|investigating|"
     r"revisiting|rethinking|questioning|comparing|quantifying|characteri[sz]ing|probing|"
     r"assessing|measuring|auditing|localizing|localising|revealing|tracing|uncovering|"
@@ -135,7 +136,7 @@ _TITLE_CLAIM = re.compile(
     r"^[^:]*?\S\s+(?:is|are|can|cannot|can't|do|does|don't|doesn't|may|might|makes?|affects?|"
     r"shapes?|encodes?|exhibits?|assumes?|shares?|contains?|knows?|learns?|emerges?|"
     r"permeates|fails?|falls?|backfires|surfaces?|scales|carves|gets?|has|have|matters?|"
-    r"control|controls|modulated|improved|needs?)\b", re.I)
+    r"controls|modulated|improved)\b", re.I)
 _TITLE_METHOD = re.compile(
     r"^(?:enhancing|improving|mitigating|reducing|controlling|steering|boosting|learning|"
     r"aligning|enabling|pursuing|regulari[sz]ing|constructing|automating|automatically|"
@@ -149,7 +150,8 @@ _TITLE_METHOD = re.compile(
     re.I)
 #: "A Discriminative Approach to …", "… Framework for …": the title names a method.
 _TITLE_METHOD_STRONG = re.compile(
-    r"^(?:a|an)\s+(?:[\w-]+\s+){0,4}?(?:approach|method|framework|model|algorithm|system)\b|"
+    r"^(?:a|an)\s+(?:[\w-]+\s+){0,4}?(?:approach|method|framework|model|algorithm|system|"
+    r"recipe)\b|"
     r"\b(?:framework|approach|method|algorithm)\s+(?:for|to)\b", re.I)
 #: "Persona Vectors: Monitoring …", "Activation Addition: Steering …": a named technique.
 _TITLE_NAMED_PHRASE = re.compile(
@@ -157,6 +159,7 @@ _TITLE_NAMED_PHRASE = re.compile(
     r"assessing|understanding|analy[sz]ing|exploring|examining|investigating|identifying)"
     r"[A-Z][a-z]+ing\b")
 _TITLE_VIA = re.compile(r"\b(?:via|using|through|by \w+ing)\b", re.I)
+_TITLE_OBJECT = re.compile(r"\s(?:in|of|on|under|during|across|from|between|about)\s", re.I)
 _TITLE_LENS = re.compile(r"\b(?:lens|perspective|case study|view)\b", re.I)
 _TITLE_DATA = re.compile(
     r"\b(?:benchmark|benchmarking|dataset|data set|corpus|test suite|knowledge bank|testbed)\b",
@@ -242,17 +245,21 @@ def contribution_kind(title: str, abstract: str, resources: Sequence[Resource] =
     after_colon = title.split(":", 1)[1] if ":" in title else title
     named_phrase = bool(_TITLE_NAMED_PHRASE.search(title)) and not _TITLE_CLAIM.search(
         "x " + after_colon)
-    title_method = (bool(_TITLE_METHOD.search(after_colon)) or named_phrase) and not (
+    # "Likelihood Displacement in Direct Preference Optimization": a method named after
+    # "in / of / on …" is what the paper looks at, not what it proposes
+    head_phrase = _TITLE_OBJECT.split(after_colon, maxsplit=1)[0]
+    title_method = (bool(_TITLE_METHOD.search(head_phrase)) or named_phrase) and not (
         _TITLE_DATA.search(title) or _TITLE_LENS.search(title))
     title_via = bool(_TITLE_VIA.search(title)) and not _TITLE_LENS.search(title)
-    title_strong = bool(title_name or _TITLE_METHOD_STRONG.search(title))
+    title_strong = bool(title_name or _TITLE_METHOD_STRONG.search(title)
+                        or _TITLE_METHOD_STRONG.search(after_colon.strip()))
     # resource
     if _TITLE_DATA.search(title) and not re.search(r"\b(?:benchmarks|datasets)\b", title, re.I):
         return "resource"
     if title_name and any(title_name.lower() in r.name.lower() or r.name.lower() in
                           title_name.lower() for r in data_resources):
         return "resource"
-    if title_name and _TITLE_NAME_MEASURES.search(title) and data_resources:
+    if title_name and _TITLE_NAME_MEASURES.search(title):
         return "resource"
     first = proposals[0] if proposals else None
     resource_at = min([i for i, k in proposals if k == "resource"] + [
