@@ -2,6 +2,9 @@
 
 ``data/seed_contribution_kinds.csv``: every seed paper (281), its kind (survey / resource /
 method / study) read by hand from its title and whole abstract, with a one-line reason.
+``data/arxiv_heldout_contribution_kinds.csv``: 60 papers drawn at random (seed 7) from the
+labeled arXiv set (``shared/bench/arxiv-cs``), title and abstract included, labelled the
+same way *after* the rules were written: the held-out check on other fields' writing.
 ``data/seed_resource_kinds.csv``: the kind (one of ``RESOURCE_KINDS``) of each resource the
 finder names on the seed corpus, read by hand from the sentence that introduces it.
 """
@@ -60,6 +63,17 @@ def test_contribution_kind_accuracy_on_hand_labels(judged: pd.DataFrame) -> None
     assert recall("study") >= 0.85, recall("study")  # measured 0.87 (before: 0.81)
     assert recall("resource") >= 0.73, recall("resource")  # measured 0.76 (before: 0.68)
     assert recall("survey") >= 0.85, recall("survey")  # measured 0.88
+
+
+def test_contribution_kind_accuracy_on_held_out_arxiv_papers() -> None:
+    truth = pd.read_csv(DATA / "arxiv_heldout_contribution_kinds.csv", dtype=str)
+    assert len(truth) == 60
+    said = contribution_kinds(truth.rename(columns={"arxiv_id": "paper_id"}))
+    accuracy = float((said["kind"].to_numpy() == truth["kind"].to_numpy()).mean())
+    # measured: 0.75 (45 of 60); the rule before: 0.60 (36). Below the seed's 0.85: the
+    # rules were written on the seed corpus, and theory papers ("we derive bounds …",
+    # "this letter investigates … we optimize …") are where they err most.
+    assert accuracy >= 0.73, accuracy
 
 
 def test_resource_kind_accuracy_on_hand_labels(seed_papers: pd.DataFrame) -> None:
@@ -157,6 +171,14 @@ def test_title_that_measures_names_a_benchmark() -> None:
         ["We collected a dataset of stories from 24 cognitive science papers.",
          "We test whether large language models make causal and moral judgments."])
     assert [(n, k) for n, k, _ in found] == [("MoCa", "benchmark")]
+
+
+def test_peer_review_is_no_survey() -> None:
+    from litreview.review.kinds import is_survey
+
+    assert not is_survey("What Makes a Good AI Review? Concern-Level Diagnostics")
+    assert is_survey("Deep Learning for Code: A Systematic Review of Recent Work")
+    assert is_survey("Hallucination: A Survey")
 
 
 def test_contribution_kind_is_fast() -> None:

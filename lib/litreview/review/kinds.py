@@ -40,9 +40,11 @@ from litreview.review.sentences import normalise_whitespace, split_sentences
 #: A paper that surveys its field says so in its title ("…: A Survey", "A Critical Survey of …")
 #: or its abstract ("In this survey, …"); "the survey responses of LLMs" is no survey.
 _SURVEY_TITLE = re.compile(
-    r"\b(?:a|an)\s+(?:[\w-]+\s+){0,2}?(?:survey|review|overview|tutorial|primer)\b"
+    r"\b(?:a|an)\s+(?:[\w-]+\s+){0,2}?(?:survey|overview|tutorial|primer)\b"
     r"(?!\s+(?:responses?|data|questions?|study|studies|process))|"
-    r":\s*(?:survey|review|overview)\b", re.I)
+    r"\b(?:a|an)\s+(?:(?:systematic|critical|comprehensive|literature|scoping|narrative|"
+    r"structured|brief|short|selective|historical)\s+)+review\b|"
+    r":\s*(?:a\s+)?(?:survey|review|overview)\b", re.I)
 _SURVEY_ABSTRACT = re.compile(
     r"\b(?:this|our|the present) (?:survey|review|systematic review)\b|"
     r"\bwe (?:survey|review) (?:the|recent|existing|current)\b", re.I)
