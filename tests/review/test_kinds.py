@@ -59,8 +59,8 @@ def test_contribution_kind_accuracy_on_hand_labels(judged: pd.DataFrame) -> None
         rows = judged[judged["kind"] == kind]
         return float((rows["said"] == kind).mean())
 
-    assert recall("method") >= 0.85, recall("method")  # measured 0.87 (before: 0.49)
-    assert recall("study") >= 0.85, recall("study")  # measured 0.87 (before: 0.81)
+    assert recall("method") >= 0.84, recall("method")  # measured 0.85 (before: 0.49)
+    assert recall("study") >= 0.87, recall("study")  # measured 0.89 (before: 0.81)
     assert recall("resource") >= 0.73, recall("resource")  # measured 0.76 (before: 0.68)
     assert recall("survey") >= 0.85, recall("survey")  # measured 0.88
 
@@ -70,10 +70,10 @@ def test_contribution_kind_accuracy_on_held_out_arxiv_papers() -> None:
     assert len(truth) == 60
     said = contribution_kinds(truth.rename(columns={"arxiv_id": "paper_id"}))
     accuracy = float((said["kind"].to_numpy() == truth["kind"].to_numpy()).mean())
-    # measured: 0.75 (45 of 60); the rule before: 0.60 (36). Below the seed's 0.85: the
+    # measured: 0.77 (46 of 60); the rule before: 0.60 (36). Below the seed's 0.85: the
     # rules were written on the seed corpus, and theory papers ("we derive bounds …",
     # "this letter investigates … we optimize …") are where they err most.
-    assert accuracy >= 0.73, accuracy
+    assert accuracy >= 0.75, accuracy
 
 
 def test_resource_kind_accuracy_on_hand_labels(seed_papers: pd.DataFrame) -> None:

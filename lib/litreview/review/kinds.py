@@ -306,7 +306,7 @@ def contribution_kind(title: str, abstract: str, resources: Sequence[Resource] =
     if method_at is None:
         study_pts += 1
     if method_pts == study_pts:
-        return "method" if (title_strong or title_method) and not title_study else "study"
+        return "method" if title_strong and not title_study else "study"
     return "method" if method_pts > study_pts else "study"
 
 
