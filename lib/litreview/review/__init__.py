@@ -13,6 +13,8 @@ The package, by concern (each public name is re-exported here):
 - :mod:`~litreview.review.roles`: rhetorical roles and contribution sentences.
 - :mod:`~litreview.review.citations`: citation keys and the reference list.
 - :mod:`~litreview.review.resources`: datasets, benchmarks and tools papers introduce.
+- :mod:`~litreview.review.kinds`: what kind of contribution a paper makes (survey, resource,
+  method, study), read from its whole title and abstract.
 - :mod:`~litreview.review.strategic`: the strategic diagram and key-term weights.
 - :mod:`~litreview.review.inputs`: loading what stages 01 and 02 wrote.
 - :mod:`~litreview.review.quoter`, :mod:`~litreview.review.strands`,
@@ -27,6 +29,7 @@ from __future__ import annotations
 from litreview.review.citations import assign_citation_keys, citation_key, safe_url
 from litreview.review.compose import build_review
 from litreview.review.inputs import INPUT_TABLES, METRICS_FILE, STRANDS_TABLE, input_paths
+from litreview.review.kinds import contribution_kind, contribution_kinds, is_survey
 from litreview.review.model import (
     CONTRIBUTION_KINDS,
     PDF_STRAND_LIMIT,
@@ -133,6 +136,8 @@ __all__ = [
     "compute_outline",
     "compute_strategic_diagram",
     "compute_term_weights",
+    "contribution_kind",
+    "contribution_kinds",
     "contribution_sentence",
     "field_acronyms",
     "find_resources",
@@ -140,6 +145,7 @@ __all__ = [
     "input_paths",
     "introduced_resources",
     "is_self_contained",
+    "is_survey",
     "normalise_whitespace",
     "outputs_table",
     "quadrant_sentences",

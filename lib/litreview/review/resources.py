@@ -174,21 +174,73 @@ def _is_known(name: str, found: Sequence[tuple[str, str]], sentence: str) -> boo
     return False
 
 
+#: A name whose last part is a kind word says what it is ("Poisoned Context Testbed",
+#: "GOAT-Bench", "MOSSBench", "Hybrid Internal Model").
+_NAME_KIND = re.compile(
+    r"(?:(?<=[a-z0-9])|(?<=[\s\-]))(?P<kind>Bench|Benchmark|Testbed|Corpus|Dataset|Suite|"
+    r"Bank|Model|Framework|Toolkit|Library)s?$")
+_NAME_KIND_WORDS = {"bench": "benchmark"}
+#: What stands next to the name as its apposition: "X, a … framework", "X (ACR): a new
+#: benchmark", "the X framework", "X is a … model", "X as a new test suite".
+_APPOSITIVE_KIND = re.compile(
+    rf"^\s*\)?\s*(?:\([^()]{{0,80}}\))?\s*(?:(?P<direct>{_KINDS})s?\b|(?:,|:|--|—|\s+is|\s+as|"
+    rf"\s+which\s+(?:serves\s+as|is))\s*(?:a|an|the|our)?\s*(?:first\s+)?"
+    rf"(?:(?!(?:which|that|who|where|we|to|uses?|using|with)\b)[\w\-()]+,?\s+){{0,8}}?"
+    rf"(?P<kind>{_KINDS})s?\b)", re.I)
+
+
 def _kind_of(word: str | None, sentence: str, name: str, title: str = "") -> str:
-    """One of :data:`RESOURCE_KINDS`: the kind word the pattern matched, else the nearest
-    kind word after the name in the sentence (then in the title), else ``method``."""
+    """One of :data:`RESOURCE_KINDS`: the kind word the pattern matched; else the kind its
+    name ends in ("…Bench", "… Testbed"); else the kind word in apposition after the name
+    ("X, a benchmark of …"); else the kind word nearest before it ("a method named X");
+    else the kind the title names; else ``method``.
+
+    Only the apposition counts after the name: in "dubbed Attend-and-Excite, we guide
+    the model …" or "(MGE), which uses a large language model" the model is not what X is.
+    """
     if word:
         return _normalise_kind(word)
+    own = _NAME_KIND.search(name or "")
+    if own:
+        kind = own.group("kind").lower()
+        return _NAME_KIND_WORDS.get(kind) or _normalise_kind(kind)
     at = sentence.find(name) if name else -1
-    after = " ".join(sentence[at + len(name):].split()[:10]) if at >= 0 else sentence
-    before = " ".join(sentence[:at].split()[-8:]) if at >= 0 else ""
-    named = re.search(r"(?:called|named|termed|dubbed|namely|approach|method|framework|model|"
-                      r"system|benchmark|dataset),?\s*$", before)
-    for text in ((before, after, title) if named else (after, before, title)):
-        match = re.search(rf"(?<![\w-]){_KINDS}s?\b", text, re.I)
-        if match:
-            return _normalise_kind(match.group(0))
+    if at >= 0:
+        apposition = _APPOSITIVE_KIND.match(sentence[at + len(name):])
+        if apposition:
+            return _normalise_kind(apposition.group("direct") or apposition.group("kind"))
+        before = " ".join(sentence[:at].split()[-8:])
+        nearest = re.findall(rf"(?<![\w-]){_KINDS}s?\b", before, re.I)
+        if nearest:
+            return _normalise_kind(nearest[-1])
+    elif not name:
+        tail = _title_tail_kind(sentence)
+        if tail:
+            return tail
+    if title:
+        tail = _title_tail_kind(title.partition(":")[2])
+        if tail:
+            return tail
     return "method"
+
+
+#: "NAME: A Benchmark for …", "NAME: A Multi-Modal Observability Dataset …".
+_TAIL_KIND = re.compile(
+    rf"^\s*(?:[A-Za-z]+ing\s+)?(?:(?:a|an|the)\s+(?:[\w\-]+\s+){{0,4}}?)?(?P<kind>{_KINDS})s?\b",
+    re.I)
+#: "MoCa: Measuring Human-Language Model Alignment …": a name that measures is a benchmark.
+_TAIL_MEASURES = re.compile(r"^\s*(?:measuring|benchmarking|evaluating|quantifying|assessing)\b",
+                            re.I)
+
+
+def _title_tail_kind(tail: str) -> str | None:
+    """The kind a title names after its colon, if it names one at the start."""
+    match = _TAIL_KIND.match(tail)
+    if match:
+        return _normalise_kind(match.group("kind"))
+    if _TAIL_MEASURES.match(tail):
+        return "benchmark"
+    return None
 
 
 def introduced_resources(title: str, sentences: Sequence[str]) -> list[tuple[str, str, str]]:
@@ -219,9 +271,8 @@ def introduced_resources(title: str, sentences: Sequence[str]) -> list[tuple[str
         presents = mentioned or (camel and any(_INTRO_RE.search(s) for s in sentences))
         if ((name_like and presents) or (single_word and mentioned)) and not _is_known(
                 head, names, title):
-            kind = _kind_of(None, tail, "", "")
-            if kind == "method":
-                kind = _kind_of(None, mentioned[0], head) if mentioned else "method"
+            kind = _title_tail_kind(tail) or (
+                _kind_of(None, mentioned[0], head) if mentioned else "method")
             out.append((head, kind, mentioned[0] if mentioned else title))
     return out
 

@@ -14,6 +14,8 @@ import pandas as pd
 
 from litreview.review.helpers import _as_list, _join, _text, _unit
 from litreview.review.inputs import _Inputs
+from litreview.review.kinds import contribution_kind
+from litreview.review.kinds import is_survey as is_survey  # re-exported
 from litreview.review.model import (
     CONTRIBUTION_KINDS,
     Contribution,
@@ -23,7 +25,7 @@ from litreview.review.model import (
     theme_anchor,
 )
 from litreview.review.quoter import REDUNDANCY_THRESHOLD
-from litreview.review.roles import _CONTRIBUTION_CUE, _LIMITATION, RoledSentence, _Sentences
+from litreview.review.roles import _LIMITATION, RoledSentence, _Sentences
 from litreview.review.sentences import normalise_whitespace, quotable
 
 #: Most strands a theme is split into when stage 02 recorded none.
@@ -37,12 +39,6 @@ STRAND_CANDIDATES = 60
 STRAND_RANK_PAPERS = 400
 N_PROBLEM_SENTENCES = 2
 N_OPEN_SENTENCES = 2
-_DATA_KINDS_SET = frozenset({
-    "benchmark", "dataset", "corpus", "knowledge bank", "knowledge base", "knowledge graph",
-    "resource", "collection", "leaderboard", "testbed", "test set", "treebank", "lexicon",
-    "suite", "database", "taxonomy", "environment", "simulator", "platform", "library",
-    "toolkit", "tool",
-})
 
 
 # --------------------------------------------------------------------------- strands
@@ -375,10 +371,11 @@ class _StrandWriter:
         """Contributions by kind; within a kind, each next to its most similar neighbour."""
         row = {pid: i for i, pid in enumerate(contributions)}
         out: list[Contribution] = []
+        kind_of = {p: _contribution_kind(
+            contributions[p], resources_of.get(p, []), self.titles.get(p, ""),
+            self.sentences.abstracts.get(p, ""), self.sentences.split(p)) for p in members}
         for kind in CONTRIBUTION_KINDS:
-            group = [p for p in members if _contribution_kind(
-                contributions[p], resources_of.get(p, []),
-                self.titles.get(p, ""), self.sentences.abstracts.get(p, "")) == kind]
+            group = [p for p in members if kind_of[p] == kind]
             for pid in _chain(group, row, vectors):
                 out.append(Contribution(pid, self.keys[pid], contributions[pid], kind))
         return out
@@ -418,31 +415,12 @@ def strand_term_pattern(label: str, terms: Sequence[str]) -> re.Pattern[str] | N
     return re.compile(r"(?<![\w-])(?:" + "|".join(unique) + r")(?:e?s)?(?![\w-])", re.I)
 
 
-#: A paper that surveys its field says so in its title ("…: A Survey", "A Critical Survey of …")
-#: or its abstract ("In this survey, …"); "the survey responses of LLMs" is no survey.
-_SURVEY_TITLE = re.compile(
-    r"\b(?:a|an)\s+(?:[\w-]+\s+){0,2}?(?:survey|review|overview|tutorial|primer)\b"
-    r"(?!\s+(?:responses?|data|questions?|study|studies|process))|"
-    r":\s*(?:survey|review|overview)\b", re.I)
-_SURVEY_ABSTRACT = re.compile(
-    r"\b(?:this|our|the present) (?:survey|review|systematic review)\b|"
-    r"\bwe (?:survey|review) (?:the|recent|existing|current)\b", re.I)
-
-
-def is_survey(title: str, abstract: str = "") -> bool:
-    """Whether a paper is a survey or review of its field (by its title or abstract)."""
-    return bool(_SURVEY_TITLE.search(title or "") or _SURVEY_ABSTRACT.search(abstract or ""))
-
-
 def _contribution_kind(sentence: Sentence, resources: Sequence[Resource], title: str = "",
-                       abstract: str = "") -> str:
-    if is_survey(title, abstract):
-        return "survey"
-    if any(r.kind in _DATA_KINDS_SET for r in resources):
-        return "resource"
-    if sentence.role != "title" and _CONTRIBUTION_CUE.search(sentence.text):
-        return "method"
-    return "study"
+                       abstract: str = "", sentences: Sequence[str] | None = None) -> str:
+    """The paper's kind (:func:`~litreview.review.kinds.contribution_kind`), read from its
+    whole title and abstract; ``sentence`` (its contribution sentence) is no longer needed."""
+    del sentence
+    return contribution_kind(title, abstract, resources, sentences)
 
 
 def _chain(group: list[str], row: Mapping[str, int], vectors: Any, limit: int = 400) -> list[str]:
