@@ -448,6 +448,7 @@ _WHOLE_COVERAGE = 0.5   # a theme label this broad may come from one strand alon
 _SPREAD_SHARE = 0.25    # ... else it reaches two strands (this share of each, two papers)
 #: A strand of this many papers left unnamed chooses its label first (``name_groups``).
 LARGE_GROUP = 8
+_SHARED_COVERAGE = 0.5  # a label shared with another theme's strand covers this share
 
 
 @functools.lru_cache(maxsize=1)
@@ -932,6 +933,7 @@ def name_groups(
     casing: Mapping[str, str] | None = None,
     min_coverage: float = 0.0,
     protected: Mapping[int, Iterable[str]] | None = None,
+    unique_per_parent: bool = False,
 ) -> Any:
     """Name each group of papers with a phrase its papers use, and list its key terms.
 
@@ -1186,6 +1188,7 @@ def name_groups(
         """Label the groups greedily in ``order``; the first to choose wins a phrase."""
         labels: dict[int, tuple[str, int]] = {}
         taken: set[str] = set()
+        taken_in: dict[object, set[str]] = {}  # per theme, its strands' labels
         # Content words already used by a label, per scope: the themes together, or the
         # strands of one theme together with the theme's own label; and the phrases
         # sibling strands took (``alike_phrases`` keeps a strand off them).
@@ -1196,31 +1199,19 @@ def name_groups(
             used_words = scope_words.setdefault(scope, set())
             sibling_keys = scope_keys.setdefault(scope, [])
             tier = tiers[g]
-            chosen = None
-            # Themes: a fresh word matters more than the tier; strands: the other way round.
-            passes = (((1, True), (2, True), (1, False), (2, False)) if scope == "themes" else
-                      ((1, True), (1, False), (2, True), (2, False)))
-            for max_tier, fresh_words in passes:
-                # Equal scores: the phrase fewer papers of the corpus carry is the more
-                # telling ("toxicity" before "norms"), then the text.
-                ranked = sorted((o for o in options[g] if tier[id(o)] <= max_tier),
-                                key=lambda o: (tier[id(o)], -o[0], spread[id(o)],
-                                               " and ".join(o[3])))
-                for option in ranked:
-                    _, gids, support, keys = option
-                    if scope != "themes" and any(alike_phrases(k, other) for k in keys
-                                                 for other in sibling_keys):
-                        continue
-                    if fresh_words and any(stale(k, used_words, scope) for k in keys):
-                        continue
-                    text = _shown(written[gids[0]], casing, capitalize=True)
-                    if len(gids) > 1:
-                        text += " and " + _shown(written[gids[1]], casing)
-                    if text.lower() not in taken and text.lower() not in avoid:
-                        chosen = (text, support, keys)
-                        break
-                if chosen:
-                    break
+            chosen = _pick_label(options[g], tier, spread, taken, avoid, scope, sibling_keys,
+                                 used_words, stale, written, casing)
+            if unique_per_parent and scope != "themes":
+                # A strand of another theme took the phrase its titles share: this strand
+                # may carry it too ("Alignment" under Safety and under Bias) rather than
+                # fall back to a last-resort word of its abstracts ("Conflict"), when the
+                # phrase is in its titles (tier 0-1) and speaks for half its papers.
+                shared = _pick_label(options[g], tier, spread, taken_in.get(scope, set()),
+                                     avoid, scope, sibling_keys, used_words, stale, written,
+                                     casing)
+                if (shared and (chosen is None or chosen[3] >= 2) and shared[3] < 2
+                        and shared[1] >= _SHARED_COVERAGE * size[group_index[g]]):
+                    chosen = shared
             if chosen:
                 labels[g] = chosen[:2]
                 for k in chosen[2]:
@@ -1230,6 +1221,7 @@ def name_groups(
                 text = f"{FALLBACK_NAME} ({g})" if len(groups) > 1 else FALLBACK_NAME
                 labels[g] = (text, 0)
             taken.add(labels[g][0].lower())
+            taken_in.setdefault(scope, set()).add(labels[g][0].lower())
         return labels
 
     def unnamed_large(labels: Mapping[int, tuple[str, int]]) -> list[int]:
@@ -1269,6 +1261,36 @@ def name_groups(
             "label_coverage": labels[g][1] / int(size[gi]),
         })
     return pd.DataFrame(out, columns=columns)
+
+
+def _pick_label(options: Sequence[tuple[Any, ...]], tier: Mapping[int, int],
+                spread: Mapping[int, int], taken: set[str], avoid: set[str], scope: object,
+                sibling_keys: Sequence[str], used_words: set[str], stale: Any,
+                written: Mapping[int, str], casing: Mapping[str, str] | None,
+                ) -> tuple[str, int, list[str], int] | None:
+    """The first option of a group that passes ``name_groups``' rules: (text, support,
+    phrase keys, tier), or None."""
+    # Themes: a fresh word matters more than the tier; strands: the other way round.
+    passes = (((1, True), (2, True), (1, False), (2, False)) if scope == "themes" else
+              ((1, True), (1, False), (2, True), (2, False)))
+    for max_tier, fresh_words in passes:
+        # Equal scores: the phrase fewer papers of the corpus carry is the more telling
+        # ("toxicity" before "norms"), then the text.
+        ranked = sorted((o for o in options if tier[id(o)] <= max_tier),
+                        key=lambda o: (tier[id(o)], -o[0], spread[id(o)], " and ".join(o[3])))
+        for option in ranked:
+            _, gids, support, keys = option
+            if scope != "themes" and any(alike_phrases(k, other) for k in keys
+                                         for other in sibling_keys):
+                continue
+            if fresh_words and any(stale(k, used_words, scope) for k in keys):
+                continue
+            text = _shown(written[gids[0]], casing, capitalize=True)
+            if len(gids) > 1:
+                text += " and " + _shown(written[gids[1]], casing)
+            if text.lower() not in taken and text.lower() not in avoid:
+                return (text, support, keys, tier[id(option)])
+    return None
 
 
 # ---------------------------------------------------------------------------

@@ -150,3 +150,25 @@ def test_an_abstract_word_mostly_of_a_sibling_does_not_name_a_strand():
     label = dict(zip(named["group"], named["label"], strict=True))
     assert label[0] == "Lottery tickets"
     assert label[1].startswith(labels.FALLBACK_NAME)
+
+
+@pytest.mark.parametrize("unique_per_parent", [False, True])
+def test_a_strand_may_share_a_title_phrase_with_another_themes_strand(unique_per_parent):
+    # Strands 0 (theme 0) and 2 (theme 1) both gather "alignment" papers. Strand 0 chooses
+    # first and takes "Alignment"; strand 2's only phrase of its own is "conflict", a word
+    # of its abstracts. With labels unique per theme's strands it may carry "Alignment" too
+    # (in all its titles) instead of the last-resort word.
+    words = iter(f"Qua{a}{b}" for a in "abcdefgh" for b in "klmnoprs")
+    rows = [(f"Alignment at {next(words)}", "Alignment matters.", 0, 0) for _ in range(3)]
+    rows += [(f"Graph sparsification at {next(words)}", "Graph sparsification helps.", 0, 1)
+             for _ in range(4)]
+    rows += [("Conflict graphs", "Graph sparsification.", 0, 1)]  # "conflict" in a title
+    rows += [(f"{next(words)} alignment {next(words)}",
+              f"A conflict of {next(words)} goals. The conflict grows.", 1, 2) for _ in range(3)]
+    rows += [(f"{next(words)} alignment {next(words)}", f"Goals of {next(words)}.", 1, 2)]
+    rows += [(f"Folk tales of {next(words)}", "Folk tales travel.", 1, 3) for _ in range(4)]
+    named = labels.name_groups(papers(rows), parent={0: 0, 1: 0, 2: 1, 3: 1},
+                               unique_per_parent=unique_per_parent)
+    label = dict(zip(named["group"], named["label"], strict=True))
+    assert label[0] == "Alignment"
+    assert label[2] == ("Alignment" if unique_per_parent else "Conflict")

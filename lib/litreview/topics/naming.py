@@ -213,7 +213,8 @@ def name_levels(
     broad = {t for t, name in themes.items() if name.startswith(labels.FALLBACK_NAME)}
     strands_named = labels.name_groups(
         frame.assign(group=strands), parent=theme_of,
-        parent_labels={t: n for t, n in themes.items() if t not in broad}, casing=casing)
+        parent_labels={t: n for t, n in themes.items() if t not in broad}, casing=casing,
+        unique_per_parent=True)
     labels.clear_tokens()  # the three calls shared one tokenisation of the placed papers
     by_theme: dict[int, list[int]] = {}
     for strand in sorted(theme_of):
