@@ -30,6 +30,25 @@ def test_one_section_per_theme_largest_first(built_review: review.Review) -> Non
     assert list(built_review.overview.glance["papers"]) == sizes
 
 
+def test_glance_lists_a_themes_other_papers_after_its_strands(built_review: review.Review,
+                                                               out_dir: Path) -> None:
+    import copy
+    import dataclasses
+
+    from litreview.review.compose import _overview
+    from litreview.review.inputs import _load_inputs
+
+    sections = copy.deepcopy(built_review.themes)
+    named = sections[0].strands[0]
+    sections[0].strands = [dataclasses.replace(named, size=named.size - 2),
+                           dataclasses.replace(named, strand=-1, label="Other papers of this "
+                                               "theme", anchor="other", size=2)]
+    glance = _overview(_load_inputs(out_dir), sections, {}).glance
+    assert glance["strands"].iloc[0] == [(named.label, named.size - 2, named.anchor),
+                                         ("Other papers", 2, "other")]
+    assert sum(size for _, size, _ in glance["strands"].iloc[0]) == named.size
+
+
 def test_theme_sections_are_complete(built_review: review.Review) -> None:
     for theme in built_review.themes:
         assert 2 <= len(theme.key_sentences) <= 4

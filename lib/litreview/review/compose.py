@@ -398,9 +398,10 @@ def _overview(inputs: _Inputs, sections: list[ThemeSection], names: Mapping[int,
             "papers": [s.size for s in sections],
             "share": [s.share for s in sections],
             "top_terms": [s.top_terms[:6] for s in sections],
-            # the survey's table of contents: each theme's named strands, largest first
-            "strands": [[(st.label, st.size, st.anchor) for st in s.strands if st.strand >= 0]
-                        for s in sections],
+            # the survey's table of contents: each theme's named strands, largest first,
+            # then its other papers, so the sizes add up to the theme's
+            "strands": [[(st.label if st.strand >= 0 else "Other papers", st.size, st.anchor)
+                         for st in s.strands] for s in sections],
         }
     )
     n_outliers = int((inputs.doc_topics["topic"] < 0).sum())
