@@ -371,3 +371,46 @@ def test_labels_never_overprint_on_the_strategic_diagram_and_map(out_dir: Path) 
     assert ax.get_legend() is not None and len(ax.get_legend().get_texts()) >= len(topics)
     assert overlapping_labels(fig, list(ax.texts)) == []
 
+
+
+def test_theme_names_are_joined_so_that_each_reads_whole() -> None:
+    from litreview.review.helpers import _join_names
+
+    assert _join_names(["Safety", "Bias"]) == "Safety and Bias"
+    assert _join_names(["Safety", "Psychology, norms and emotion", "Bias"]) == (
+        "Safety; Psychology, norms and emotion; and Bias")
+    assert _join_names([f"T{i}" for i in range(10)], limit=8).endswith("T7 and 2 more")
+
+
+@pytest.mark.parametrize("dated", [True, False])
+def test_without_dates_no_theme_is_called_emerging_or_declining(
+        tmp_path: Path, dated: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without dates the quadrant that only dates could read is no verdict on a theme's
+    # heading or opening; the strategic diagram's section still names its themes.
+    from litreview.review import compose
+
+    from .conftest import make_output_dir
+
+    def with_an_emerging_theme(*args, **kwargs):
+        frame = compute_strategic_diagram(*args, **kwargs)
+        frame.loc[frame.index[-1], "quadrant"] = "emerging"
+        return frame
+
+    monkeypatch.setattr(compose, "compute_strategic_diagram", with_an_emerging_theme)
+    root = make_output_dir(tmp_path, with_figures=False)
+    if not dated:
+        path = root / "data" / "papers.parquet"
+        papers = pd.read_parquet(path)
+        papers["year"] = pd.array([None] * len(papers), dtype="Int64")
+        papers.to_parquet(path)
+    built = review.build_review(root)
+    assert built.trends.shown is dated
+    emerging = built.cross.strategic.loc[built.cross.strategic["quadrant"] == "emerging",
+                                         "topic"].astype(int).tolist()
+    assert len(emerging) == 1
+    tagged = [t.topic for t in built.themes if t.quadrant == "emerging"]
+    assert tagged == (emerging if dated else [])
+    opening = next(t.opening for t in built.themes if t.topic == emerging[0])
+    assert ("emerging or declining" in opening) is dated
+    names = {t.topic: t.name for t in built.themes}
+    assert all(names[t] in built.cross.quadrant_sentences["emerging"] for t in emerging)

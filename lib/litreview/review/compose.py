@@ -29,7 +29,7 @@ from litreview.review.helpers import (
     _clean_label,
     _count,
     _join,
-    _join_some,
+    _join_names,
     _text,
     _year,
 )
@@ -203,6 +203,14 @@ def _compose(
     cross.placed_papers = sum(topic_of.get(pid, -1) >= 0 for pid in papers["paper_id"])
     cross.lines_papers = min(cross.placed_papers, CROSS_LINES_MAX_PAPERS)
     trends = _theme_trends(papers, doc_topics, names)
+    if not trends.shown:
+        # Without dates the "emerging or declining" quadrant is only "below the median on
+        # both axes": said once, with its caveat, in the strategic diagram's section, not
+        # as a verdict on each theme (the largest theme of the seed corpus was "marginal").
+        for section in sections:
+            if section.quadrant == "emerging":
+                section.quadrant = None
+                section.opening = _opening(section, len(papers))
     cross.quadrant_sentences["emerging"] = _emerging_sentence(
         cross.quadrant_sentences.get("emerging", ""), strategic, trends)
     overview.paragraph = _overview_paragraph(overview, sections, cross, names)
@@ -433,8 +441,8 @@ def _overview_paragraph(
             )
         else:
             parts.append(
-                f"The theme hierarchy splits the field into two branches: one gathers "
-                f"{_join_some(a)}; the other gathers {_join_some(b)}."
+                f"The theme hierarchy splits the field into two branches. One gathers "
+                f"{_join_names(a)}. The other gathers {_join_names(b)}."
             )
     if not cross.closest_pairs.empty:
         pair = cross.closest_pairs.iloc[0]

@@ -69,9 +69,17 @@ def _join(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _join_some(items: Sequence[str], limit: int = 3) -> str:
+def _join_names(items: Sequence[str], limit: int = 8) -> str:
+    """Join theme names; with semicolons when a name holds a comma or "and" of its own
+    ("Hallucination; Psychology, norms and emotion; and Safety"), so each name reads
+    whole. Above ``limit`` names, "… and N more"."""
     items = list(items)
-    if len(items) <= limit:
-        return _join(items)
-    rest = len(items) - limit
-    return ", ".join(items[:limit]) + f" and {rest} more"
+    if len(items) <= 1:
+        return "".join(items)
+    rest = len(items) - limit if len(items) > limit else 0
+    shown = items[:limit] if rest else items
+    if not any("," in name or " and " in name for name in items):
+        return (", ".join(shown) + f" and {rest} more") if rest else _join(shown)
+    if rest:
+        return "; ".join(shown) + f"; and {rest} more"
+    return "; ".join(shown[:-1]) + "; and " + shown[-1]
