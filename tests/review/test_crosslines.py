@@ -10,18 +10,20 @@ NAMES = {0: "Safety", 1: "Psychology", 2: "Hallucination", 3: "Fairness"}
 def corpus() -> tuple[list[str], list[str], list[int]]:
     """Steering papers in three themes (2 + 2 + 2), refusal papers mostly in one."""
     rows = [
-        ("Activation steering for safer chatbots", "We study refusals.", 0),
-        ("Steering vectors against jailbreaks", "", 0),
+        ("Steering vectors against jailbreaks", "We study refusals.", 0),
+        ("Steering refusals", "", 0),
         ("Refusal directions in chat models", "Refusal is mediated by one direction.", 0),
         ("Refusal tokens", "", 0),
         ("Refusal and over-refusal", "", 0),
         ("Refusal under pressure", "", 0),
         ("Steering personality traits", "", 1),
         ("Persona vectors", "Steering with persona vectors. Steering changes traits.", 1),
+        ("Activation steering of moods", "", 1),
         ("Refusal of therapy questions", "", 1),
         ("Steering away from hallucinations", "", 2),
-        ("Truthfulness directions", "We use steering once.", 2),
-        ("A hallucination benchmark", "Activation steering reduces errors; steering helps.", 2),
+        ("Truthfulness directions",
+         "Activation steering reduces errors. Activation steering helps.", 2),
+        ("Steering decoding", "", 2),
         ("Unplaced steering paper", "", -1),
         ("Fair ranking", "", 3),
     ]
@@ -36,13 +38,25 @@ def test_a_phrase_spread_over_three_themes_is_a_line_and_one_themes_phrase_is_no
     assert list(lines.columns) == CROSS_LINE_COLUMNS
     assert lines["phrase"].tolist() == ["steering"]
     row = lines.iloc[0]
-    # Title, or twice in the abstract: "We use steering once." does not count, nor does
-    # the unplaced paper; "refusal" is mostly Safety's (5 of 6), so not a line.
+    # A single word counts in titles only ("Steering with persona vectors. Steering …" in
+    # an abstract does not), nor does the unplaced paper; "refusal" is mostly Safety's
+    # (4 of 5), so not a line; "activation steering" has two papers.
     assert row["n_papers"] == 6
     assert row["themes"] == [  # ties by name; the papers by position (no ids given)
-        {"topic": 2, "name": "Hallucination", "papers": 2, "paper_ids": ["9", "11"]},
-        {"topic": 1, "name": "Psychology", "papers": 2, "paper_ids": ["6", "7"]},
+        {"topic": 2, "name": "Hallucination", "papers": 2, "paper_ids": ["10", "12"]},
+        {"topic": 1, "name": "Psychology", "papers": 2, "paper_ids": ["6", "8"]},
         {"topic": 0, "name": "Safety", "papers": 2, "paper_ids": ["0", "1"]}]
+
+
+def test_a_phrase_of_several_words_also_counts_twice_in_an_abstract(monkeypatch):
+    from litreview.review import crosslines
+
+    monkeypatch.setattr(crosslines, "MIN_LINE_PAPERS", 2)
+    monkeypatch.setattr(crosslines, "MIN_LINE_THEMES", 0)
+    monkeypatch.setattr(crosslines, "MAX_THEME_SHARE", 1.0)
+    titles, abstracts, topics = corpus()
+    lines = compute_cross_theme_lines(titles, abstracts, topics, ["activation steering"], NAMES)
+    assert [e["paper_ids"] for e in lines.iloc[0]["themes"]] == [["11"], ["8"]]
 
 
 def test_modifiers_and_too_few_papers_give_no_line():

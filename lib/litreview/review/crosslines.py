@@ -54,9 +54,10 @@ def compute_cross_theme_lines(
 ) -> pd.DataFrame:
     """Return the key phrases whose papers are spread over several themes.
 
-    A paper carries a phrase when its title uses it, or its abstract uses it twice (a
-    word mentioned once in passing does not make a paper part of a line); plural forms
-    count. Only placed papers (``topics`` ≥ 0) count. A phrase is a line when it is
+    A paper carries a phrase when its title uses it, or, for a phrase of several words,
+    when its abstract uses it twice (a phrase mentioned once in passing, or a single word
+    that abstracts use in other senses, does not make a paper part of a line); plural
+    forms count. Only placed papers (``topics`` ≥ 0) count. A phrase is a line when it is
     carried by at least ``MIN_LINE_PAPERS`` papers and ``MIN_LINE_SHARE`` of the placed
     ones, by two or more papers in each of at least ``MIN_LINE_THEMES`` themes, and no
     theme holds more than ``MAX_THEME_SHARE`` of them. A phrase inside a longer listed
@@ -116,7 +117,9 @@ def compute_cross_theme_lines(
         cols = [column[key], column[key + "s"]]
         titled = np.asarray(in_title[:, cols].sum(axis=1)).ravel() > 0
         repeated = np.asarray(in_abstract[:, cols].sum(axis=1)).ravel() >= 2
-        carriers = titled | repeated
+        # A single word names a paper's line only in its title: "reasoning" or
+        # "activation" twice in an abstract is as often another sense of the word.
+        carriers = titled | repeated if " " in key else titled
         n = int(carriers.sum())
         if n < minimum:
             continue
