@@ -212,7 +212,10 @@ def introduced_resources(title: str, sentences: Sequence[str]) -> list[tuple[str
     head = head.strip()
     one_token = len(head.split()) == 1 or bool(re.fullmatch(r"\S+ [0-9IVX]+", head))
     if sep and head and one_token and head.lower() not in _NAME_STOPWORDS:
-        mentioned = [s for s in sentences if re.search(rf"(?<![\w-]){re.escape(head)}(?![\w-])", s)]
+        mentioned = [s for s in sentences if head in s]  # the pattern only where it can match
+        if mentioned:
+            mention = re.compile(rf"(?<![\w-]){re.escape(head)}(?![\w-])")
+            mentioned = [s for s in mentioned if mention.search(s)]
         single_word = " " not in head and head[:1].isupper() and head[1:].islower()
         name_like = _looks_like_name(head) and "(" not in head and len(head) <= 30
         camel = name_like and head[:1].isalpha()  # not "3D-Properties"

@@ -375,10 +375,11 @@ class _StrandWriter:
         """Contributions by kind; within a kind, each next to its most similar neighbour."""
         row = {pid: i for i, pid in enumerate(contributions)}
         out: list[Contribution] = []
+        kinds = {p: _contribution_kind(contributions[p], resources_of.get(p, []),
+                                       self.titles.get(p, ""),
+                                       self.sentences.abstracts.get(p, "")) for p in members}
         for kind in CONTRIBUTION_KINDS:
-            group = [p for p in members if _contribution_kind(
-                contributions[p], resources_of.get(p, []),
-                self.titles.get(p, ""), self.sentences.abstracts.get(p, "")) == kind]
+            group = [p for p in members if kinds[p] == kind]
             for pid in _chain(group, row, vectors):
                 out.append(Contribution(pid, self.keys[pid], contributions[pid], kind))
         return out
