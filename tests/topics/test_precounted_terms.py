@@ -9,7 +9,6 @@ from litreview.topics.corpus import vectorize_papers
 from litreview.topics.fit import TopicParams
 
 
-
 def _corpus(make_papers):
     papers = make_papers(per_theme=14)
     names = sorted(set(papers["theme"]))  # BERTopic wants themes numbered by size
