@@ -135,6 +135,8 @@ def _compose(
     resources_of = _resources_by_paper(sentences, titles, keys,
                                        [p for frame in members.values() for p in frame["paper_id"]])
 
+    writer.precompute([p for topic in topics["topic"].astype(int)
+                       for spec in specs.get(int(topic), []) for p in spec.members], resources_of)
     strategic = compute_strategic_diagram(
         [f"{_text(t)}. {_text(a)}" for t, a in zip(papers["title"], papers["abstract"],
                                                    strict=True)],

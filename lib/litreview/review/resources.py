@@ -264,7 +264,10 @@ def introduced_resources(title: str, sentences: Sequence[str]) -> list[tuple[str
     head = head.strip()
     one_token = len(head.split()) == 1 or bool(re.fullmatch(r"\S+ [0-9IVX]+", head))
     if sep and head and one_token and head.lower() not in _NAME_STOPWORDS:
-        mentioned = [s for s in sentences if re.search(rf"(?<![\w-]){re.escape(head)}(?![\w-])", s)]
+        mentioned = [s for s in sentences if head in s]  # the pattern only where it can match
+        if mentioned:
+            mention = re.compile(rf"(?<![\w-]){re.escape(head)}(?![\w-])")
+            mentioned = [s for s in mentioned if mention.search(s)]
         single_word = " " not in head and head[:1].isupper() and head[1:].islower()
         name_like = _looks_like_name(head) and "(" not in head and len(head) <= 30
         camel = name_like and head[:1].isalpha()  # not "3D-Properties"
@@ -303,19 +306,33 @@ def _resources_by_paper(
     sentences: _Sentences, titles: Mapping[str, str], keys: Mapping[str, str],
     paper_ids: Iterable[str],
 ) -> dict[str, list[Resource]]:
-    """Named resources each paper says it introduces (every paper, no cap)."""
-    found: dict[str, list[Resource]] = {}
-    for pid in paper_ids:
-        abstract = sentences.abstracts.get(pid, "")
-        title = titles.get(pid, "")
-        if not (":" in title or _INTRO_RE.search(abstract)):
-            continue
-        seen: set[str] = set()
-        for name, kind, text in introduced_resources(title, sentences.split(pid)):
-            if name.lower() not in seen:
-                seen.add(name.lower())
-                found.setdefault(pid, []).append(
-                    Resource(name, kind, Sentence(text, pid, keys[pid], role="objective")))
+    """Named resources each paper says it introduces (every paper, no cap).
+
+    On a large corpus half of the papers are read in a forked process
+    (``forked.in_two_processes``); the result is the same.
+    """
+    from litreview.review.forked import in_two_processes
+
+    def of_papers(pids: list[str]) -> list[list[Resource]]:
+        return [_paper_resources(sentences, titles, keys, pid) for pid in pids]
+
+    pids = list(dict.fromkeys(paper_ids))
+    return {pid: found for pid, found in zip(pids, in_two_processes(of_papers, pids),
+                                             strict=True) if found}
+
+
+def _paper_resources(sentences: _Sentences, titles: Mapping[str, str],
+                     keys: Mapping[str, str], pid: str) -> list[Resource]:
+    abstract = sentences.abstracts.get(pid, "")
+    title = titles.get(pid, "")
+    if not (":" in title or _INTRO_RE.search(abstract)):
+        return []
+    seen: set[str] = set()
+    found: list[Resource] = []
+    for name, kind, text in introduced_resources(title, sentences.split(pid)):
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            found.append(Resource(name, kind, Sentence(text, pid, keys[pid], role="objective")))
     return found
 
 

@@ -270,6 +270,20 @@ class _StrandWriter:
         self.keys = keys
         self.titles = titles
         self.rank_papers = rank_papers
+        #: Contributions worked out ahead (``precompute``), by paper.
+        self.precomputed: dict[str, Sentence] = {}
+
+    def precompute(self, paper_ids: Sequence[str],
+                   resources_of: Mapping[str, list[Resource]]) -> None:
+        """Work out every listed paper's contribution ahead of the strands; on a large
+        corpus half of them in a forked process (``forked.in_two_processes``)."""
+        from litreview.review.forked import in_two_processes
+
+        def of_papers(pids: list[str]) -> list[Sentence]:
+            return [self.contribution(pid, resources_of.get(pid, [])) for pid in pids]
+
+        pids = list(dict.fromkeys(paper_ids))
+        self.precomputed = dict(zip(pids, in_two_processes(of_papers, pids), strict=True))
 
     def contribution(self, pid: str, resources: Sequence[Resource] = ()) -> Sentence:
         """The sentence that introduces the paper's resource, if it stands alone up to the
@@ -292,7 +306,8 @@ class _StrandWriter:
               resources_of: Mapping[str, list[Resource]]) -> Strand:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        contributions = {pid: self.contribution(pid, resources_of.get(pid, []))
+        contributions = {pid: self.precomputed[pid] if pid in self.precomputed
+                         else self.contribution(pid, resources_of.get(pid, []))
                          for pid in spec.members}
         candidates: list[tuple[str, RoledSentence]] = []
         for pid in spec.core[:STRAND_CANDIDATES]:

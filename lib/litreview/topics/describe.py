@@ -489,6 +489,49 @@ def subsample_stability(
     return scores
 
 
+#: Above this many papers BERTopic's c-TF-IDF counts come from the papers' own counts.
+PRECOUNT_MIN_PAPERS = 12_000
+
+
+def precounted_vectorizer(vectorizer: Any, doc_term: Any, topics: Sequence[int]) -> Any:
+    """Return ``vectorizer`` (fixed vocabulary) whose first ``fit_transform`` of BERTopic's
+    joined theme documents gives the sum of ``doc_term``'s rows per theme instead.
+
+    BERTopic counts the terms of each theme by tokenising one joined document per theme:
+    a second pass over every abstract (a minute on 75k papers) after ``vectorize_papers``
+    counted them per paper. The sums differ from that pass only where BERTopic's cleaning
+    (letters and digits only: "state-of-the-art" becomes one word) or a bigram across two
+    joined papers changes a count; the vocabulary was chosen over the papers as they are,
+    so the sums are the counts of the same tokens. Later transforms (representative
+    documents, the hierarchy) tokenise as before. Hand-written because BERTopic offers no
+    way to hand it class counts.
+    """
+    from scipy import sparse
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    labels_ = np.asarray(topics, dtype=np.int64)
+    classes = sorted(set(labels_.tolist()))  # BERTopic's order: groupby on the theme id
+    row = {t: i for i, t in enumerate(classes)}
+    indicator = sparse.csr_matrix(
+        (np.ones(len(labels_), dtype=np.int64), ([row[t] for t in labels_.tolist()],
+                                                 np.arange(len(labels_)))),
+        shape=(len(classes), len(labels_)))
+    counts = sparse.csr_matrix(indicator @ sparse.csr_matrix(doc_term, dtype=np.int64))
+
+    class PrecountedVectorizer(CountVectorizer):
+        def fit_transform(self, raw_documents: Any, y: Any = None) -> Any:
+            pending = getattr(self, "precounted_", None)
+            if pending is not None and len(raw_documents) == pending.shape[0]:
+                self.precounted_ = None  # once: BERTopic's fit of the class documents
+                self._validate_vocabulary()
+                return pending
+            return super().fit_transform(raw_documents, y)
+
+    out = PrecountedVectorizer(**vectorizer.get_params())
+    out.precounted_ = counts
+    return out
+
+
 @dataclasses.dataclass
 class Terms:
     """Key terms of every theme and strand, with the BERTopic model that ranked them."""
@@ -508,9 +551,13 @@ class Terms:
 def find_terms(
     docs: Sequence[str], texts: Sequence[str], embeddings: np.ndarray, topics: np.ndarray,
     strands: np.ndarray, params: TopicParams, *, embedding_model: Any,
-    with_keybert: bool = True,
+    with_keybert: bool = True, precount_min_papers: int | None = None,
 ) -> Terms:
     """Rank the key terms of every theme (c-TF-IDF + KeyBERT, coherent) and strand.
+
+    Above ``precount_min_papers`` papers (default ``PRECOUNT_MIN_PAPERS``) BERTopic's
+    class counts are the sums of the papers' counts (``precounted_vectorizer``) instead of
+    a second pass over the joined theme texts.
 
     A theme's ``top_terms`` merge its c-TF-IDF and KeyBERT rankings (``theme_terms``),
     demote terms found in under ``MIN_TERM_SUPPORT`` of its papers and then prefer terms
@@ -520,7 +567,11 @@ def find_terms(
     from litreview.topics.corpus import vectorize_papers
 
     top_n = params.top_n_terms
+    if precount_min_papers is None:
+        precount_min_papers = PRECOUNT_MIN_PAPERS
     vectorizer, doc_term = vectorize_papers(docs)
+    if len(docs) > precount_min_papers:
+        vectorizer = precounted_vectorizer(vectorizer, doc_term, topics)
     model = fit_representation(embeddings, docs, topics, params, embedding_model=embedding_model,
                                vectorizer=vectorizer, with_keybert=with_keybert)
     theme_ids = sorted(t for t in set(topics.tolist()) if t >= 0)

@@ -30,12 +30,20 @@ from typing import Any
 
 import numpy as np
 
-from litreview import io
+from litreview import io, metrics
 
 logger = logging.getLogger(__name__)
 
 #: Below this many papers the map is a PCA (UMAP needs a neighbourhood graph).
 MIN_PAPERS_FOR_UMAP = 15
+#: Above this many papers UMAP is fitted on a fixed seeded sample of this size (the same
+#: papers as the theme tree's sample, ``fit.TREE_MAX_PAPERS``, for the same seed) and every
+#: other paper is placed from its nearest sample papers (:func:`neighbour_positions`).
+MAP_MAX_FIT_PAPERS = 12_000
+#: How many nearest sample papers place a paper outside the sample.
+MAP_SAMPLE_NEIGHBOURS = 10
+#: Rows of the similarity matrix computed at a time when placing papers.
+NEIGHBOUR_BLOCK_ROWS = 2048
 
 
 class UMAPCacheWarning(UserWarning):
@@ -212,9 +220,14 @@ def load_reduction(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
 
 def map_coordinates(
     embeddings: np.ndarray, seed: int, n_neighbors: int = 15,
-    reduction_cache: Path | None = None,
+    reduction_cache: Path | None = None, max_fit_papers: int = MAP_MAX_FIT_PAPERS,
 ) -> np.ndarray:
-    """Return 2-D map coordinates: UMAP (cosine, fixed seed); PCA for tiny corpora."""
+    """Return 2-D map coordinates: UMAP (cosine, fixed seed); PCA for tiny corpora.
+
+    Above ``max_fit_papers`` papers UMAP is fitted on a fixed seeded sample of that many
+    (:func:`map_sample`) and the others are placed from their nearest sample papers
+    (:func:`neighbour_positions`); at or below it the map is UMAP of every paper.
+    """
     n = len(embeddings)
     if n < MIN_PAPERS_FOR_UMAP:
         if n < 2:
@@ -223,5 +236,64 @@ def map_coordinates(
 
         coords = PCA(n_components=min(2, n), svd_solver="full").fit_transform(embeddings)
         return np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
+    if n > max_fit_papers:
+        return _sampled_map(embeddings, seed, n_neighbors, reduction_cache, max_fit_papers)
     reducer = make_umap(n, seed=seed, n_neighbors=n_neighbors, cache_dir=reduction_cache)
     return np.asarray(reducer.fit_transform(embeddings), dtype=float)
+
+
+def map_sample(n_papers: int, size: int, seed: int) -> np.ndarray:
+    """Return the sorted rows of the fixed seeded sample the map is fitted on.
+
+    Drawn exactly as the theme tree's sample (``fit.fit_levels``), so with the same seed
+    and size both are fitted on the same papers.
+    """
+    return np.sort(np.random.default_rng(seed).choice(n_papers, size=size, replace=False))
+
+
+def _sampled_map(embeddings: np.ndarray, seed: int, n_neighbors: int,
+                 reduction_cache: Path | None, size: int) -> np.ndarray:
+    sample = map_sample(len(embeddings), size, seed)
+    reducer = make_umap(size, seed=seed, n_neighbors=n_neighbors, cache_dir=reduction_cache)
+    xy_sample = np.asarray(reducer.fit_transform(embeddings[sample]), dtype=float)
+    coords = np.zeros((len(embeddings), 2), dtype=float)
+    coords[sample] = xy_sample
+    rest = np.setdiff1d(np.arange(len(embeddings)), sample, assume_unique=True)
+    coords[rest] = neighbour_positions(embeddings[rest], embeddings[sample], xy_sample)
+    return coords
+
+
+def neighbour_positions(
+    queries: np.ndarray, reference: np.ndarray, reference_xy: np.ndarray,
+    k: int = MAP_SAMPLE_NEIGHBOURS, block_rows: int = NEIGHBOUR_BLOCK_ROWS,
+) -> np.ndarray:
+    """Return, per query vector, the similarity-weighted mean 2-D position of its ``k``
+    most cosine-similar reference vectors.
+
+    This is how UMAP's own ``transform`` starts a new point, without its optimisation
+    epochs (which cost ~as much as the fit itself on 60k points and depend on its random
+    state). Written by hand (numpy) because neither UMAP nor scikit-learn offers this
+    weighting; the similarities are computed ``block_rows`` queries at a time so memory
+    stays bounded. Neighbours are ordered by similarity, then by reference row, so ties
+    resolve the same way every run.
+    """
+    reference_xy = np.asarray(reference_xy, dtype=float)
+    out = np.zeros((len(queries), 2), dtype=float)
+    if not len(queries) or not len(reference):
+        return out
+    k = max(1, min(k, len(reference)))
+    ref_unit = metrics._unit(np.asarray(reference, dtype=np.float64)).astype(np.float32)
+    for start in range(0, len(queries), block_rows):
+        block = metrics._unit(np.asarray(queries[start:start + block_rows], dtype=np.float64))
+        sims = block.astype(np.float32) @ ref_unit.T
+        if k < sims.shape[1]:
+            candidates = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        else:
+            candidates = np.broadcast_to(np.arange(sims.shape[1]), sims.shape).copy()
+        values = np.take_along_axis(sims, candidates, axis=1).astype(np.float64)
+        order = np.lexsort((candidates, -values), axis=1)
+        nearest = np.take_along_axis(candidates, order, axis=1)
+        weights = np.clip(np.take_along_axis(values, order, axis=1), 1e-6, None)
+        out[start:start + len(block)] = (weights[:, :, None] * reference_xy[nearest]).sum(
+            axis=1) / weights.sum(axis=1, keepdims=True)
+    return out

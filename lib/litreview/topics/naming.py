@@ -221,14 +221,15 @@ def name_levels(
         by_theme.setdefault(theme_of[strand], []).append(strand)
     named = dict(zip(strands_named["group"].astype(int), strands_named["label"], strict=True))
     if broad:
-        keyed = [labels.keyed_text(t, a) for t, a in zip(frame["title"], frame["abstract"],
-                                                          strict=True)]
+        # only the broad themes' papers are read (not all of a 75k corpus)
+        title_of, abstract_of = frame["title"].to_numpy(), frame["abstract"].to_numpy()
         sizes = {s: int((strands == s).sum()) for s in theme_of}
         for theme in sorted(broad):
             members = np.flatnonzero(topics == theme)
             own = sorted(by_theme.get(theme, []), key=lambda s: (-sizes[s], s))
             name = broad_label([_or_empty(named.get(s, "")) for s in own],
-                               [keyed[i] for i in members],
+                               [labels.keyed_text(title_of[i], abstract_of[i])
+                                for i in members],
                                [n for t, n in themes.items() if t != theme and t not in broad])
             if name and name.lower() not in {n.lower() for n in themes.values()}:
                 themes[theme] = name
