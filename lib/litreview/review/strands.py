@@ -270,8 +270,9 @@ class _StrandWriter:
         self.keys = keys
         self.titles = titles
         self.rank_papers = rank_papers
-        #: Contributions worked out ahead (``precompute``), by paper.
+        #: Contributions worked out ahead (``precompute``), by paper, and their kinds.
         self.precomputed: dict[str, Sentence] = {}
+        self.precomputed_kinds: dict[str, str] = {}
 
     def precompute(self, paper_ids: Sequence[str],
                    resources_of: Mapping[str, list[Resource]]) -> None:
@@ -279,11 +280,22 @@ class _StrandWriter:
         corpus half of them in a forked process (``forked.in_two_processes``)."""
         from litreview.review.forked import in_two_processes
 
-        def of_papers(pids: list[str]) -> list[Sentence]:
-            return [self.contribution(pid, resources_of.get(pid, [])) for pid in pids]
+        def of_papers(pids: list[str]) -> list[tuple[Sentence, str]]:
+            out = []
+            for pid in pids:
+                sentence = self.contribution(pid, resources_of.get(pid, []))
+                out.append((sentence, self._kind(pid, sentence, resources_of.get(pid, []))))
+            return out
 
         pids = list(dict.fromkeys(paper_ids))
-        self.precomputed = dict(zip(pids, in_two_processes(of_papers, pids), strict=True))
+        done = in_two_processes(of_papers, pids)
+        self.precomputed = {pid: sentence for pid, (sentence, _) in zip(pids, done, strict=True)}
+        self.precomputed_kinds = {pid: kind for pid, (_, kind) in zip(pids, done, strict=True)}
+
+    def _kind(self, pid: str, sentence: Sentence, resources: Sequence[Resource]) -> str:
+        return _contribution_kind(sentence, resources, self.titles.get(pid, ""),
+                                  self.sentences.abstracts.get(pid, ""),
+                                  self.sentences.split(pid))
 
     def contribution(self, pid: str, resources: Sequence[Resource] = ()) -> Sentence:
         """The sentence that introduces the paper's resource, if it stands alone up to the
@@ -386,9 +398,8 @@ class _StrandWriter:
         """Contributions by kind; within a kind, each next to its most similar neighbour."""
         row = {pid: i for i, pid in enumerate(contributions)}
         out: list[Contribution] = []
-        kind_of = {p: _contribution_kind(
-            contributions[p], resources_of.get(p, []), self.titles.get(p, ""),
-            self.sentences.abstracts.get(p, ""), self.sentences.split(p)) for p in members}
+        kind_of = {p: self.precomputed_kinds[p] if contributions[p] is self.precomputed.get(p)
+                   else self._kind(p, contributions[p], resources_of.get(p, [])) for p in members}
         for kind in CONTRIBUTION_KINDS:
             group = [p for p in members if kind_of[p] == kind]
             for pid in _chain(group, row, vectors):
