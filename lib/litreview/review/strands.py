@@ -270,7 +270,7 @@ class _StrandWriter:
         self.keys = keys
         self.titles = titles
         self.rank_papers = rank_papers
-        #: Contributions worked out ahead (``precompute``), by paper, and their kinds.
+        #: Contributions and contribution kinds worked out ahead (``precompute``), by paper.
         self.precomputed: dict[str, Sentence] = {}
         self.precomputed_kinds: dict[str, str] = {}
 
@@ -283,8 +283,8 @@ class _StrandWriter:
         def of_papers(pids: list[str]) -> list[tuple[Sentence, str]]:
             out = []
             for pid in pids:
-                sentence = self.contribution(pid, resources_of.get(pid, []))
-                out.append((sentence, self._kind(pid, sentence, resources_of.get(pid, []))))
+                resources = resources_of.get(pid, [])
+                out.append((self.contribution(pid, resources), self.kind(pid, resources)))
             return out
 
         pids = list(dict.fromkeys(paper_ids))
@@ -292,10 +292,11 @@ class _StrandWriter:
         self.precomputed = {pid: sentence for pid, (sentence, _) in zip(pids, done, strict=True)}
         self.precomputed_kinds = {pid: kind for pid, (_, kind) in zip(pids, done, strict=True)}
 
-    def _kind(self, pid: str, sentence: Sentence, resources: Sequence[Resource]) -> str:
-        return _contribution_kind(sentence, resources, self.titles.get(pid, ""),
-                                  self.sentences.abstracts.get(pid, ""),
-                                  self.sentences.split(pid))
+    def kind(self, pid: str, resources: Sequence[Resource] = ()) -> str:
+        """The paper's contribution kind (``kinds.contribution_kind``: its whole title and
+        abstract, and the resources it introduces)."""
+        return contribution_kind(self.titles.get(pid, ""), self.sentences.abstracts.get(pid, ""),
+                                 resources, self.sentences.split(pid))
 
     def contribution(self, pid: str, resources: Sequence[Resource] = ()) -> Sentence:
         """The sentence that introduces the paper's resource, if it stands alone up to the
@@ -398,8 +399,8 @@ class _StrandWriter:
         """Contributions by kind; within a kind, each next to its most similar neighbour."""
         row = {pid: i for i, pid in enumerate(contributions)}
         out: list[Contribution] = []
-        kind_of = {p: self.precomputed_kinds[p] if contributions[p] is self.precomputed.get(p)
-                   else self._kind(p, contributions[p], resources_of.get(p, [])) for p in members}
+        kind_of = {p: self.precomputed_kinds[p] if p in self.precomputed_kinds
+                   else self.kind(p, resources_of.get(p, [])) for p in members}
         for kind in CONTRIBUTION_KINDS:
             group = [p for p in members if kind_of[p] == kind]
             for pid in _chain(group, row, vectors):
@@ -439,14 +440,6 @@ def strand_term_pattern(label: str, terms: Sequence[str]) -> re.Pattern[str] | N
         return None
     unique = sorted(set(phrases), key=lambda t: (-len(t), t))
     return re.compile(r"(?<![\w-])(?:" + "|".join(unique) + r")(?:e?s)?(?![\w-])", re.I)
-
-
-def _contribution_kind(sentence: Sentence, resources: Sequence[Resource], title: str = "",
-                       abstract: str = "", sentences: Sequence[str] | None = None) -> str:
-    """The paper's kind (:func:`~litreview.review.kinds.contribution_kind`), read from its
-    whole title and abstract; ``sentence`` (its contribution sentence) is no longer needed."""
-    del sentence
-    return contribution_kind(title, abstract, resources, sentences)
 
 
 def _chain(group: list[str], row: Mapping[str, int], vectors: Any, limit: int = 400) -> list[str]:

@@ -180,6 +180,12 @@ def hybrid_vectors(embeddings: np.ndarray, docs: Sequence[str], titles: Sequence
     return metrics._unit(np.hstack([unit, weight * metrics._unit(lexical)]))
 
 
+def tree_sample(n_papers: int, size: int, seed: int) -> np.ndarray:
+    """Return the sorted rows of the fixed seeded sample a large corpus's tree (and its
+    2-D map, ``layout.map_sample``) is fitted on."""
+    return np.sort(np.random.default_rng(seed).choice(n_papers, size=size, replace=False))
+
+
 def ward_tree(unit: np.ndarray) -> np.ndarray:
     """Return the Ward linkage matrix of unit-length vectors (euclidean ≈ cosine)."""
     from scipy.cluster.hierarchy import linkage
@@ -242,8 +248,7 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams, *,
         return Levels(zeros, zeros.copy(), {0: 0}, (1, 1), False, [note], np.arange(n))
     notes: list[str] = []
     if n > TREE_MAX_PAPERS:
-        tree_papers = np.sort(np.random.default_rng(params.seed).choice(
-            n, size=TREE_MAX_PAPERS, replace=False))
+        tree_papers = tree_sample(n, TREE_MAX_PAPERS, params.seed)
         notes.append(f"the theme tree was built on a fixed sample of {TREE_MAX_PAPERS:,} of "
                      f"{n:,} papers; every other paper joined its nearest strand")
     else:

@@ -243,12 +243,12 @@ def map_coordinates(
 
 
 def map_sample(n_papers: int, size: int, seed: int) -> np.ndarray:
-    """Return the sorted rows of the fixed seeded sample the map is fitted on.
+    """Return the sorted rows of the fixed seeded sample the map is fitted on: the theme
+    tree's sample (``fit.tree_sample``), so with the same seed and size both are fitted on
+    the same papers."""
+    from litreview.topics.fit import tree_sample
 
-    Drawn exactly as the theme tree's sample (``fit.fit_levels``), so with the same seed
-    and size both are fitted on the same papers.
-    """
-    return np.sort(np.random.default_rng(seed).choice(n_papers, size=size, replace=False))
+    return tree_sample(n_papers, size, seed)
 
 
 def _sampled_map(embeddings: np.ndarray, seed: int, n_neighbors: int,

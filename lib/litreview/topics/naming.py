@@ -220,20 +220,18 @@ def name_levels(
     for strand in sorted(theme_of):
         by_theme.setdefault(theme_of[strand], []).append(strand)
     named = dict(zip(strands_named["group"].astype(int), strands_named["label"], strict=True))
+    titles, abstracts = frame["title"].to_numpy(), frame["abstract"].to_numpy()
     if broad:
         # only the broad themes' papers are read (not all of a 75k corpus)
-        title_of, abstract_of = frame["title"].to_numpy(), frame["abstract"].to_numpy()
         sizes = {s: int((strands == s).sum()) for s in theme_of}
         for theme in sorted(broad):
             members = np.flatnonzero(topics == theme)
             own = sorted(by_theme.get(theme, []), key=lambda s: (-sizes[s], s))
             name = broad_label([_or_empty(named.get(s, "")) for s in own],
-                               [labels.keyed_text(title_of[i], abstract_of[i])
-                                for i in members],
+                               [labels.keyed_text(titles[i], abstracts[i]) for i in members],
                                [n for t, n in themes.items() if t != theme and t not in broad])
             if name and name.lower() not in {n.lower() for n in themes.values()}:
                 themes[theme] = name
-    titles, abstracts = frame["title"].to_numpy(), frame["abstract"].to_numpy()
     for theme, members in by_theme.items():
         if len(members) == 1:  # the theme's only strand: not named more narrowly than it
             strand = members[0]
