@@ -263,3 +263,45 @@ def test_strands_first_a_theme_takes_no_phrase_that_stays_in_one_strand():
     names = naming.name_levels(papers, papers["topic"].to_numpy(), papers["strand"].to_numpy())
     assert [names.strands[s] for s in range(3)] == ["Moderation", "Mental health", "Harassment"]
     assert names.themes[0] == "Moderation, harassment and mental health"
+
+
+def _keyed(papers: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    return ([labels.keyed_text(t, a) for t, a in papers],
+            [labels.keyed_text(t, "") for t, _ in papers])
+
+
+EVALUATION_STRAND = [  # ten papers on evaluation and scaling; one title and two abstracts reason
+    ("RL on incorrect synthetic data scales the efficiency of math reasoning",
+     "Reasoning traces from synthetic data improve sample efficiency."),
+    ("Evaluating models with non-equivariance revealed on orbits", "We propose NERO."),
+    ("Robust counterfactual explanations with probabilistic guarantees", "Counterfactuals."),
+    ("AI capabilities can be improved without expensive retraining", "Post-training tricks."),
+    ("Experts don't cheat: learning what you don't know", "Predicting pairs."),
+    ("Why predicting downstream capabilities with scale remained elusive", "Scaling laws."),
+    ("Inference scaling flaws with imperfect verifiers", "Resampling with reasoning."),
+    ("On model stability as a function of random seed", "Seeds change results."),
+    ("A multi-modal observability dataset for time series", "Telecom data."),
+    ("In-context learning strategies emerge rationally", "Bayesian account of ICL."),
+]
+
+
+def test_a_label_one_title_and_few_abstracts_carry_is_weak():
+    keyed, title_keyed = _keyed(EVALUATION_STRAND)
+    assert naming.weak_label("Reasoning", keyed, title_keyed)
+    # carried by a second title, or by a third of the papers, it names the strand
+    more = [*EVALUATION_STRAND[:9], ("Reasoning about verifiers", "Checks.")]
+    assert not naming.weak_label("Reasoning", *_keyed(more))
+    assert not naming.weak_label("Capabilities", keyed, title_keyed)  # two titles
+    assert not naming.weak_label("", keyed, title_keyed)
+
+
+def test_name_levels_leaves_a_weakly_named_strand_among_the_other_papers():
+    rows = [(t, a, 0, 0) for t, a in EVALUATION_STRAND]
+    for i, (title, abstract) in enumerate(FOUNDATIONS["fairness"] * 3):
+        rows.append((f"{title} {i}", abstract, 0, 1))
+    frame = pd.DataFrame(rows, columns=["title", "abstract", "topic", "strand"])
+    frame["paper_id"] = [f"p{i}" for i in range(len(frame))]
+    names = naming.name_levels(frame, frame["topic"].to_numpy(), frame["strand"].to_numpy())
+    assert "reasoning" not in names.strands[0].lower()
+    assert "other papers" in names.strands[0]
+    assert names.strands[1] != names.strands[0]

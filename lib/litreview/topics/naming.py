@@ -30,7 +30,7 @@ from litreview import labels
 #: (``naming_fingerprint`` also notices a changed constant or word list of ``labels``):
 #: a folder named by an older recipe is then relabelled instead of keeping its old
 #: automatic labels (``curate.keep_previous_labels``).
-RECIPE_VERSION = "phrases-7"
+RECIPE_VERSION = "phrases-8"
 
 
 def naming_fingerprint() -> str:
@@ -165,6 +165,32 @@ def only_strand_label(strand_label: str, theme_label: str, keyed: Sequence[str])
     return strand_label
 
 
+#: A strand label none of whose phrases stands in this many of the strand's titles ...
+WEAK_LABEL_TITLES = 2
+#: ... names the strand only when it is carried by at least this share of its papers.
+WEAK_LABEL_COVERAGE = 1 / 3
+
+
+def weak_label(label: str, keyed: Sequence[str], title_keyed: Sequence[str]) -> bool:
+    """Whether a strand's label speaks for too few of its papers to name it.
+
+    A label whose phrases stand in fewer than ``WEAK_LABEL_TITLES`` of the strand's titles
+    and are carried by fewer than ``WEAK_LABEL_COVERAGE`` of its papers' titles and
+    abstracts names the strand after a word a few of its papers use ("Reasoning" for ten
+    papers on model evaluation and scaling of which one title reasons): the reader is
+    better served by "other papers" than by a name that misleads. ``keyed`` and
+    ``title_keyed`` are the strand's papers as ``labels.keyed_text`` of title and
+    abstract, and of the title alone.
+    """
+    if not label or not keyed:
+        return False
+    titled = max((sum(labels.label_carriers(title_keyed, part))
+                  for part in labels.label_parts(label)), default=0)
+    if titled >= WEAK_LABEL_TITLES:
+        return False
+    return sum(labels.label_carriers(keyed, label)) < WEAK_LABEL_COVERAGE * len(keyed)
+
+
 def _or_empty(name: str) -> str:
     """A strand that no phrase names ("All papers (12)") is named after its theme instead."""
     return "" if name.startswith(labels.FALLBACK_NAME) else name
@@ -221,6 +247,13 @@ def name_levels(
         by_theme.setdefault(theme_of[strand], []).append(strand)
     named = dict(zip(strands_named["group"].astype(int), strands_named["label"], strict=True))
     titles, abstracts = frame["title"].to_numpy(), frame["abstract"].to_numpy()
+    for strand in sorted(named):
+        label = _or_empty(named[strand])
+        if label and len(by_theme.get(theme_of.get(strand, -1), ())) > 1:
+            rows = np.flatnonzero(strands == strand)
+            if weak_label(label, [labels.keyed_text(titles[i], abstracts[i]) for i in rows],
+                          [labels.keyed_text(titles[i], "") for i in rows]):
+                named[strand] = ""
     if broad:
         # only the broad themes' papers are read (not all of a 75k corpus)
         sizes = {s: int((strands == s).sum()) for s in theme_of}
