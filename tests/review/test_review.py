@@ -117,6 +117,32 @@ def test_outliers_listed_with_titles(built_review: review.Review) -> None:
     assert (built_review.papers["topic"] == -1).sum() == 3
 
 
+def test_each_paper_in_no_theme_says_which_theme_it_came_nearest(
+    out_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from litreview.report.render import render_markdown
+
+    copy = tmp_path / "nearest"
+    shutil.copytree(out_dir, copy)
+    doc_topics = pd.read_parquet(copy / "data" / "doc_topics.parquet")
+    first_theme = int(doc_topics.loc[doc_topics["topic"] >= 0, "topic"].min())
+    doc_topics["nearest_topic"] = doc_topics["topic"].where(doc_topics["topic"] >= 0,
+                                                            first_theme)
+    doc_topics["nearest_similarity"] = 0.42
+    doc_topics.to_parquet(copy / "data" / "doc_topics.parquet", index=False)
+    built = review.build_review(copy)
+    name = next(t.name for t in built.themes if t.topic == first_theme)
+    assert set(built.outliers["nearest"]) == {name}
+    text = render_markdown(built, copy)
+    no_theme = text.split("## Papers in no theme", 1)[1].split("## References", 1)[0]
+    assert no_theme.count(f"nearest theme: {name} (similarity 0.42)") == 3
+    # a folder written before the columns existed lists the papers without it
+    before = review.build_review(out_dir).outliers
+    assert len(before) == 3 and before["nearest"].eq("").all()
+
+
 def test_a_corpus_with_no_outliers_gets_an_empty_outlier_list(
     out_dir: Path, tmp_path: Path
 ) -> None:

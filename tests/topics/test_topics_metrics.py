@@ -102,3 +102,17 @@ def test_umap_reduction_is_cached_with_a_checksum(monkeypatch, tmp_path, caplog)
     with pytest.warns(topics.UMAPCacheWarning):
         reduce(3)
     assert "UMAP cache" in caplog.text
+
+
+def test_nearest_themes_names_the_closest_centroid_of_every_paper():
+    import numpy as np
+
+    from litreview.topics.describe import nearest_themes
+
+    centroids = np.asarray([[1.0, 0.0], [0.0, 1.0]])
+    papers = np.asarray([[2.0, 0.1], [0.2, 3.0], [1.0, 1.1]])
+    topics, sims = nearest_themes(papers, centroids, [7, 3])
+    assert topics.tolist() == [7, 3, 3]
+    assert np.all((sims > 0.7) & (sims <= 1.0))
+    empty_topics, empty_sims = nearest_themes(papers, np.zeros((0, 2)), [])
+    assert empty_topics.tolist() == [-1, -1, -1] and np.isnan(empty_sims).all()

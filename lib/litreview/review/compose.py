@@ -222,7 +222,7 @@ def _compose(
         overview=overview,
         themes=sections,
         cross=cross,
-        outliers=_outliers(papers, doc_topics, keys),
+        outliers=_outliers(papers, doc_topics, keys, names),
         papers=_paper_table(papers, doc_topics, keys, names),
         references=[],
         methods=_methods(inputs, n_representative, n_key_sentences),
@@ -462,9 +462,24 @@ def _overview_paragraph(
 
 
 def _outliers(
-    papers: pd.DataFrame, doc_topics: pd.DataFrame, keys: Mapping[str, str]
+    papers: pd.DataFrame, doc_topics: pd.DataFrame, keys: Mapping[str, str],
+    names: Mapping[int, str],
 ) -> pd.DataFrame:
-    ids = doc_topics.loc[doc_topics["topic"] < 0, "paper_id"].astype(str)
+    """The papers in no theme, by title, each with the theme it came nearest to.
+
+    ``nearest`` is that theme's name and ``nearest_similarity`` the paper's cosine
+    similarity to its centroid (columns ``nearest_topic`` / ``nearest_similarity`` of
+    doc_topics; empty for a folder written before they existed), so a researcher sees
+    which papers only just missed a theme and which are off the corpus's subject.
+    """
+    unplaced = doc_topics.loc[doc_topics["topic"] < 0]
+    ids = unplaced["paper_id"].astype(str)
+    nearest: dict[str, tuple[str, float | None]] = {}
+    if {"nearest_topic", "nearest_similarity"} <= set(unplaced.columns):
+        for pid, topic, sim in zip(ids, unplaced["nearest_topic"],
+                                   unplaced["nearest_similarity"], strict=True):
+            if pd.notna(topic) and int(topic) in names and pd.notna(sim):
+                nearest[pid] = (names[int(topic)], float(sim))
     frame = papers.loc[[p for p in ids if p in papers.index]]
     out = pd.DataFrame(
         {
@@ -474,6 +489,8 @@ def _outliers(
             "year": [_year(y) for y in frame["year"]],
             "sources": [", ".join(str(s) for s in _as_list(s)) for s in frame["sources"]],
             "url": [_primary_url(row) for row in _link_fields(frame)],
+            "nearest": [nearest.get(p, ("", None))[0] for p in frame["paper_id"]],
+            "nearest_similarity": [nearest.get(p, ("", None))[1] for p in frame["paper_id"]],
         }
     )
     by_title = out.sort_values(["title", "paper_id"], key=lambda s: s.astype(str).str.lower())

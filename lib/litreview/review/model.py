@@ -242,7 +242,7 @@ class Review:
     overview: Overview
     themes: list[ThemeSection]
     cross: CrossTheme
-    outliers: pd.DataFrame  # paper_id, title, year, sources
+    outliers: pd.DataFrame  # paper_id, key, title, year, sources, url, nearest, nearest_similarity
     papers: pd.DataFrame  # paper_id, key, title, year, topic, theme, url
     references: list[Reference]
     methods: Methods

@@ -634,6 +634,23 @@ class Tables:
     strand_silhouette: float
 
 
+def nearest_themes(embeddings: np.ndarray, centroids: np.ndarray, theme_ids: Sequence[int]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Each paper's nearest theme centroid and its cosine similarity to it.
+
+    For a placed paper this is usually its own theme; for a paper in no theme it says
+    where it came closest (the report lists it beside the paper), and a placed paper
+    whose nearest theme is another one was moved there by curation.
+    """
+    if not len(theme_ids) or not len(embeddings):
+        return (np.full(len(embeddings), -1, dtype=np.int64),
+                np.full(len(embeddings), np.nan, dtype=float))
+    sims = metrics._unit(np.asarray(embeddings, dtype=np.float64)) @ centroids.T
+    best = sims.argmax(axis=1)
+    return (np.asarray(theme_ids, dtype=np.int64)[best],
+            np.clip(sims[np.arange(len(sims)), best], -1.0, 1.0).astype(float))
+
+
 def build_tables(
     corpus: Any, embeddings: np.ndarray, placement: Any, terms: Terms, names: Any,
     coords: np.ndarray, *, seed: int = 42,
@@ -707,6 +724,8 @@ def build_tables(
         "similarity": similarity.astype(float),
     })
     topic_centroids = metrics.centroids(embeddings, topics, terms.theme_ids)
+    doc_topics["nearest_topic"], doc_topics["nearest_similarity"] = nearest_themes(
+        embeddings, topic_centroids, terms.theme_ids)
     sim = topic_centroids @ topic_centroids.T
     similarity_df = pd.DataFrame([
         {"topic_a": a, "topic_b": b, "similarity": float(np.clip(sim[i, j], -1, 1))}
