@@ -238,6 +238,10 @@ def test_method_metrics_name_what_they_count_and_list_notes_one_by_one() -> None
                               "notes": ["first note", "second note"]}))
     assert rows["Stability on random 90 % subsamples (mean ARI)"] == "0.500"
     assert rows["Strands whose papers share no phrase"] == "2"
+    seed_free = dict(_metric_rows({"stability_ari_mean": 1.0, "stability_seed_free": True}))
+    assert seed_free["Stability (mean ARI across seeds)"].startswith("1.000 (by construction")
+    measured = dict(_metric_rows({"stability_ari_mean": 0.7, "stability_seed_free": False}))
+    assert measured["Stability (mean ARI across seeds)"] == "0.700"
     pairs = _metric_rows({"notes": ["first note", "second note"]})
     assert pairs == [("Note", "first note"), ("Note", "second note")]
 

@@ -443,6 +443,8 @@ def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
                 text = ", ".join(str(v) for v in value)
             else:
                 text = str(value)
+            if name == "stability_ari_mean" and metrics.get("stability_seed_free"):
+                text += " (by construction: the seed does not enter the theme tree)"
             rows.append((label, text))
     notes = metrics.get("notes") or []
     for note in [notes] if isinstance(notes, str) else notes:

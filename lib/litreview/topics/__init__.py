@@ -275,6 +275,8 @@ def summarize(
         "strand_silhouette": _none_if_nan(tables.strand_silhouette),
         "stability_ari": list(stability_ari),
         "stability_ari_mean": _mean(stability_ari),
+        "stability_seed_free": bool(levels.clustered and stability_seeds > 0
+                                    and len(levels.tree_papers) == n),
         "stability_seeds": stability_seeds,
         "subsample_ari": list(subsample_ari),
         "subsample_ari_mean": _mean(subsample_ari),
