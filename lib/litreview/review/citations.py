@@ -39,9 +39,27 @@ def _first_surname(authors: Any) -> str:
     return words[-1][:20] if words else ""  # "van der Berg" gives berg
 
 
+#: Words most titles of a machine-learning corpus share: a key built from them
+#: ("largelanguage", "machinelearning") tells the reader nothing, so a title key skips them
+#: while two other words remain.
+_FIELD_WORDS = frozenset({
+    "large", "language", "languages", "model", "models", "llm", "llms", "lm", "lms", "vlm",
+    "vlms", "mllm", "mllms", "neural", "network", "networks", "deep", "learning", "machine",
+    "ai", "artificial", "intelligence",
+})
+
+
 def _significant_words(title: str) -> list[str]:
     words = _ascii_words(normalise_whitespace(title))
     return [w for w in words if w.lower() not in _TITLE_STOPWORDS] or words
+
+
+def _telling_words(title: str) -> list[str]:
+    """A title's significant words without the field's common ones (``_FIELD_WORDS``),
+    unless fewer than two would remain."""
+    words = _significant_words(title)
+    telling = [w for w in words if w.lower() not in _FIELD_WORDS]
+    return telling if len(telling) >= 2 else words
 
 
 def citation_key(
@@ -50,9 +68,11 @@ def citation_key(
     """Return a short, lower-case ASCII citation key, as researchers write them in BibTeX.
 
     With an author and a year: first author's surname, year, first significant title word
-    (``smith2021mapping``). Otherwise the first two significant title words and the year
-    when known (``largelanguage2024``); a title whose head before a colon is one name uses
-    that name (``"NormBank: A Knowledge Bank…"`` gives ``normbank2023``). ``n_words``
+    (``smith2021mapping``). Otherwise the first two significant title words, past the
+    words most of the field's titles share (``_FIELD_WORDS``: "Large Language Models
+    Assume People are More Rational" gives ``assumepeople``), and the year when known; a
+    title whose head before a colon is one name uses that name (``"NormBank: A Knowledge
+    Bank…"`` gives ``normbank2023``). ``n_words``
     takes more title words (used to tell clashing keys apart).
     """
     title = normalise_whitespace(_text(title))
@@ -66,6 +86,8 @@ def citation_key(
     head_words = _ascii_words(head) if sep else []
     if len(head_words) == 1 and len(head_words[0]) <= 20 and not n_words:
         words = head_words
+    else:
+        words = _telling_words(title)
     n = n_words or _KEY_TITLE_WORDS["title"][0]
     key = "".join(w.lower() for w in words[:n]) or (surname or "untitled")
     return key + (str(year) if year is not None else "")
