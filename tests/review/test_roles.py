@@ -223,6 +223,17 @@ def test_a_result_that_only_says_the_method_works_is_boilerplate():
     assert is_boilerplate("Extensive experiments show the effectiveness of our proposal.")
     assert not is_boilerplate("Through causal intervention analysis, we identify a sparse set "
                               "of attention heads that negatively contribute to refusal.")
+    # a claim of the paper's own merit is no finding, unless it measures something
+    assert is_boilerplate("We experimentally show the effectiveness and versatility of our "
+                          "approach by addressing key challenges in language and diffusion "
+                          "models.")
+    assert is_boilerplate("Comprehensive empirical results based on state-of-the-art neural "
+                          "models demonstrate that computational modeling of social norms is "
+                          "a promising research direction.")
+    assert not is_boilerplate("The results show the effectiveness of our filter, which cuts "
+                              "toxic replies by 43% on RealToxicityPrompts.")
+    assert not is_boilerplate("Prompting can substantially shift demographic representations, "
+                              "but with highly model-specific effects.")
 
 
 def test_surveys_are_told_apart_by_their_title_or_abstract():

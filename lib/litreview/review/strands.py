@@ -253,10 +253,22 @@ MIN_FINDING_WORDS = 4
 _WORD = re.compile(r"[a-z][a-z-]+")
 
 
+#: A result sentence whose claim is the paper's own merit ("show the effectiveness and
+#: versatility of our approach", "… is a promising research direction") states no finding.
+_SELF_PRAISE = re.compile(
+    r"\b(?:effectiveness|efficacy|versatility|superiority|feasibility|usefulness|utility|"
+    r"validity|potential|promise|merits?|advantages?|benefits?)\s+(?:and\s+\w+\s+)?of\s+"
+    r"(?:our|the proposed|this|the presented|the new)\b|"
+    r"\b(?:is|are|as)\s+(?:a\s+)?promising\s+(?:research\s+)?(?:directions?|avenues?)\b", re.I)
+
+
 def is_boilerplate(sentence: str) -> bool:
     """Whether a result sentence says nothing but that the method works ("Experiments show
     that our method significantly outperforms strong baselines across tasks"): fewer than
-    ``MIN_FINDING_WORDS`` distinct words outside ``_GENERIC_WORDS``."""
+    ``MIN_FINDING_WORDS`` distinct words outside ``_GENERIC_WORDS``, or a claim of the
+    paper's own merit (``_SELF_PRAISE``) with no measurement in it."""
+    if _SELF_PRAISE.search(sentence) and not _MEASURED.search(sentence):
+        return True
     words = {w for w in _WORD.findall(sentence.lower()) if w not in _GENERIC_WORDS}
     return len(words) < MIN_FINDING_WORDS
 
