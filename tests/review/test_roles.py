@@ -72,6 +72,10 @@ def test_role_accuracy_on_hand_labels(labelled: pd.DataFrame) -> None:
         ("Large language models have achieved remarkable performance across many tasks.",
          0, 8, "background"),
         ("In this paper, we propose a new method for calibrated refusal.", 2, 8, "objective"),
+        ("By analyzing the digital brain of a model with a technique we dub fTRI -- inspired "
+         "by fMRI, and using prompts designed to elicit behavior (e.g., 'What happened?') -- "
+         "we empirically identify distinctive experts associated with refusal.", 1, 6,
+         "result"),
         ("We fine-tune three models on the collected dialogues.", 4, 8, "method"),
         ("Experiments show that our approach outperforms strong baselines by 12%.",
          5, 8, "result"),

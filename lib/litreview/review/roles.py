@@ -120,6 +120,11 @@ _BACKGROUND = re.compile(
     re.I,
 )
 _FIRST_PERSON = re.compile(r"\b(?:we|our|us)\b", re.I)
+#: "… -- we empirically identify …": the authors report a finding, however long the opening
+#: phrase before them (``_WE_SUBJECT`` looks at the first two clauses only).
+_WE_FOUND = re.compile(
+    r"\bwe (?:\w+ly )?(?:find|found|show|showed|observe|observed|demonstrate|demonstrated|"
+    r"reveal|revealed|discover|discovered|identify|identified|uncover|uncovered)\b", re.I)
 #: "We …", "Our …", "Here we …", "In this paper, we …", "Despite X, we …": the authors as subject.
 _WE_SUBJECT = re.compile(r"^(?:[^,;]*?[,;]\s*){0,2}?(?:here,?\s+)?(?:we|our)\b", re.I)
 #: An appeal to others or a plan, not what the paper did: never its contribution.
@@ -161,7 +166,7 @@ def sentence_role(sentence: str, position: int, n_sentences: int) -> str:
         return "conclusion"
     if (_OBJECTIVE.search(sentence) or sentence.endswith("?")) and not (late and result):
         return "objective"
-    if result and (we or not early):
+    if result and (we or not early or _WE_FOUND.search(sentence)):
         return "result"
     if early and not we:
         return "background"
