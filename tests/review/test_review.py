@@ -440,3 +440,20 @@ def test_without_dates_no_theme_is_called_emerging_or_declining(
     assert ("emerging or declining" in opening) is dated
     names = {t.topic: t.name for t in built.themes}
     assert all(names[t] in built.cross.quadrant_sentences["emerging"] for t in emerging)
+
+
+def test_the_overview_says_how_firm_the_map_is() -> None:
+    from litreview.review.compose import firmness_sentence
+
+    weak = firmness_sentence({"silhouette": 0.067, "subsample_ari_mean": 0.48})
+    assert "first outline to curate" in weak and "0.07" in weak and "0.48" in weak
+    firm = firmness_sentence({"silhouette": 0.31, "subsample_ari_mean": 0.85})
+    assert firm.startswith("The themes are well separated and stable") and "0.85" in firm
+    assert "first outline" in firmness_sentence({"silhouette": 0.3, "subsample_ari_mean": 0.5})
+    assert firmness_sentence({}) == ""
+    assert firmness_sentence({"silhouette": float("nan")}) == ""
+
+
+def test_the_overview_paragraph_carries_the_firmness_sentence(built_review: review.Review
+                                                              ) -> None:
+    assert "silhouette" in built_review.overview.paragraph

@@ -4,8 +4,10 @@ opening paragraphs, the overview, cross-theme relations, outliers and references
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -215,7 +217,8 @@ def _compose(
                 section.opening = _opening(section, len(papers))
     cross.quadrant_sentences["emerging"] = _emerging_sentence(
         cross.quadrant_sentences.get("emerging", ""), strategic, trends)
-    overview.paragraph = _overview_paragraph(overview, sections, cross, names)
+    overview.paragraph = _overview_paragraph(overview, sections, cross, names,
+                                             inputs.metrics)
     review = Review(
         title=title,
         author=author,
@@ -419,9 +422,47 @@ def _overview(inputs: _Inputs, sections: list[ThemeSection], names: Mapping[int,
                     n_outliers, glance, paragraph="", n_excluded=n_excluded)
 
 
+#: Below this silhouette the themes overlap more than they separate ...
+FIRM_SILHOUETTE = 0.1
+#: ... and below this agreement a refit on 90 % of the papers redraws many boundaries.
+FIRM_SUBSAMPLE_ARI = 0.6
+
+
+def firmness_sentence(metrics: Mapping[str, Any]) -> str:
+    """One sentence on how far the reader can lean on the map's boundaries.
+
+    From the topics stage's silhouette (how well the themes separate in the embedding) and
+    its subsample stability (agreement of refits that each leave out a random tenth of the
+    papers). A map below ``FIRM_SILHOUETTE`` or ``FIRM_SUBSAMPLE_ARI`` is said to be a
+    first outline to curate, so that the reader does not take its boundaries as settled;
+    "" when the stage measured neither.
+    """
+    def number(key: str) -> float | None:
+        value = metrics.get(key)
+        return float(value) if isinstance(value, (int, float)) and math.isfinite(value) \
+            else None
+
+    silhouette, subsample = number("silhouette"), number("subsample_ari_mean")
+    if silhouette is None and subsample is None:
+        return ""
+    said = []
+    if silhouette is not None:
+        said.append(f"silhouette {silhouette:.2f}, where 1 is cleanly separated themes")
+    if subsample is not None:
+        said.append(f"refits that each leave out a tenth of the papers agree with this map "
+                    f"at ARI {subsample:.2f}")
+    weak = (silhouette is not None and silhouette < FIRM_SILHOUETTE) or (
+        subsample is not None and subsample < FIRM_SUBSAMPLE_ARI)
+    if weak:
+        return ("The themes overlap (" + "; ".join(said) + "): read them as a first outline "
+                "to curate (rename, merge, move papers in review.yaml), not as settled "
+                "boundaries.")
+    return "The themes are well separated and stable (" + "; ".join(said) + ")."
+
+
 def _overview_paragraph(
     overview: Overview, sections: list[ThemeSection], cross: CrossTheme,
-    names: Mapping[int, str],
+    names: Mapping[int, str], metrics: Mapping[str, Any] | None = None,
 ) -> str:
     if not sections:
         return (f"No themes were found: all {_count(overview.n_papers, 'paper')} "
@@ -455,6 +496,9 @@ def _overview_paragraph(
                f"({format_percent(overview.n_outliers / max(overview.n_papers, 1))}) fit no theme."
                if overview.n_outliers else ".")
         )
+    firmness = firmness_sentence(metrics or {})
+    if firmness:
+        parts.append(firmness)
     return " ".join(parts)
 
 
