@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -457,3 +458,35 @@ def test_the_overview_says_how_firm_the_map_is() -> None:
 def test_the_overview_paragraph_carries_the_firmness_sentence(built_review: review.Review
                                                               ) -> None:
     assert "silhouette" in built_review.overview.paragraph
+
+
+def test_a_theme_lists_its_papers_at_the_edge_with_their_nearest_other_theme(
+    out_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from litreview.report.render import render_markdown
+
+    copy = tmp_path / "edge"
+    shutil.copytree(out_dir, copy)
+    doc = pd.read_parquet(copy / "data" / "doc_topics.parquet")
+    themes = sorted(int(t) for t in doc["topic"].unique() if t >= 0)
+    first, other = themes[0], themes[1]
+    members = doc.index[doc["topic"] == first]
+    doc.loc[members, "membership"] = "core"
+    loose = members[:3]
+    doc.loc[loose, "membership"] = "peripheral"
+    doc.loc[loose, "similarity"] = [0.61, 0.52, 0.58]
+    doc["second_topic"] = np.where(doc["topic"] == first, other, first)
+    doc["second_similarity"] = 0.5
+    doc.to_parquet(copy / "data" / "doc_topics.parquet", index=False)
+    built = review.build_review(copy)
+    section = next(t for t in built.themes if t.topic == first)
+    assert [round(e.similarity, 2) for e in section.edge] == [0.52, 0.58, 0.61]
+    other_name = next(t.name for t in built.themes if t.topic == other)
+    assert {e.other_name for e in section.edge} == {other_name}
+    assert all(e.paper_id in set(doc.loc[loose, "paper_id"]) for e in section.edge)
+    text = render_markdown(built, copy)
+    assert text.count(f"to this theme, 0.50 to {other_name}") >= 3
+    # a folder written before the columns existed lists no edge
+    assert all(not t.edge for t in review.build_review(out_dir).themes)

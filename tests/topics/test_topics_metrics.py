@@ -116,3 +116,18 @@ def test_nearest_themes_names_the_closest_centroid_of_every_paper():
     assert np.all((sims > 0.7) & (sims <= 1.0))
     empty_topics, empty_sims = nearest_themes(papers, np.zeros((0, 2)), [])
     assert empty_topics.tolist() == [-1, -1, -1] and np.isnan(empty_sims).all()
+
+
+def test_nearest_other_theme_leaves_out_the_papers_own_theme():
+    import numpy as np
+
+    from litreview.topics.describe import nearest_themes
+
+    centroids = np.asarray([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
+    papers = np.asarray([[1.0, 0.1], [0.1, 1.0], [0.0, -1.0]])
+    own = np.asarray([7, 3, -1])
+    topics, sims = nearest_themes(papers, centroids, [7, 3, 5], besides=own)
+    assert topics.tolist()[:2] == [5, 5]  # not its own theme, the next nearest
+    assert topics[2] == nearest_themes(papers[2:], centroids, [7, 3, 5])[0][0]  # unplaced
+    single, _ = nearest_themes(papers, centroids[:1], [7], besides=own)
+    assert single.tolist() == [-1, -1, -1]

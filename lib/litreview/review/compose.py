@@ -41,6 +41,7 @@ from litreview.review.model import (
     CONTRIBUTION_KINDS,
     QUADRANTS,
     CrossTheme,
+    EdgePaper,
     Methods,
     Overview,
     RelatedTheme,
@@ -173,6 +174,7 @@ def _compose(
                 quadrant=quadrant_of.get(topic),
                 strands=[writer.write(topic, spec, i, resources_of)
                          for i, spec in enumerate(specs.get(topic, []))],
+                edge=_edge_papers(topic, doc_topics, keys, titles, names),
             )
         )
         sections[-1].opening = _opening(sections[-1], len(papers))
@@ -458,6 +460,38 @@ def firmness_sentence(metrics: Mapping[str, Any]) -> str:
                 "to curate (rename, merge, move papers in review.yaml), not as settled "
                 "boundaries.")
     return "The themes are well separated and stable (" + "; ".join(said) + ")."
+
+
+#: Papers listed at the edge of each theme.
+EDGE_PAPERS = 5
+
+
+def _edge_papers(topic: int, doc_topics: pd.DataFrame, keys: Mapping[str, str],
+                 titles: Mapping[str, str], names: Mapping[int, str],
+                 limit: int = EDGE_PAPERS) -> list[EdgePaper]:
+    """A theme's peripheral papers least similar to its centre, each with the other theme it
+    is nearest to (doc_topics ``second_topic`` / ``second_similarity``), so the researcher
+    sees at a glance which papers the map attached loosely and where else they could go;
+    none for a folder written before those columns existed."""
+    needed = {"membership", "similarity", "second_topic", "second_similarity"}
+    if not needed <= set(doc_topics.columns):
+        return []
+    rows = doc_topics[(doc_topics["topic"].astype(int) == topic)
+                      & (doc_topics["membership"].astype(str) == "peripheral")]
+    rows = rows.assign(edge_similarity=pd.to_numeric(rows["similarity"], errors="coerce"))
+    rows = rows.sort_values(["edge_similarity", "paper_id"], kind="mergesort")
+    out = []
+    for row in rows.itertuples(index=False):
+        other = int(row.second_topic) if pd.notna(row.second_topic) else -1
+        pid = str(row.paper_id)
+        if (other not in names or other == topic or pid not in keys
+                or pd.isna(row.edge_similarity)):
+            continue
+        out.append(EdgePaper(pid, keys[pid], titles.get(pid, ""), float(row.edge_similarity),
+                             names[other], theme_anchor(other), float(row.second_similarity)))
+        if len(out) == limit:
+            break
+    return out
 
 
 def _overview_paragraph(

@@ -131,6 +131,19 @@ class Strand:
                 for kind in CONTRIBUTION_KINDS if any(c.kind == kind for c in shown)]
 
 
+@dataclass(frozen=True)
+class EdgePaper:
+    """A placed paper far from its theme's centre, and the other theme it is nearest to."""
+
+    paper_id: str
+    key: str
+    title: str
+    similarity: float
+    other_name: str
+    other_anchor: str
+    other_similarity: float
+
+
 @dataclass
 class ThemeSection:
     """Everything the report says about one theme."""
@@ -148,6 +161,8 @@ class ThemeSection:
     quadrant: str | None = None
     opening: str = ""  # our words, built from facts: size, strands, neighbours
     strands: list[Strand] = field(default_factory=list)
+    #: Its members least similar to its centre (peripheral), least similar first.
+    edge: list[EdgePaper] = field(default_factory=list)
 
     def cited_ids(self) -> set[str]:
         """Papers cited in this theme's strands."""

@@ -634,18 +634,28 @@ class Tables:
     strand_silhouette: float
 
 
-def nearest_themes(embeddings: np.ndarray, centroids: np.ndarray, theme_ids: Sequence[int]
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def nearest_themes(embeddings: np.ndarray, centroids: np.ndarray, theme_ids: Sequence[int],
+                   *, besides: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each paper's nearest theme centroid and its cosine similarity to it.
 
     For a placed paper this is usually its own theme; for a paper in no theme it says
     where it came closest (the report lists it beside the paper), and a placed paper
-    whose nearest theme is another one was moved there by curation.
+    whose nearest theme is another one was moved there by curation. ``besides`` (each
+    paper's theme) leaves that theme out: the nearest *other* theme, where a paper at
+    the edge of its theme could also belong (for a paper in no theme, the nearest).
+    −1 and NaN where there is no such theme.
     """
-    if not len(theme_ids) or not len(embeddings):
-        return (np.full(len(embeddings), -1, dtype=np.int64),
-                np.full(len(embeddings), np.nan, dtype=float))
+    n = len(embeddings)
+    none = (np.full(n, -1, dtype=np.int64), np.full(n, np.nan, dtype=float))
+    if not len(theme_ids) or not n:
+        return none
     sims = metrics._unit(np.asarray(embeddings, dtype=np.float64)) @ centroids.T
+    ids = np.asarray(theme_ids, dtype=np.int64)
+    if besides is not None:
+        if len(ids) < 2:
+            return none
+        sims = np.where(ids[None, :] == np.asarray(besides, dtype=np.int64)[:, None],
+                        -np.inf, sims)
     best = sims.argmax(axis=1)
     return (np.asarray(theme_ids, dtype=np.int64)[best],
             np.clip(sims[np.arange(len(sims)), best], -1.0, 1.0).astype(float))
@@ -726,6 +736,8 @@ def build_tables(
     topic_centroids = metrics.centroids(embeddings, topics, terms.theme_ids)
     doc_topics["nearest_topic"], doc_topics["nearest_similarity"] = nearest_themes(
         embeddings, topic_centroids, terms.theme_ids)
+    doc_topics["second_topic"], doc_topics["second_similarity"] = nearest_themes(
+        embeddings, topic_centroids, terms.theme_ids, besides=topics)
     sim = topic_centroids @ topic_centroids.T
     similarity_df = pd.DataFrame([
         {"topic_a": a, "topic_b": b, "similarity": float(np.clip(sim[i, j], -1, 1))}
