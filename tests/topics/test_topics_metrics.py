@@ -128,6 +128,7 @@ def test_nearest_other_theme_leaves_out_the_papers_own_theme():
     own = np.asarray([7, 3, -1])
     topics, sims = nearest_themes(papers, centroids, [7, 3, 5], besides=own)
     assert topics.tolist()[:2] == [5, 5]  # not its own theme, the next nearest
+    assert sims[0] == pytest.approx(float(centroids[2] @ papers[0]) / np.linalg.norm(papers[0]))
     assert topics[2] == nearest_themes(papers[2:], centroids, [7, 3, 5])[0][0]  # unplaced
     single, _ = nearest_themes(papers, centroids[:1], [7], besides=own)
     assert single.tolist() == [-1, -1, -1]
