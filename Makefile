@@ -44,7 +44,7 @@ lab: install  ## open JupyterLab on the notebooks, kernel from .venv
 
 bench: install  ## theme-quality and seed-corpus speed benchmarks (needs ../shared/bench)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	$(BIN)/python bench/run_bench.py quality seed
+	$(BIN)/python bench/run_bench.py quality seed outline
 
 bench-scale: install  ## the whole review on 74k abstracts (needs ../shared/bench)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

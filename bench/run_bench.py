@@ -6,6 +6,8 @@ Subcommands (one or more, run in order):
 * ``seed``       ``litreview run`` on data/corpus/ cold, warm (nothing changed) and edit-only
                  (a review parameter changed) beside bench/plain_bertopic.py, interleaved;
 * ``scale``      the whole pipeline on the 74k arXiv set: time and peak RSS per stage;
+* ``outline``    the seed corpus's themes and strands against a survey author's outline
+                 (``tests/fixtures/outline/``), beside k-means and Ward;
 * ``embeddings`` throughput and quality of the faster embedding candidates.
 
 Each prints its tables and appends them to bench/RESULTS.md and bench/results.json
@@ -23,7 +25,7 @@ from typing import Any
 import yaml
 from common import DEFAULT_SHARED, MissingDataError, ensure_work_dir, offline_env, set_threads
 
-COMMANDS = ("quality", "seed", "scale", "embeddings")
+COMMANDS = ("quality", "seed", "scale", "embeddings", "outline")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,6 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 record = run_seed(warm=not args.cold_only, runs=args.runs, limit=args.limit,
                                   plain=args.plain, overrides=overrides, append=args.append)
                 status = 1 if record["failed"] else status
+            elif command == "outline":
+                from outline import run_outline
+
+                run_outline(append=args.append, overrides=overrides)
             elif command == "scale":
                 from scale import run_scale
 

@@ -258,3 +258,19 @@ def test_seed_harness_smoke_one_round_on_a_sample(tmp_path: Path) -> None:
     assert "only review re-ran" in result.stdout and "every stage skipped" in result.stdout
     assert (work / "seed-plain" / "topics.csv").exists()
     assert (work / "seed-plain" / "documents.html").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.bench_run
+def test_outline_scores_the_seed_map_against_the_authors_outline(tmp_path: Path) -> None:
+    work = tmp_path / "_work"
+    result = subprocess.run([sys.executable, str(RUNNER), "outline", "--no-append",
+                             "-p", "stability_seeds", "0"],
+                            capture_output=True, text=True, timeout=900,
+                            cwd=config.PROJECT_ROOT, env=_fresh_env(work))
+    assert result.returncode == 0, result.stderr[-3000:]
+    for method in ("| litreview themes | sections |", "| litreview strands | strands |",
+                   "| k-means (k=12) |", "| Ward (k=12) |"):
+        assert method in result.stdout
+    assert "off-topic papers in no theme:" in result.stdout
+    assert (work / "outline" / "data" / "doc_topics.parquet").exists()
