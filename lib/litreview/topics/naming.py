@@ -182,13 +182,15 @@ def weak_label(label: str, keyed: Sequence[str], title_keyed: Sequence[str]) -> 
     ``title_keyed`` are the strand's papers as ``labels.keyed_text`` of title and
     abstract, and of the title alone.
     """
-    if not label or not keyed:
-        return False
-    titled = max((sum(labels.label_carriers(title_keyed, part))
-                  for part in labels.label_parts(label)), default=0)
-    if titled >= WEAK_LABEL_TITLES:
+    if not label or not keyed or _titled(label, title_keyed):
         return False
     return sum(labels.label_carriers(keyed, label)) < WEAK_LABEL_COVERAGE * len(keyed)
+
+
+def _titled(label: str, title_keyed: Sequence[str]) -> bool:
+    """Whether one of the label's phrases stands in ``WEAK_LABEL_TITLES`` of the titles."""
+    return max((sum(labels.label_carriers(title_keyed, part))
+                for part in labels.label_parts(label)), default=0) >= WEAK_LABEL_TITLES
 
 
 def _or_empty(name: str) -> str:
@@ -251,8 +253,11 @@ def name_levels(
         label = _or_empty(named[strand])
         if label and len(by_theme.get(theme_of.get(strand, -1), ())) > 1:
             rows = np.flatnonzero(strands == strand)
+            title_keyed = [labels.keyed_text(titles[i], "") for i in rows]
+            if _titled(label, title_keyed):  # the titles carry it: no abstract need be read
+                continue
             if weak_label(label, [labels.keyed_text(titles[i], abstracts[i]) for i in rows],
-                          [labels.keyed_text(titles[i], "") for i in rows]):
+                          title_keyed):
                 named[strand] = ""
     if broad:
         # only the broad themes' papers are read (not all of a 75k corpus)
