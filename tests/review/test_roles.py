@@ -182,6 +182,27 @@ def test_the_authors_clause_after_an_opening_phrase_is_quoted_when_no_sentence_s
     assert authors_clause("We propose a method for ranking papers by their cited claims.") is None
 
 
+def test_the_first_stated_contribution_wins_over_a_later_baseline_sentence():
+    from litreview.review.roles import _Sentences
+
+    abstract = ("Retrieval-augmented generation grounds model output in external sources. "
+                "Prior work lacks an evaluation across language families. "
+                "To overcome this, we establish NoMIRACL, a human-annotated dataset for "
+                "evaluating robustness across 18 typologically diverse languages. "
+                "We build a GPT-4 baseline which achieves a 33.2% hallucination rate on the "
+                "non-relevant subset.")
+    fast = _Sentences({"p": abstract}, ()).contribution("p")
+    roled = contribution_sentence(roled_sentences(abstract))
+    assert fast is not None and roled is not None and fast.text == roled.text
+    assert fast.text.startswith("we establish NoMIRACL")
+    # a clause that only offers recommendations is not the paper's contribution
+    advice = ("Language models encode cultural values. "
+              "We discuss how the co-creation of language and cultural value shapes models. "
+              "Finally, we provide recommendations for how our work may help other work.")
+    assert contribution_sentence(roled_sentences(advice)).text.startswith("We discuss")
+    assert _Sentences({"p": advice}, ()).contribution("p").text.startswith("We discuss")
+
+
 def test_a_resource_sentence_may_lean_on_the_one_before_only_after_the_name():
     from litreview.review.sentences import quotable
 

@@ -89,7 +89,7 @@ _CONTRIBUTION = re.compile(
     r"(?:\w+ly\s+)?(?:propose|proposes|introduce|introduces|present|presents|develop|"
     r"develops|release|releases|design|designs|construct|constructs|build|builds|create|"
     r"creates|curate|curates|contribute|contributes|offer|offers|formalize|formalise|"
-    r"provide|provides)\b",
+    r"provide|provides|establish(?:es)?(?! (?:that|whether|how)\b))\b",
     re.I,
 )
 _METHOD = re.compile(
@@ -207,11 +207,12 @@ def contribution_sentence(
 ) -> RoledSentence | None:
     """The quotable sentence that best states the paper's contribution, or None.
 
-    Preference: a "we propose / introduce / present …" sentence, then any other
-    objective, then a result or a method sentence with the authors as subject, then
-    any result past the first sentence; earlier first within each. Background is
-    never a contribution. When no whole sentence qualifies, the same preference is tried on
-    the "we …" clauses after an opening phrase (``authors_clause``; ``known_acronyms`` as
+    Preference: the first "we propose / introduce / establish …" sentence, or such a
+    "we …" clause after an opening phrase (``authors_clause``), then any other objective,
+    then a result or a method sentence with the authors as subject, then any result past
+    the first sentence; earlier first within each. Background is never a contribution.
+    When no whole sentence qualifies, the same preference is tried on the "we …" clauses
+    after an opening phrase (``known_acronyms`` as
     for ``quotable``); without one of these the caller quotes the title.
     """
     ranks = (
@@ -222,7 +223,18 @@ def contribution_sentence(
         lambda s: s.role == "result" and s.position > 0 and _BACKGROUND.search(s.text) is None,
     )
     sentences = [s for s in sentences if _APPEAL.search(s.text) is None]
-    for test in ranks:
+    # A "we propose / establish …" clause after an opening phrase ("To overcome this, we
+    # establish NoMIRACL, a …") states the contribution better than a later whole sentence
+    # that only builds a baseline: the first stated contribution wins, clause or sentence.
+    for sentence in sentences:
+        if sentence.quotable and sentence.contribution:
+            return sentence
+        clause = None if sentence.quotable else authors_clause(sentence.text)
+        if (clause and _MAKING_CLAUSE.search(clause) and is_contribution(clause)
+                and quotable(clause, known_acronyms=known_acronyms)):
+            return RoledSentence(clause, sentence.position, sentence.n_sentences,
+                                 sentence.role, True, True)
+    for test in ranks[1:]:
         for sentence in sentences:
             if sentence.quotable and test(sentence):
                 return sentence
@@ -236,6 +248,13 @@ def contribution_sentence(
 
 
 # --------------------------------------------------------------------------- lazily, per paper
+
+#: A clause after an opening phrase counts as the contribution only with a verb that makes
+#: something ("we establish NoMIRACL, a …"), not "we provide recommendations" / "an account".
+_MAKING_CLAUSE = re.compile(
+    r"^(?:we|our work|this (?:paper|work))\s+(?:\w+ly\s+|also\s+|first\s+|further\s+){0,2}"
+    r"(?:propose|introduce|present|develop|establish|release|construct|build|create|curate|"
+    r"design)s?\b(?! (?:that|whether|how)\b)", re.I)
 
 _CONTRIBUTION_CUE = re.compile(
     r"\b(?:we|paper|work|study)\s+(?:\w+ly\s+)?(?:propose|introduce|present|develop|release|"
@@ -277,6 +296,10 @@ class _Sentences:
             if _CONTRIBUTION_CUE.search(text) and not _APPEAL.search(text) and quotable(
                     text, known_acronyms=self.known):
                 return RoledSentence(text, i, n, "objective", True, True)
+            clause = authors_clause(text)  # "To overcome this, we establish X, a …"
+            if clause and _MAKING_CLAUSE.search(clause) and not _APPEAL.search(
+                    clause) and quotable(clause, known_acronyms=self.known):
+                return RoledSentence(clause, i, n, "objective", True, True)
         # Same preference as contribution_sentence, classifying only the
         # sentences that can win (roles and quotability are the costly part at 75k papers).
         best: tuple[int, int, RoledSentence] | None = None
@@ -292,9 +315,4 @@ class _Sentences:
                 best = (rank, i, RoledSentence(text, i, n, role, True, False))
         if best is not None:
             return best[2]
-        for i, text in enumerate(sentences):  # "To overcome this, we establish X, a …"
-            clause = authors_clause(text)
-            if clause and _CONTRIBUTION_CUE.search(clause) and not _APPEAL.search(
-                    clause) and quotable(clause, known_acronyms=self.known):
-                return RoledSentence(clause, i, n, "objective", True, True)
         return None
