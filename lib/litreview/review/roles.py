@@ -133,6 +133,56 @@ _APPEAL = re.compile(
     r"\bfuture (?:work|research|studies|safety research)\b", re.I)
 
 
+#: A sentence reporting a measurement ("= 0.49", "12%") states a result, not the problem.
+_MEASURED = re.compile(r"[=<>]\s*-?\d|\d\s?%")
+#: Words any empirical abstract uses; a finding needs ``MIN_FINDING_WORDS`` others.
+_GENERIC_WORDS = frozenset((
+    "accuracy", "techniques", "technique", "scenarios", "scenario", "settings", "setting",
+    "metrics", "while", "without", "terms", "significant", "gains", "gain",
+    "our", "we", "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "with", "by", "as",
+    "at", "from", "that", "this", "these", "its", "their", "is", "are", "was", "were", "be",
+    "been", "it", "can", "which", "than", "both", "also", "more", "most", "all", "any", "each",
+    "other", "such", "into", "over", "method", "methods", "approach", "approaches", "proposed",
+    "propose", "model", "models", "framework", "frameworks", "system", "result", "results",
+    "experiment", "experiments", "experimental", "extensive", "empirical", "evaluation",
+    "evaluations", "demonstrate", "demonstrates", "demonstrated", "show", "shows", "showed",
+    "shown", "reveal", "reveals", "find", "finds", "found", "indicate", "indicates", "suggest",
+    "suggests", "significantly", "substantially", "effectively", "consistently", "considerably",
+    "notably", "remarkably", "greatly", "strong", "stronger", "competitive", "superior",
+    "superiority", "improve", "improves", "improved", "improving", "improvement", "improvements",
+    "performance", "performances", "perform", "performs", "outperform", "outperforms",
+    "outperforming", "outperformed", "baseline", "baselines", "state", "art", "sota",
+    "effectiveness", "efficiency", "efficient", "effective", "robust", "robustness", "wide",
+    "range", "variety", "various", "different", "diverse", "multiple", "several", "many", "tasks",
+    "task", "datasets", "dataset", "benchmarks", "benchmark", "across", "existing", "previous",
+    "prior", "compared", "comparison", "comparisons", "well", "new", "novel", "proposal",
+    "achieve", "achieves", "achieved", "achieving", "terms", "particular", "particularly",
+    "furthermore", "moreover"
+))
+MIN_FINDING_WORDS = 4
+_WORD = re.compile(r"[a-z][a-z-]+")
+
+
+#: A result sentence whose claim is the paper's own merit ("show the effectiveness and
+#: versatility of our approach", "… is a promising research direction") states no finding.
+_SELF_PRAISE = re.compile(
+    r"\b(?:effectiveness|efficacy|versatility|superiority|feasibility|usefulness|utility|"
+    r"validity|potential|promise|merits?|advantages?|benefits?)\s+(?:and\s+\w+\s+)?of\s+"
+    r"(?:our|the proposed|this|the presented|the new)\b|"
+    r"\b(?:is|are|as)\s+(?:a\s+)?promising\s+(?:research\s+)?(?:directions?|avenues?)\b", re.I)
+
+
+def is_boilerplate(sentence: str) -> bool:
+    """Whether a result sentence says nothing but that the method works ("Experiments show
+    that our method significantly outperforms strong baselines across tasks"): fewer than
+    ``MIN_FINDING_WORDS`` distinct words outside ``_GENERIC_WORDS``, or a claim of the
+    paper's own merit (``_SELF_PRAISE``) with no measurement in it."""
+    if _SELF_PRAISE.search(sentence) and not _MEASURED.search(sentence):
+        return True
+    words = {w for w in _WORD.findall(sentence.lower()) if w not in _GENERIC_WORDS}
+    return len(words) < MIN_FINDING_WORDS
+
+
 @dataclass(frozen=True)
 class RoledSentence:
     """One sentence of an abstract with its position, role and whether it can be quoted alone."""
@@ -210,7 +260,8 @@ def contribution_sentence(
     Preference: the first "we propose / introduce / establish …" sentence, or such a
     "we …" clause after an opening phrase (``authors_clause``), then any other objective,
     then a result or a method sentence with the authors as subject, then any result past
-    the first sentence; earlier first within each. Background is never a contribution.
+    the first sentence (not a boilerplate one, ``is_boilerplate``); earlier first within
+    each. Background is never a contribution.
     When no whole sentence qualifies, the same preference is tried on the "we …" clauses
     after an opening phrase (``known_acronyms`` as
     for ``quotable``); without one of these the caller quotes the title.
@@ -218,9 +269,11 @@ def contribution_sentence(
     ranks = (
         lambda s: s.contribution,
         lambda s: s.role == "objective",
-        lambda s: s.role == "result" and _WE_SUBJECT.search(s.text) is not None,
+        lambda s: s.role == "result" and _WE_SUBJECT.search(s.text) is not None
+        and not is_boilerplate(s.text),
         lambda s: s.role == "method" and _WE_SUBJECT.search(s.text) is not None,
-        lambda s: s.role == "result" and s.position > 0 and _BACKGROUND.search(s.text) is None,
+        lambda s: s.role == "result" and s.position > 0 and _BACKGROUND.search(s.text) is None
+        and not is_boilerplate(s.text),
     )
     sentences = [s for s in sentences if _APPEAL.search(s.text) is None]
     # A "we propose / establish …" clause after an opening phrase ("To overcome this, we
@@ -310,6 +363,8 @@ class _Sentences:
             role = sentence_role(text, i, n)
             rank = ({"objective": 1, "result": 2, "method": 3}.get(role, 9) if we
                     else (4 if role == "result" and not _BACKGROUND.search(text) else 9))
+            if role == "result" and is_boilerplate(text):  # "our results reach the SOTA"
+                rank = 9
             if rank < 9 and (best is None or (rank, i) < best[:2]) and quotable(
                     text, known_acronyms=self.known):
                 best = (rank, i, RoledSentence(text, i, n, role, True, False))

@@ -25,7 +25,7 @@ from litreview.review.model import (
     theme_anchor,
 )
 from litreview.review.quoter import REDUNDANCY_THRESHOLD
-from litreview.review.roles import _LIMITATION, RoledSentence, _Sentences
+from litreview.review.roles import _LIMITATION, _MEASURED, RoledSentence, _Sentences, is_boilerplate
 from litreview.review.sentences import normalise_whitespace, quotable
 
 #: Most strands a theme is split into when stage 02 recorded none.
@@ -222,56 +222,6 @@ def _display_case(term: str, texts: Sequence[str]) -> str:
 
 
 # --------------------------------------------------------------------------- writing
-
-#: A sentence reporting a measurement ("= 0.49", "12%") states a result, not the problem.
-_MEASURED = re.compile(r"[=<>]\s*-?\d|\d\s?%")
-#: Words any empirical abstract uses; a finding needs ``MIN_FINDING_WORDS`` others.
-_GENERIC_WORDS = frozenset((
-    "accuracy", "techniques", "technique", "scenarios", "scenario", "settings", "setting",
-    "metrics", "while", "without", "terms", "significant", "gains", "gain",
-    "our", "we", "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "with", "by", "as",
-    "at", "from", "that", "this", "these", "its", "their", "is", "are", "was", "were", "be",
-    "been", "it", "can", "which", "than", "both", "also", "more", "most", "all", "any", "each",
-    "other", "such", "into", "over", "method", "methods", "approach", "approaches", "proposed",
-    "propose", "model", "models", "framework", "frameworks", "system", "result", "results",
-    "experiment", "experiments", "experimental", "extensive", "empirical", "evaluation",
-    "evaluations", "demonstrate", "demonstrates", "demonstrated", "show", "shows", "showed",
-    "shown", "reveal", "reveals", "find", "finds", "found", "indicate", "indicates", "suggest",
-    "suggests", "significantly", "substantially", "effectively", "consistently", "considerably",
-    "notably", "remarkably", "greatly", "strong", "stronger", "competitive", "superior",
-    "superiority", "improve", "improves", "improved", "improving", "improvement", "improvements",
-    "performance", "performances", "perform", "performs", "outperform", "outperforms",
-    "outperforming", "outperformed", "baseline", "baselines", "state", "art", "sota",
-    "effectiveness", "efficiency", "efficient", "effective", "robust", "robustness", "wide",
-    "range", "variety", "various", "different", "diverse", "multiple", "several", "many", "tasks",
-    "task", "datasets", "dataset", "benchmarks", "benchmark", "across", "existing", "previous",
-    "prior", "compared", "comparison", "comparisons", "well", "new", "novel", "proposal",
-    "achieve", "achieves", "achieved", "achieving", "terms", "particular", "particularly",
-    "furthermore", "moreover"
-))
-MIN_FINDING_WORDS = 4
-_WORD = re.compile(r"[a-z][a-z-]+")
-
-
-#: A result sentence whose claim is the paper's own merit ("show the effectiveness and
-#: versatility of our approach", "… is a promising research direction") states no finding.
-_SELF_PRAISE = re.compile(
-    r"\b(?:effectiveness|efficacy|versatility|superiority|feasibility|usefulness|utility|"
-    r"validity|potential|promise|merits?|advantages?|benefits?)\s+(?:and\s+\w+\s+)?of\s+"
-    r"(?:our|the proposed|this|the presented|the new)\b|"
-    r"\b(?:is|are|as)\s+(?:a\s+)?promising\s+(?:research\s+)?(?:directions?|avenues?)\b", re.I)
-
-
-def is_boilerplate(sentence: str) -> bool:
-    """Whether a result sentence says nothing but that the method works ("Experiments show
-    that our method significantly outperforms strong baselines across tasks"): fewer than
-    ``MIN_FINDING_WORDS`` distinct words outside ``_GENERIC_WORDS``, or a claim of the
-    paper's own merit (``_SELF_PRAISE``) with no measurement in it."""
-    if _SELF_PRAISE.search(sentence) and not _MEASURED.search(sentence):
-        return True
-    words = {w for w in _WORD.findall(sentence.lower()) if w not in _GENERIC_WORDS}
-    return len(words) < MIN_FINDING_WORDS
-
 
 class _StrandWriter:
     """Write each strand: problem, every paper's contribution, findings, open issues."""
