@@ -272,3 +272,13 @@ def test_surveys_are_told_apart_by_their_title_or_abstract():
     assert not is_survey("Questioning the Survey Responses of Large Language Models",
                          "We audit how models answer the American Community Survey.")
     assert not is_survey("Automatic Analysis of Refusal Composition", "We study refusals.")
+
+
+def test_a_boilerplate_result_is_never_a_papers_contribution():
+    from litreview.review.roles import _Sentences
+
+    abstract = ("Contracts often contain norms that conflict with one another in practice. "
+                "Our results reach the new state of the art when compared to a previous "
+                "approach.")
+    assert contribution_sentence(roled_sentences(abstract)) is None
+    assert _Sentences({"p": abstract}, ()).contribution("p") is None  # the title stands in
