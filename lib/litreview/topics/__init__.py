@@ -81,11 +81,15 @@ from litreview.topics.fit import (
     ward_tree,
 )
 from litreview.topics.layout import (
+    MapJob,
     UMAPCacheWarning,
+    cancel_map,
+    finish_map,
     load_reduction,
     make_umap,
     map_coordinates,
     reduction_key,
+    start_map,
 )
 from litreview.topics.naming import Names, NamingRequest, label_quality, name_levels, name_topics
 from litreview.topics.place import CORE, PERIPHERAL, UNPLACED, Placement, fence, place_papers
@@ -109,6 +113,7 @@ __all__ = [
     "Corpus",
     "CorpusVectors",
     "Levels",
+    "MapJob",
     "Names",
     "NamingRequest",
     "Placement",
@@ -121,12 +126,14 @@ __all__ = [
     "build_tables",
     "build_vectorizer",
     "cached_embedder",
+    "cancel_map",
     "canonical_order",
     "choose_cut",
     "coherent_terms",
     "embed_corpus",
     "fence",
     "find_terms",
+    "finish_map",
     "fit_levels",
     "fit_representation",
     "fit_settings",
@@ -137,6 +144,7 @@ __all__ = [
     "make_figures",
     "make_umap",
     "map_coordinates",
+    "map_step",
     "map_update",
     "name_levels",
     "name_topics",
@@ -147,6 +155,8 @@ __all__ = [
     "run_topics",
     "save_model",
     "stability",
+    "start_map",
+    "start_map_step",
     "stop_words",
     "strand_terms",
     "subsample_stability",
@@ -354,6 +364,7 @@ def run_topics(
                              settings=fit_settings(embedding_model, vectors))
     anchor = previous_anchor(previous, corpus.paper_ids) \
         if refit_from_previous and not nr_topics and not state.updating else None
+    map_job = start_map_step(state, emb, seed, params, out_dir)
     with timer("tree"):
         tree_vectors = hybrid_vectors(emb, corpus.docs, corpus.papers["title"].astype(str))
         levels = state.levels if state.updating else fit_levels(tree_vectors, params,
@@ -377,10 +388,7 @@ def run_topics(
         with timer("terms"):
             terms = terms_step(corpus, vectors, placement, params, batch_size=batch_size)
     with timer("map_2d"):
-        coords = map_update.map_coordinates_for(state, corpus.paper_ids, emb)
-        if coords is None:
-            coords = map_coordinates(emb, seed, params.umap_n_neighbors,
-                                     config.models_dir(out_dir) / "umap")
+        coords = map_step(state, corpus.paper_ids, emb, seed, params, out_dir, map_job)
     with timer("describe"):
         tables = build_tables(corpus, emb, placement, terms, names, coords, seed=seed)
         tables = curate.finish_tables(tables, cmap, corpus.papers)
@@ -407,6 +415,31 @@ def run_topics(
                     "update": update, "map_mode": state.mode})
     return TopicsResult(tables.doc_topics, tables.topics, tables.strands, tables.similarity,
                         tables.hierarchy, summary, terms.model, emb, dict(timer.timings), made)
+
+
+def start_map_step(state: map_update.MapState, embeddings: np.ndarray, seed: int,
+                   params: TopicParams, out_dir: str | os.PathLike) -> MapJob | None:
+    """Start the 2-D map of a large corpus in the background (``layout.start_map``); None
+    when it is computed later (a small corpus) or an update places the papers instead."""
+    if state.updating and state.current is not None:
+        return None
+    return start_map(embeddings, seed, params.umap_n_neighbors,
+                     config.models_dir(out_dir) / "umap")
+
+
+def map_step(state: map_update.MapState, paper_ids: list[str], embeddings: np.ndarray,
+             seed: int, params: TopicParams, out_dir: str | os.PathLike,
+             job: MapJob | None = None) -> np.ndarray:
+    """The 2-D map: the update's positions, else the background map ``job`` started by
+    :func:`start_map_step`, else UMAP now (``layout.map_coordinates``)."""
+    coords = map_update.map_coordinates_for(state, paper_ids, embeddings)
+    if coords is not None:
+        cancel_map(job)
+        return coords
+    if job is not None:
+        return finish_map(job)
+    return map_coordinates(embeddings, seed, params.umap_n_neighbors,
+                           config.models_dir(out_dir) / "umap")
 
 
 def fit_settings(embedding_model: str, vectors: CorpusVectors) -> dict[str, Any]:
