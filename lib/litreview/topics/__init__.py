@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from litreview import config, curation, embed, metrics, two_stage
+from litreview import background, config, curation, embed, metrics, two_stage
 from litreview.manifest import Timer, record_stage
 from litreview.topics import curate, identity
 from litreview.topics import update as map_update
@@ -155,8 +155,11 @@ __all__ = [
     "run_topics",
     "save_model",
     "stability",
+    "stability_scores",
+    "stability_step",
     "start_map",
     "start_map_step",
+    "start_stability_step",
     "stop_words",
     "strand_terms",
     "subsample_stability",
@@ -376,6 +379,8 @@ def run_topics(
             min_strand_size=params.min_strand_size, threshold=params.outlier_threshold)
     with timer("terms"):
         terms = terms_step(corpus, vectors, placement, params, batch_size=batch_size)
+    stability_job = start_stability_step(levels, state, emb, placement.topics, params,
+                                         stability_seeds, tree_vectors)
     with timer("naming"):
         names = name_step(corpus, terms, placement, levels)
     names, ids = curate.identify(corpus.papers, placement, names, previous, embeddings=emb)
@@ -393,11 +398,8 @@ def run_topics(
         tables = build_tables(corpus, emb, placement, terms, names, coords, seed=seed)
         tables = curate.finish_tables(tables, cmap, corpus.papers)
     with timer("stability"):
-        clustered = levels.clustered and stability_seeds > 0 and not state.updating
-        scores = stability(emb, fitted.topics, params, stability_seeds,
-                           tree_vectors) if clustered else []
-        draws = subsample_stability(emb, fitted.topics, params, stability_seeds,
-                                    tree_vectors=tree_vectors) if clustered else []
+        scores, draws = stability_step(levels, state, emb, fitted.topics, params,
+                                       stability_seeds, tree_vectors, stability_job)
     summary = summarize(corpus, vectors, levels, placement, tables, params, scores,
                         0 if state.updating else stability_seeds, embedding_model, draws)
     map_update.finish(out_dir, state, emb, fitted, tables, summary, levels=levels,
@@ -415,6 +417,54 @@ def run_topics(
                     "update": update, "map_mode": state.mode})
     return TopicsResult(tables.doc_topics, tables.topics, tables.strands, tables.similarity,
                         tables.hierarchy, summary, terms.model, emb, dict(timer.timings), made)
+
+
+#: From this many papers the stability refits run in a background process
+#: (:func:`start_stability_step`) while the themes are named and described.
+STABILITY_BACKGROUND_MIN_PAPERS = 20_000
+
+
+def stability_scores(embeddings: np.ndarray, reference: Sequence[int], params: TopicParams,
+                     n_seeds: int, tree_vectors: np.ndarray | None = None,
+                     ) -> tuple[list[float], list[float]]:
+    """The ARIs of the seeded refits (``stability``) and of the subsample refits
+    (``subsample_stability``) against ``reference``, the fitted themes."""
+    return (stability(embeddings, reference, params, n_seeds, tree_vectors),
+            subsample_stability(embeddings, reference, params, n_seeds,
+                                tree_vectors=tree_vectors))
+
+
+def _refits(levels: Levels, state: map_update.MapState, n_seeds: int) -> bool:
+    return levels.clustered and n_seeds > 0 and not state.updating
+
+
+def start_stability_step(levels: Levels, state: map_update.MapState, embeddings: np.ndarray,
+                         reference: Sequence[int], params: TopicParams, n_seeds: int,
+                         tree_vectors: np.ndarray | None = None) -> background.Call | None:
+    """Start :func:`stability_scores` in a background process on a large corpus (from
+    :data:`STABILITY_BACKGROUND_MIN_PAPERS` papers); None when it runs later, here, or
+    not at all (an update, an unclustered corpus, no seeds)."""
+    if not _refits(levels, state, n_seeds) or len(embeddings) < STABILITY_BACKGROUND_MIN_PAPERS:
+        return None
+    return background.start_call(f"{__name__}:stability_scores", embeddings,
+                                 np.asarray(reference), params, n_seeds, tree_vectors)
+
+
+def stability_step(levels: Levels, state: map_update.MapState, embeddings: np.ndarray,
+                   reference: Sequence[int], params: TopicParams, n_seeds: int,
+                   tree_vectors: np.ndarray | None = None,
+                   job: background.Call | None = None) -> tuple[list[float], list[float]]:
+    """The stability scores: from ``job`` (:func:`start_stability_step`) when one was
+    started, else worked out here; two empty lists when the map is not refitted."""
+    if job is not None:
+        try:
+            scores, draws = background.finish_call(job)
+            return list(scores), list(draws)
+        except background.BackgroundFailed as err:
+            logger.warning("%s; refitting here", err)
+    if not _refits(levels, state, n_seeds):
+        return [], []
+    return stability_scores(embeddings, reference, params, n_seeds, tree_vectors)
 
 
 def start_map_step(state: map_update.MapState, embeddings: np.ndarray, seed: int,
