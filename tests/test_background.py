@@ -36,3 +36,12 @@ def test_a_cancelled_call_leaves_nothing():
 def test_nothing_starts_on_one_cpu(monkeypatch):
     monkeypatch.setattr(background, "usable_cpus", lambda: 1)
     assert background.start_call("os.path:join", "a") is None
+
+
+def test_the_child_runs_nicer_than_its_parent():
+    import os
+
+    if not hasattr(os, "nice"):
+        pytest.skip("no os.nice here")
+    call = _started(background.start_call("os:nice", 0))
+    assert background.finish_call(call) == os.nice(0) + background.NICENESS

@@ -5,7 +5,8 @@ on the embeddings, the stability refits on the fitted themes, the exports on the
 stage 01/02 tables. :func:`start_call` runs such a step in a new interpreter (its
 arguments and result pickled through a temporary folder), :func:`finish_call` collects
 it. A fresh process rather than a fork: it holds the step's inputs, not a copy of the
-stage kernel's memory (every page a forked child maps counts again in its RSS). Same
+stage kernel's memory (every page a forked child maps counts again in its RSS). It runs
+at a lower priority (:data:`NICENESS`), so it takes the CPU the stage leaves idle. Same
 function, same arguments, same environment: the same result as calling it here.
 
 Hand-written over ``concurrent.futures`` / ``multiprocessing`` because the caller is a
@@ -106,6 +107,10 @@ def cancel_call(call: Call | None) -> None:
     shutil.rmtree(call.folder, ignore_errors=True)
 
 
+#: How much nicer than its parent the child runs: it takes the CPU the stage leaves idle,
+#: and little of what the stage itself could use (a forked half of the write-up, say).
+NICENESS = 10
+
 #: The child's script (``python -c``): :func:`_main` on the call's folder.
 _WORKER = "import sys; from litreview.background import _main; sys.exit(_main(sys.argv[1:]))"
 
@@ -113,6 +118,9 @@ _WORKER = "import sys; from litreview.background import _main; sys.exit(_main(sy
 def _main(argv: list[str]) -> int:
     """Run the pickled call in ``FOLDER``; its result appears there once whole."""
     folder = Path(argv[0])
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(NICENESS)
     with open(folder / _ARGS, "rb") as fh:
         target, args, kwargs = pickle.load(fh)
     (folder / _ARGS).unlink()  # read: a caller that stopped leaves no copy of its inputs
