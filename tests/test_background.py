@@ -38,10 +38,12 @@ def test_nothing_starts_on_one_cpu(monkeypatch):
     assert background.start_call("os.path:join", "a") is None
 
 
-def test_the_child_runs_nicer_than_its_parent():
+def test_a_nice_child_runs_nicer_than_its_parent():
     import os
 
     if not hasattr(os, "nice"):
         pytest.skip("no os.nice here")
-    call = _started(background.start_call("os:nice", 0))
+    call = _started(background.start_call("os:nice", 0, nice=True))
     assert background.finish_call(call) == min(19, os.nice(0) + background.NICENESS)
+    call = _started(background.start_call("os:nice", 0))
+    assert background.finish_call(call) == os.nice(0)

@@ -5,8 +5,8 @@ on the embeddings, the stability refits on the fitted themes, the exports on the
 stage 01/02 tables. :func:`start_call` runs such a step in a new interpreter (its
 arguments and result pickled through a temporary folder), :func:`finish_call` collects
 it. A fresh process rather than a fork: it holds the step's inputs, not a copy of the
-stage kernel's memory (every page a forked child maps counts again in its RSS). It runs
-at a lower priority (:data:`NICENESS`), so it takes the CPU the stage leaves idle. Same
+stage kernel's memory (every page a forked child maps counts again in its RSS); it may
+run at a lower priority (:data:`NICENESS`), taking only the CPU the stage leaves idle. Same
 function, same arguments, same environment: the same result as calling it here.
 
 Hand-written over ``concurrent.futures`` / ``multiprocessing`` because the caller is a
@@ -57,9 +57,10 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def start_call(target: str, *args: Any, **kwargs: Any) -> Call | None:
+def start_call(target: str, *args: Any, nice: bool = False, **kwargs: Any) -> Call | None:
     """Start ``module:function(*args, **kwargs)`` in a fresh Python process; None (nothing
-    started) on one CPU or when the process cannot start. Arguments must pickle."""
+    started) on one CPU or when the process cannot start. Arguments must pickle. With
+    ``nice``, the child runs :data:`NICENESS` steps nicer than this process."""
     if usable_cpus() < 2:
         return None
     folder = Path(tempfile.mkdtemp(prefix="litreview-call-"))
@@ -71,7 +72,7 @@ def start_call(target: str, *args: Any, **kwargs: Any) -> Call | None:
             [package_root, *filter(None, [os.environ.get("PYTHONPATH")])])}
         with open(folder / _ERRORS, "wb") as errors:
             process = subprocess.Popen(
-                [sys.executable, "-c", _WORKER, os.fspath(folder)],
+                [sys.executable, "-c", _WORKER, os.fspath(folder), "1" if nice else "0"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors, env=env)
     except (OSError, pickle.PicklingError, TypeError, AttributeError) as err:
         logger.debug("%s not started in the background (%s)", target, err)
@@ -107,8 +108,10 @@ def cancel_call(call: Call | None) -> None:
     shutil.rmtree(call.folder, ignore_errors=True)
 
 
-#: How much nicer than its parent the child runs: it takes the CPU the stage leaves idle,
-#: and little of what the stage itself could use (a forked half of the write-up, say).
+#: How much nicer than its parent a child started with ``nice=True`` runs: it takes the
+#: CPU the stage leaves idle, and little of what the stage itself could use (the forked
+#: half of the review's write-up). Not the default: on a busy machine a nicer child also
+#: yields to every other process, and a stage that waits for it waits longer.
 NICENESS = 10
 
 #: The child's script (``python -c``): :func:`_main` on the call's folder.
@@ -116,9 +119,10 @@ _WORKER = "import sys; from litreview.background import _main; sys.exit(_main(sy
 
 
 def _main(argv: list[str]) -> int:
-    """Run the pickled call in ``FOLDER``; its result appears there once whole."""
+    """``FOLDER NICE``: run the pickled call in ``FOLDER`` (``NICE`` 1: at a lower
+    priority); its result appears there once whole."""
     folder = Path(argv[0])
-    if hasattr(os, "nice"):
+    if argv[1:] == ["1"] and hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(NICENESS)
     with open(folder / _ARGS, "rb") as fh:

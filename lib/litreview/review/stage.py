@@ -201,8 +201,9 @@ def _start_export(out_dir: str | os.PathLike, n_papers: int) -> background.Call 
     on one CPU."""
     if n_papers < EXPORT_BACKGROUND_MIN_PAPERS:
         return None
+    # nicer than the stage: the write-up's forked half comes first while both run
     return background.start_call(f"{__name__}:_export_with_keys",
-                                 os.fspath(Path(out_dir).resolve()))
+                                 os.fspath(Path(out_dir).resolve()), nice=True)
 
 
 def _finish_export(call: background.Call, out_dir: str | os.PathLike,
