@@ -53,3 +53,40 @@ def test_review_is_the_same_with_the_papers_split(tmp_path: Path, monkeypatch):
     assert len(calls) == 2 and all(n > 10 for n in calls)  # resources, contributions
     split.methods.generated_at = alone.methods.generated_at
     assert repr(split) == repr(alone)
+
+
+def test_exports_written_in_the_background_are_the_same(tmp_path: Path, monkeypatch):
+    """Above EXPORT_BACKGROUND_MIN_PAPERS (lowered here) a separate process writes the
+    exports while the review is composed: the same files, the same bytes."""
+    from litreview import background, config
+    from litreview.review import stage
+
+    def exports(root: Path) -> dict[str, bytes]:
+        folder = root / "export"
+        return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+    here_root = make_output_dir(tmp_path / "here")
+    _, here = review.write_review(here_root, formats=("md",))
+    monkeypatch.setattr(stage, "EXPORT_BACKGROUND_MIN_PAPERS", 0)
+    started: list[object] = []
+    original = stage._start_export
+    monkeypatch.setattr(stage, "_start_export",
+                        lambda *a: started.append(original(*a)) or started[-1])
+    back_root = make_output_dir(tmp_path / "back")
+    _, back = review.write_review(back_root, formats=("md",))
+    assert started and (started[0] is not None or background.usable_cpus() < 2)
+    assert exports(back_root) == exports(here_root) and exports(here_root)
+    assert [p.relative_to(back_root) for p in back] == [p.relative_to(here_root) for p in here]
+    assert config.report_dir(back_root).exists()
+
+
+def test_background_export_that_fails_is_written_here(tmp_path: Path, monkeypatch):
+    from litreview import background
+    from litreview.review import stage
+
+    monkeypatch.setattr(stage, "EXPORT_BACKGROUND_MIN_PAPERS", 0)
+    monkeypatch.setattr(background, "_WORKER", "import sys; sys.exit(3)")
+    root = make_output_dir(tmp_path / "run")
+    _, written = review.write_review(root, formats=("md",))
+    assert any(p.name == "corpus.bib" for p in written)
+    assert (root / "export" / "corpus.bib").read_text(encoding="utf-8").startswith("@")

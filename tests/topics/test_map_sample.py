@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from litreview import background
 from litreview.topics import layout
 
 
@@ -90,3 +91,33 @@ def test_corpus_at_the_threshold_fits_every_paper(fake_umap):
     coords = layout.map_coordinates(data, 3, max_fit_papers=20)
     assert fake_umap == [20]
     np.testing.assert_array_equal(coords, data[:, :2])
+
+
+def test_background_map_gives_the_same_coordinates(tmp_path):
+    """A large corpus's map is computed in another process (start_map / finish_map):
+    the same bytes as map_coordinates here (threshold lowered to reach that path)."""
+    data = _clusters(90).astype(np.float32)
+    job = layout.start_map(data, 5, 10, tmp_path / "umap", max_fit_papers=40, min_papers=50)
+    assert job is not None or background.usable_cpus() < 2
+    here = layout.map_coordinates(data, 5, 10, None, 40)
+    if job is not None:
+        got = layout.finish_map(job)
+        assert not job.call.folder.exists()
+        assert got.tobytes() == here.tobytes()
+        assert list((tmp_path / "umap").glob("*.npy"))  # the child used the cache folder
+
+
+def test_background_map_not_started_below_the_threshold(tmp_path):
+    assert layout.start_map(_clusters(30), 5, 10, tmp_path, min_papers=31) is None
+
+
+def test_background_map_that_fails_is_computed_here(tmp_path, monkeypatch, fake_umap):
+    data = _clusters(60)
+    monkeypatch.setattr(background, "_WORKER", "import sys; sys.exit(3)")
+    job = layout.start_map(data, 3, 10, None, max_fit_papers=20, min_papers=0)
+    if job is None:
+        pytest.skip("one CPU: no background map")
+    coords = layout.finish_map(job)
+    assert fake_umap == [20]  # worked out here after the child failed
+    np.testing.assert_array_equal(coords, layout.map_coordinates(data, 3, max_fit_papers=20))
+    assert not job.call.folder.exists()

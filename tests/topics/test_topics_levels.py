@@ -330,3 +330,27 @@ def test_papers_outside_the_tree_sample_join_the_nearest_regrouped_strand():
     theme0 = np.flatnonzero(themes == 0)
     for s in np.unique(out[theme0]):
         assert len(np.unique(line[theme0][out[theme0] == s])) == 1
+
+
+def test_stability_in_the_background_gives_the_same_scores(monkeypatch):
+    """Above STABILITY_BACKGROUND_MIN_PAPERS (lowered here) the refits run in another
+    process (start_stability_step / stability_step): the same scores as here."""
+    from types import SimpleNamespace
+
+    from litreview import background
+
+    vectors, truth = clustered_vectors(per_group=15)
+    params = topics.TopicParams(seed=7, min_topic_size=10)
+    levels = SimpleNamespace(clustered=True)
+    state = SimpleNamespace(updating=False)
+    here = topics.stability_step(levels, state, vectors, truth, params, 2, vectors)
+    assert topics.start_stability_step(levels, state, vectors, truth, params, 2) is None
+    monkeypatch.setattr(topics, "STABILITY_BACKGROUND_MIN_PAPERS", 10)
+    job = topics.start_stability_step(levels, state, vectors, truth, params, 2, vectors)
+    assert job is not None or background.usable_cpus() < 2
+    assert topics.stability_step(levels, state, vectors, truth, params, 2, vectors, job) == here
+    assert len(here[1]) == 2
+    # no refit on an update (or without seeds): nothing started, nothing scored
+    assert topics.start_stability_step(levels, SimpleNamespace(updating=True), vectors, truth,
+                                       params, 2, vectors) is None
+    assert topics.stability_step(levels, state, vectors, truth, params, 0) == ([], [])

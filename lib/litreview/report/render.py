@@ -33,7 +33,8 @@ from litreview.review.model import QUADRANTS, Review, format_percent
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 REPORT_NAME = "review"
-#: The PDF lists at most this many papers in its paper table and outlier list.
+#: The PDF lists at most this many papers in its paper table and outlier list (a large
+#: corpus's review may ask for fewer: ``Review.pdf_paper_limit``).
 PDF_PAPER_LIMIT = 300
 
 #: Figures the report shows, in the order they may appear, with their captions.
@@ -119,6 +120,7 @@ def _render_html(review: Review, out_dir: str | os.PathLike, *, print_mode: bool
     figures = _figures(review, out_dir)
     papers = review.papers
     outliers = review.outliers
+    limit = PDF_PAPER_LIMIT if review.pdf_paper_limit is None else review.pdf_paper_limit
     context = {
         "review": review,
         "print_mode": print_mode,
@@ -129,10 +131,10 @@ def _render_html(review: Review, out_dir: str | os.PathLike, *, print_mode: bool
         "js": Markup(_static("review.js")),
         "map_html": None if print_mode else _interactive_map(out_dir),
         "paper_data": None if print_mode else _paper_data(review),
-        "print_papers": papers.sort_values(["topic", "title"]).head(PDF_PAPER_LIMIT)
+        "print_papers": papers.sort_values(["topic", "title"]).head(limit)
         if print_mode else None,
-        "print_outliers": outliers.head(PDF_PAPER_LIMIT) if print_mode else outliers,
-        "pdf_limit": PDF_PAPER_LIMIT,
+        "print_outliers": outliers.head(limit) if print_mode else outliers,
+        "pdf_limit": limit,
         "print_ref_keys": None,
         **_shared_context(review),
     }

@@ -32,6 +32,9 @@ from litreview.review.inputs import INPUT_TABLES, METRICS_FILE, STRANDS_TABLE, i
 from litreview.review.kinds import contribution_kind, contribution_kinds, is_survey
 from litreview.review.model import (
     CONTRIBUTION_KINDS,
+    PDF_SCALE_MIN_PAPERS,
+    PDF_SCALE_PAPER_LIMIT,
+    PDF_SCALE_STRAND_LIMIT,
     PDF_STRAND_LIMIT,
     QUADRANTS,
     Contribution,
@@ -106,6 +109,9 @@ __all__ = [
     "MIN_SENTENCE_WORDS",
     "N_OPEN_SENTENCES",
     "N_PROBLEM_SENTENCES",
+    "PDF_SCALE_MIN_PAPERS",
+    "PDF_SCALE_PAPER_LIMIT",
+    "PDF_SCALE_STRAND_LIMIT",
     "PDF_STRAND_LIMIT",
     "QUADRANTS",
     "REDUNDANCY_THRESHOLD",

@@ -39,6 +39,9 @@ from litreview.review.inputs import _Inputs, _load_inputs
 from litreview.review.model import (
     _QUADRANT_GLOSS,
     CONTRIBUTION_KINDS,
+    PDF_SCALE_MIN_PAPERS,
+    PDF_SCALE_PAPER_LIMIT,
+    PDF_SCALE_STRAND_LIMIT,
     QUADRANTS,
     CrossTheme,
     EdgePaper,
@@ -236,6 +239,9 @@ def _compose(
         screening=_screening(inputs),
         exclusions=_excluded(inputs),
     )
+    if len(papers) >= PDF_SCALE_MIN_PAPERS:  # the PDF of a large corpus lists less
+        review.pdf_strand_limit = PDF_SCALE_STRAND_LIMIT
+        review.pdf_paper_limit = PDF_SCALE_PAPER_LIMIT
     review.unplaced = {pid: writer.contribution(pid) for pid in review.outliers["paper_id"]
                        if titles.get(pid) or abstracts.get(pid)}
     review.whats_new = compute_whats_new(

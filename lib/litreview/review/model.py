@@ -100,6 +100,12 @@ class Contribution:
 #: How each kind of contribution is introduced in a strand, in this order.
 #: The PDF lists at most this many contributions per strand (the HTML and Markdown list all).
 PDF_STRAND_LIMIT = 40
+#: From this many papers the PDF is shortened further (its layout time grows with the
+#: pages): at most :data:`PDF_SCALE_STRAND_LIMIT` contributions per strand and
+#: :data:`PDF_SCALE_PAPER_LIMIT` rows in its paper table and outlier list.
+PDF_SCALE_MIN_PAPERS = 20_000
+PDF_SCALE_STRAND_LIMIT = 15
+PDF_SCALE_PAPER_LIMIT = 100
 CONTRIBUTION_KINDS = {
     "survey": "surveys and reviews",
     "resource": "datasets, benchmarks and other resources",
@@ -125,8 +131,20 @@ class Strand:
 
     def groups(self, limit: int | None = None) -> list[tuple[str, list[Contribution]]]:
         """``(heading, contributions)`` by kind, in the order of :data:`CONTRIBUTION_KINDS`;
-        with ``limit``, only the first ``limit`` contributions (the PDF of a large corpus)."""
-        shown = self.contributions if limit is None else self.contributions[:limit]
+        with ``limit``, only ``limit`` contributions (the PDF of a large corpus): each kind
+        keeps its share of them (largest remainders; one at least for every kind present
+        while the limit allows), the first of each kind."""
+        shown = self.contributions
+        if limit is not None and len(shown) > limit:
+            counts = {k: sum(c.kind == k for c in shown) for k in CONTRIBUTION_KINDS}
+            take = kind_quota({k: n for k, n in counts.items() if n}, limit)
+            seen = dict.fromkeys(take, 0)
+            kept = []
+            for c in shown:
+                if seen[c.kind] < take[c.kind]:
+                    kept.append(c)
+                seen[c.kind] += 1
+            shown = kept
         return [(CONTRIBUTION_KINDS[kind].capitalize(), [c for c in shown if c.kind == kind])
                 for kind in CONTRIBUTION_KINDS if any(c.kind == kind for c in shown)]
 
@@ -142,6 +160,30 @@ class EdgePaper:
     other_name: str
     other_anchor: str
     other_similarity: float
+
+
+def kind_quota(counts: dict[str, int], limit: int) -> dict[str, int]:
+    """Split ``limit`` places among kinds in proportion to ``counts`` (largest remainders,
+    ties in the order of ``counts``), one at least for each kind present while ``limit``
+    allows (else the first kinds); never more than a kind has."""
+    total = sum(counts.values())
+    if total <= limit:
+        return dict(counts)
+    order = list(counts)
+    share = {k: limit * counts[k] / total for k in order}
+    take = {k: min(counts[k], max(1, int(share[k]))) for k in order if counts[k]}
+    while sum(take.values()) > limit:  # the ones given to small kinds: from the largest
+        over = [k for k in take if take[k] > 1]
+        if over:
+            k = max(over, key=lambda k: (take[k] - share[k], order.index(k)))
+        else:  # fewer places than kinds: the later kinds go
+            k = max((k for k in take if take[k]), key=order.index)
+        take[k] -= 1
+    while sum(take.values()) < limit:
+        k = max((k for k in take if take[k] < counts[k]),
+                key=lambda k: (share[k] - take[k], -order.index(k)))
+        take[k] += 1
+    return take
 
 
 @dataclass
@@ -266,6 +308,8 @@ class Review:
     unplaced: dict[str, Sentence] = field(default_factory=dict)
     #: Contributions per strand the PDF lists (:data:`PDF_STRAND_LIMIT`).
     pdf_strand_limit: int = PDF_STRAND_LIMIT
+    #: Rows of the PDF's paper table and outlier list; None: ``report.PDF_PAPER_LIMIT``.
+    pdf_paper_limit: int | None = None
     #: Themes over time; None when the review was built without it.
     trends: ThemeTrends | None = None
     #: The CSL style the references are formatted in.

@@ -24,8 +24,9 @@ _LIMITATION = re.compile(
     r"\b(?:a|one|the|key|main|major|important|primary|remaining) limitation\b|"
     r"\bremains? (?:an? )?(?:open|unclear|unknown|challenging|difficult|"
     r"unsolved|elusive|underexplored|poorly understood)|"
-    # future work as what is left to do, not what the paper may help ("benefit future research")
-    r"(?<!benefit )(?<!benefits )(?<!inform )(?<!informs )(?<!guide )(?<!inspire )"
+    # future work as what is left to do, not what the paper may help ("benefit future research");
+    # the look-ahead first, so that the ten look-behinds run only where "future " starts
+    r"(?=future )(?<!benefit )(?<!benefits )(?<!inform )(?<!informs )(?<!guide )(?<!inspire )"
     r"(?<!support )(?<!facilitate )(?<!enable )(?<!way for )\bfuture (?:work|research|"
     r"directions?|studies)\b|\bopen (?:questions?|problems?|challenges?)\b|"
     r"\bleave\b.* for future|\bwe (?:leave|defer)\b|\bchallenges remain\b|"

@@ -8,6 +8,7 @@ dependency runs one way.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import replace
@@ -16,17 +17,24 @@ from typing import Any
 
 import pandas as pd
 
-from litreview import config, io, manifest
+from litreview import background, config, io, manifest
 from litreview.review.compose import _compose
 from litreview.review.helpers import _as_list
-from litreview.review.inputs import _load_inputs, input_paths
+from litreview.review.inputs import _Inputs, _load_inputs, input_paths
 from litreview.review.model import Reference, Review
+
+logger = logging.getLogger(__name__)
 
 #: Name of the themes-over-time figures (PNG, SVG and interactive HTML).
 TRENDS_FIGURE = "review_themes_over_time"
 #: Name of the screening flow figure of the report (with placed / unplaced; the ingest
 #: stage's ``screening_flow`` figure stops at the included papers).
 SCREENING_FIGURE = "review_screening_flow"
+#: From this many papers the exports (``export.run_export``) are written by a separate
+#: process while the review is composed (below it, after the report files).
+EXPORT_BACKGROUND_MIN_PAPERS = 20_000
+#: From this many papers the PDF writer is started before the HTML report is written.
+PDF_FIRST_MIN_PAPERS = 20_000
 
 # --------------------------------------------------------------------------- running
 
@@ -85,6 +93,23 @@ def write_review(
 def _write_review(out_dir: str | os.PathLike, timer: manifest.Timer, pdf_path: Path, *,
                   title: str, author: str, n_representative: int, n_key_sentences: int,
                   formats: Sequence[str], citation_style: str) -> tuple[Review, list[Path]]:
+    with timer("load"):
+        inputs = _load_inputs(out_dir)
+    exporting = _start_export(out_dir, len(inputs.papers))
+    try:
+        return _write_loaded(out_dir, timer, pdf_path, inputs, exporting, title=title,
+                             author=author, n_representative=n_representative,
+                             n_key_sentences=n_key_sentences, formats=formats,
+                             citation_style=citation_style)
+    except BaseException:
+        background.cancel_call(exporting)
+        raise
+
+
+def _write_loaded(out_dir: str | os.PathLike, timer: manifest.Timer, pdf_path: Path,
+                  inputs: _Inputs, exporting: background.Call | None, *, title: str, author: str,
+                  n_representative: int, n_key_sentences: int, formats: Sequence[str],
+                  citation_style: str) -> tuple[Review, list[Path]]:
     from litreview import export, report
     from litreview.plots.review import (
         plot_key_terms,
@@ -94,8 +119,6 @@ def _write_review(out_dir: str | os.PathLike, timer: manifest.Timer, pdf_path: P
     )
     from litreview.plots.screening import plot_screening_flow
 
-    with timer("load"):
-        inputs = _load_inputs(out_dir)
     with timer("write-up"):
         review = _compose(inputs, n_representative=n_representative,
                           n_key_sentences=n_key_sentences, title=title, author=author)
@@ -124,7 +147,10 @@ def _write_review(out_dir: str | os.PathLike, timer: manifest.Timer, pdf_path: P
                 out_dir, SCREENING_FIGURE, (review.screening,),
                 lambda: io.save_figure(plot_screening_flow(review.screening), out_dir,
                                        SCREENING_FIGURE))
-    if "html" in formats:  # HTML first
+    # HTML first (the edit loop waits for it), except on a large corpus: there the PDF
+    # writer, the stage's longest step, is handed its page first
+    pdf_first = len(inputs.papers) >= PDF_FIRST_MIN_PAPERS
+    if "html" in formats and not pdf_first:
         with timer("html"):
             written += report.write_report(review, out_dir, formats=("html",))
     if "pdf" in formats:  # handed to the writer now: it overlaps with the rest
@@ -133,13 +159,17 @@ def _write_review(out_dir: str | os.PathLike, timer: manifest.Timer, pdf_path: P
         with timer("pdf"):  # the print HTML and the start (in the runner: the rest is
             # ``background_s.pdf`` of the stage's record)
             pdf.start_pdf(report.render_print_html(review, out_dir), pdf_path)
+    if "html" in formats and pdf_first:
+        with timer("html"):
+            written += report.write_report(review, out_dir, formats=("html",))
     for fmt in [f for f in formats if f not in ("html", "pdf")]:
         with timer(fmt):
             written += report.write_report(review, out_dir, formats=(fmt,))
     if "pdf" in formats:
         written.append(pdf_path)  # written once the writer is done
-    with timer("export"):
-        written += export.run_export(out_dir, keys=review.keys)
+    with timer("export"):  # collected from the background process, if one was started
+        written += (_finish_export(exporting, out_dir, review.keys) if exporting is not None
+                    else export.run_export(out_dir, keys=review.keys))
     if "pdf" in formats and os.environ.get(pdf.DEFER_ENV) != "1":  # else the runner waits
         with timer("pdf"):  # adds to the start's time
             pdf.wait_pdf(pdf_path.parent)
@@ -162,6 +192,44 @@ def _write_review(out_dir: str | os.PathLike, timer: manifest.Timer, pdf_path: P
         },
     )
     return review, written
+
+
+def _start_export(out_dir: str | os.PathLike, n_papers: int) -> background.Call | None:
+    """Start the exports (:func:`_export_with_keys`) in a fresh Python process on a large
+    corpus (from :data:`EXPORT_BACKGROUND_MIN_PAPERS` papers), so that they are written on
+    the second core while the review is composed; None (nothing started) below that, or
+    on one CPU."""
+    if n_papers < EXPORT_BACKGROUND_MIN_PAPERS:
+        return None
+    # nicer than the stage: the write-up's forked half comes first while both run
+    return background.start_call(f"{__name__}:_export_with_keys",
+                                 os.fspath(Path(out_dir).resolve()), nice=True)
+
+
+def _finish_export(call: background.Call, out_dir: str | os.PathLike,
+                   keys: dict[str, str]) -> list[Path]:
+    """The paths the background exports wrote; should they have failed, they are written
+    here."""
+    from litreview import export
+
+    try:
+        return [Path(out_dir) / rel for rel in background.finish_call(call)]
+    except background.BackgroundFailed as err:
+        logger.warning("%s; writing the exports here", err)
+    return export.run_export(out_dir, keys=keys)
+
+
+def _export_with_keys(out_dir: str) -> list[str]:
+    """``export.run_export`` with the review's citation keys, worked out as the review
+    does (:func:`~litreview.review.citations.assign_citation_keys` of the same ``papers``
+    table): the same files, the same bytes. Returns the paths written, relative."""
+    from litreview import export
+    from litreview.review.citations import assign_citation_keys
+
+    papers = io.load_table(out_dir, "papers")
+    papers["paper_id"] = papers["paper_id"].astype(str)
+    written = export.run_export(out_dir, keys=assign_citation_keys(papers))
+    return [os.fspath(Path(p).relative_to(out_dir)) for p in written]
 
 
 def format_cited(

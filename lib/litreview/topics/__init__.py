@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from litreview import config, curation, embed, metrics, two_stage
+from litreview import background, config, curation, embed, metrics, two_stage
 from litreview.manifest import Timer, record_stage
 from litreview.topics import curate, identity
 from litreview.topics import update as map_update
@@ -81,11 +81,15 @@ from litreview.topics.fit import (
     ward_tree,
 )
 from litreview.topics.layout import (
+    MapJob,
     UMAPCacheWarning,
+    cancel_map,
+    finish_map,
     load_reduction,
     make_umap,
     map_coordinates,
     reduction_key,
+    start_map,
 )
 from litreview.topics.naming import Names, NamingRequest, label_quality, name_levels, name_topics
 from litreview.topics.place import CORE, PERIPHERAL, UNPLACED, Placement, fence, place_papers
@@ -109,6 +113,7 @@ __all__ = [
     "Corpus",
     "CorpusVectors",
     "Levels",
+    "MapJob",
     "Names",
     "NamingRequest",
     "Placement",
@@ -121,12 +126,14 @@ __all__ = [
     "build_tables",
     "build_vectorizer",
     "cached_embedder",
+    "cancel_map",
     "canonical_order",
     "choose_cut",
     "coherent_terms",
     "embed_corpus",
     "fence",
     "find_terms",
+    "finish_map",
     "fit_levels",
     "fit_representation",
     "fit_settings",
@@ -137,6 +144,7 @@ __all__ = [
     "make_figures",
     "make_umap",
     "map_coordinates",
+    "map_step",
     "map_update",
     "name_levels",
     "name_topics",
@@ -147,6 +155,11 @@ __all__ = [
     "run_topics",
     "save_model",
     "stability",
+    "stability_scores",
+    "stability_step",
+    "start_map",
+    "start_map_step",
+    "start_stability_step",
     "stop_words",
     "strand_terms",
     "subsample_stability",
@@ -354,6 +367,7 @@ def run_topics(
                              settings=fit_settings(embedding_model, vectors))
     anchor = previous_anchor(previous, corpus.paper_ids) \
         if refit_from_previous and not nr_topics and not state.updating else None
+    map_job = start_map_step(state, emb, seed, params, out_dir)
     with timer("tree"):
         tree_vectors = hybrid_vectors(emb, corpus.docs, corpus.papers["title"].astype(str))
         levels = state.levels if state.updating else fit_levels(tree_vectors, params,
@@ -365,6 +379,8 @@ def run_topics(
             min_strand_size=params.min_strand_size, threshold=params.outlier_threshold)
     with timer("terms"):
         terms = terms_step(corpus, vectors, placement, params, batch_size=batch_size)
+    stability_job = start_stability_step(levels, state, emb, placement.topics, params,
+                                         stability_seeds, tree_vectors)
     with timer("naming"):
         names = name_step(corpus, terms, placement, levels)
     names, ids = curate.identify(corpus.papers, placement, names, previous, embeddings=emb)
@@ -377,19 +393,13 @@ def run_topics(
         with timer("terms"):
             terms = terms_step(corpus, vectors, placement, params, batch_size=batch_size)
     with timer("map_2d"):
-        coords = map_update.map_coordinates_for(state, corpus.paper_ids, emb)
-        if coords is None:
-            coords = map_coordinates(emb, seed, params.umap_n_neighbors,
-                                     config.models_dir(out_dir) / "umap")
+        coords = map_step(state, corpus.paper_ids, emb, seed, params, out_dir, map_job)
     with timer("describe"):
         tables = build_tables(corpus, emb, placement, terms, names, coords, seed=seed)
         tables = curate.finish_tables(tables, cmap, corpus.papers)
     with timer("stability"):
-        clustered = levels.clustered and stability_seeds > 0 and not state.updating
-        scores = stability(emb, fitted.topics, params, stability_seeds,
-                           tree_vectors) if clustered else []
-        draws = subsample_stability(emb, fitted.topics, params, stability_seeds,
-                                    tree_vectors=tree_vectors) if clustered else []
+        scores, draws = stability_step(levels, state, emb, fitted.topics, params,
+                                       stability_seeds, tree_vectors, stability_job)
     summary = summarize(corpus, vectors, levels, placement, tables, params, scores,
                         0 if state.updating else stability_seeds, embedding_model, draws)
     map_update.finish(out_dir, state, emb, fitted, tables, summary, levels=levels,
@@ -407,6 +417,79 @@ def run_topics(
                     "update": update, "map_mode": state.mode})
     return TopicsResult(tables.doc_topics, tables.topics, tables.strands, tables.similarity,
                         tables.hierarchy, summary, terms.model, emb, dict(timer.timings), made)
+
+
+#: From this many papers the stability refits run in a background process
+#: (:func:`start_stability_step`) while the themes are named and described.
+STABILITY_BACKGROUND_MIN_PAPERS = 20_000
+
+
+def stability_scores(embeddings: np.ndarray, reference: Sequence[int], params: TopicParams,
+                     n_seeds: int, tree_vectors: np.ndarray | None = None,
+                     ) -> tuple[list[float], list[float]]:
+    """The ARIs of the seeded refits (``stability``) and of the subsample refits
+    (``subsample_stability``) against ``reference``, the fitted themes."""
+    return (stability(embeddings, reference, params, n_seeds, tree_vectors),
+            subsample_stability(embeddings, reference, params, n_seeds,
+                                tree_vectors=tree_vectors))
+
+
+def _refits(levels: Levels, state: map_update.MapState, n_seeds: int) -> bool:
+    return levels.clustered and n_seeds > 0 and not state.updating
+
+
+def start_stability_step(levels: Levels, state: map_update.MapState, embeddings: np.ndarray,
+                         reference: Sequence[int], params: TopicParams, n_seeds: int,
+                         tree_vectors: np.ndarray | None = None) -> background.Call | None:
+    """Start :func:`stability_scores` in a background process on a large corpus (from
+    :data:`STABILITY_BACKGROUND_MIN_PAPERS` papers); None when it runs later, here, or
+    not at all (an update, an unclustered corpus, no seeds)."""
+    if not _refits(levels, state, n_seeds) or len(embeddings) < STABILITY_BACKGROUND_MIN_PAPERS:
+        return None
+    return background.start_call(f"{__name__}:stability_scores", embeddings,
+                                 np.asarray(reference), params, n_seeds, tree_vectors)
+
+
+def stability_step(levels: Levels, state: map_update.MapState, embeddings: np.ndarray,
+                   reference: Sequence[int], params: TopicParams, n_seeds: int,
+                   tree_vectors: np.ndarray | None = None,
+                   job: background.Call | None = None) -> tuple[list[float], list[float]]:
+    """The stability scores: from ``job`` (:func:`start_stability_step`) when one was
+    started, else worked out here; two empty lists when the map is not refitted."""
+    if job is not None:
+        try:
+            scores, draws = background.finish_call(job)
+            return list(scores), list(draws)
+        except background.BackgroundFailed as err:
+            logger.warning("%s; refitting here", err)
+    if not _refits(levels, state, n_seeds):
+        return [], []
+    return stability_scores(embeddings, reference, params, n_seeds, tree_vectors)
+
+
+def start_map_step(state: map_update.MapState, embeddings: np.ndarray, seed: int,
+                   params: TopicParams, out_dir: str | os.PathLike) -> MapJob | None:
+    """Start the 2-D map of a large corpus in the background (``layout.start_map``); None
+    when it is computed later (a small corpus) or an update places the papers instead."""
+    if state.updating and state.current is not None:
+        return None
+    return start_map(embeddings, seed, params.umap_n_neighbors,
+                     config.models_dir(out_dir) / "umap")
+
+
+def map_step(state: map_update.MapState, paper_ids: list[str], embeddings: np.ndarray,
+             seed: int, params: TopicParams, out_dir: str | os.PathLike,
+             job: MapJob | None = None) -> np.ndarray:
+    """The 2-D map: the update's positions, else the background map ``job`` started by
+    :func:`start_map_step`, else UMAP now (``layout.map_coordinates``)."""
+    coords = map_update.map_coordinates_for(state, paper_ids, embeddings)
+    if coords is not None:
+        cancel_map(job)
+        return coords
+    if job is not None:
+        return finish_map(job)
+    return map_coordinates(embeddings, seed, params.umap_n_neighbors,
+                           config.models_dir(out_dir) / "umap")
 
 
 def fit_settings(embedding_model: str, vectors: CorpusVectors) -> dict[str, Any]:

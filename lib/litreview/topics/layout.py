@@ -25,12 +25,13 @@ import sys
 import time
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from litreview import io, metrics
+from litreview import background, io, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ MAP_MAX_FIT_PAPERS = 12_000
 MAP_SAMPLE_NEIGHBOURS = 10
 #: Rows of the similarity matrix computed at a time when placing papers.
 NEIGHBOUR_BLOCK_ROWS = 2048
+#: From this many papers :func:`start_map` computes the map in a separate process while
+#: the stage fits and names its themes (below it the map is computed when it is needed).
+MAP_BACKGROUND_MIN_PAPERS = 20_000
 
 
 class UMAPCacheWarning(UserWarning):
@@ -297,3 +301,61 @@ def neighbour_positions(
         out[start:start + len(block)] = (weights[:, :, None] * reference_xy[nearest]).sum(
             axis=1) / weights.sum(axis=1, keepdims=True)
     return out
+
+
+# --------------------------------------------------------------------------- background
+
+
+@dataclass
+class MapJob:
+    """A 2-D map being computed in another process (:func:`start_map`)."""
+
+    call: background.Call
+    embeddings: np.ndarray
+    seed: int
+    n_neighbors: int
+    reduction_cache: Path | None
+    max_fit_papers: int
+
+
+def start_map(
+    embeddings: np.ndarray, seed: int, n_neighbors: int = 15,
+    reduction_cache: Path | None = None, *, max_fit_papers: int = MAP_MAX_FIT_PAPERS,
+    min_papers: int | None = None,
+) -> MapJob | None:
+    """Start :func:`map_coordinates` in a fresh Python process (``background.start_call``);
+    collect it with :func:`finish_map`. None (nothing started) below ``min_papers`` papers
+    (default :data:`MAP_BACKGROUND_MIN_PAPERS`) or on one CPU.
+
+    The map depends on the embeddings only, so on a large corpus it is worked out on the
+    second core while the stage fits, places and names its themes on the first.
+    """
+    limit = MAP_BACKGROUND_MIN_PAPERS if min_papers is None else min_papers
+    if len(embeddings) < limit:
+        return None
+    call = background.start_call(f"{__name__}:map_coordinates", embeddings, seed,
+                                 n_neighbors, reduction_cache, max_fit_papers)
+    if call is None:
+        return None
+    return MapJob(call, embeddings, int(seed), int(n_neighbors), reduction_cache,
+                  int(max_fit_papers))
+
+
+def finish_map(job: MapJob) -> np.ndarray:
+    """Wait for a map :func:`start_map` started and return its coordinates; should the
+    process have failed, the map is computed here."""
+    try:
+        coords = np.asarray(background.finish_call(job.call))
+        if coords.shape == (len(job.embeddings), 2):
+            return coords
+        logger.warning("the background map has shape %s; computing it here", coords.shape)
+    except background.BackgroundFailed as err:
+        logger.warning("%s; computing the map here", err)
+    return map_coordinates(job.embeddings, job.seed, job.n_neighbors, job.reduction_cache,
+                           job.max_fit_papers)
+
+
+def cancel_map(job: MapJob | None) -> None:
+    """Stop a background map that is no longer wanted and remove its files."""
+    if job is not None:
+        background.cancel_call(job.call)
