@@ -490,3 +490,12 @@ def test_a_theme_lists_its_papers_at_the_edge_with_their_nearest_other_theme(
     assert text.count(f"to this theme, 0.50 to {other_name}") >= 3
     # a folder written before the columns existed lists no edge
     assert all(not t.edge for t in review.build_review(out_dir).themes)
+
+
+def test_the_report_date_follows_source_date_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from litreview.review.compose import generation_time
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764633600")
+    assert generation_time() == "2025-12-02T00:00:00+00:00"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "not a number")
+    assert generation_time().startswith("20")  # now

@@ -619,11 +619,25 @@ def _excluded(inputs: _Inputs) -> pd.DataFrame:
     return frame[columns].reset_index(drop=True)
 
 
+def generation_time() -> str:
+    """When the report was written (UTC, ISO seconds): ``SOURCE_DATE_EPOCH`` when set.
+
+    The reproducible-builds convention: with the variable set, two runs on the same inputs
+    and parameters write byte-identical reports; without it the report is dated now.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    else:
+        moment = dt.datetime.now(dt.UTC)
+    return moment.isoformat(timespec="seconds")
+
+
 def _methods(inputs: _Inputs, n_representative: int, n_key_sentences: int) -> Methods:
     recorded = inputs.manifest
     metrics = dict(inputs.metrics)
     return Methods(
-        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        generated_at=generation_time(),
         parameters={
             "n_representative": n_representative,
             "n_key_sentences": n_key_sentences,
