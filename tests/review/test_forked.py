@@ -53,3 +53,58 @@ def test_review_is_the_same_with_the_papers_split(tmp_path: Path, monkeypatch):
     assert len(calls) == 2 and all(n > 10 for n in calls)  # resources, contributions
     split.methods.generated_at = alone.methods.generated_at
     assert repr(split) == repr(alone)
+
+
+def test_background_task_runs_in_a_child_and_falls_back_here(monkeypatch):
+    if "fork" not in forked.multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    monkeypatch.setattr(forked, "usable_cpus", lambda: 2)
+    me = os.getpid()
+    job = forked.Background(lambda: ("done", os.getpid()))
+    assert job.forked
+    value, pid = job.result()
+    assert value == "done" and pid != me
+
+    def fails_in_child():
+        if os.getpid() != me:
+            raise RuntimeError("only in the child")
+        return os.getpid()
+
+    assert forked.Background(fails_in_child).result() == me  # worked out here instead
+    unpicklable = forked.Background(lambda: (lambda: None) if os.getpid() != me else "here")
+    assert unpicklable.result() == "here"
+    monkeypatch.setattr(forked, "usable_cpus", lambda: 1)
+    alone = forked.Background(os.getpid)
+    assert not alone.forked and alone.result() == me
+
+
+def test_review_figures_drawn_beside_the_write_up_are_the_same(tmp_path: Path, monkeypatch):
+    """The review's figures are drawn in a forked child while the write-up is composed;
+    the files are the bytes one process draws, and an unchanged rerun forks nothing."""
+    if "fork" not in forked.multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    formats = ("md",)
+    here = make_output_dir(tmp_path / "here")
+    monkeypatch.setattr(forked, "usable_cpus", lambda: 1)
+    review.run_review(here, formats=formats)
+    beside = make_output_dir(tmp_path / "beside")
+    monkeypatch.setattr(forked, "usable_cpus", lambda: 2)
+    started: list[bool] = []
+    original = forked.Background.__init__
+
+    def counting(self, task):
+        original(self, task)
+        started.append(self.forked)
+
+    monkeypatch.setattr(forked.Background, "__init__", counting)
+    review.run_review(beside, formats=formats)
+    assert started == [True]
+    names = sorted(p.name for p in (here / "figures").iterdir() if p.name.startswith(".review")
+                   or p.name.startswith("review_"))
+    assert any(n.startswith("review_strategic_diagram.") for n in names)
+    assert names == sorted(p.name for p in (beside / "figures").iterdir()
+                           if p.name.startswith(".review") or p.name.startswith("review_"))
+    for name in names:
+        assert (here / "figures" / name).read_bytes() == (beside / "figures" / name).read_bytes()
+    review.run_review(beside, formats=formats)  # nothing changed: every figure is current
+    assert started == [True]
