@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import pandas as pd
 
@@ -112,77 +111,14 @@ def _display_phrases(topics: pd.DataFrame, strands: pd.DataFrame | None) -> list
     return out
 
 
-@dataclass(frozen=True)
-class FigureData:
-    """What the review's figures are drawn from, worked out from the inputs alone (before
-    the write-up, so that the figures can be drawn while it is composed): the strategic
-    diagram, the key-term weights, each theme's figure label (name and size), the themes
-    over time and the screening flow. :func:`_compose` puts the same objects in the review.
-    """
-
-    strategic: pd.DataFrame
-    term_weights: pd.DataFrame
-    theme_labels: dict[int, str]
-    trends: ThemeTrends
-    screening: pd.DataFrame
-
-
-def figure_data(inputs: _Inputs) -> FigureData:
-    """Work out the review figures' data from the stage inputs (:class:`FigureData`)."""
-    papers, topics, doc_topics = inputs.papers, inputs.topics, inputs.doc_topics
-    names = _theme_names(topics)
-    texts = _paper_texts(papers)
-    theme_terms = {int(t): _as_list(terms) for t, terms in zip(
-        topics["topic"], topics["top_terms"], strict=True)}
-    topic_of = _topic_of(doc_topics)
-    strategic = compute_strategic_diagram(
-        [f"{_text(t)}. {_text(a)}" for t, a in zip(papers["title"], papers["abstract"],
-                                                   strict=True)],
-        theme_terms,
-        sizes=dict(zip(topics["topic"].astype(int), topics["size"].astype(int), strict=True)),
-        names=names,
-        max_documents=STRATEGIC_MAX_PAPERS,
-    )
-    term_weights = compute_term_weights(
-        [texts[pid] for pid in papers["paper_id"]],
-        [topic_of.get(pid, -1) for pid in papers["paper_id"]],
-        theme_terms,
-    )
-    labels = {int(t): f"{names[int(t)]} ({int(size)})"
-              for t, size in zip(topics["topic"], topics["size"], strict=True)}
-    return FigureData(strategic=strategic, term_weights=term_weights, theme_labels=labels,
-                      trends=_theme_trends(papers, doc_topics, names),
-                      screening=_screening(inputs))
-
-
-def _theme_names(topics: pd.DataFrame) -> dict[int, str]:
-    return {int(t): _clean_label(label, int(t)) for t, label in zip(
-        topics["topic"], topics["label"], strict=True)}
-
-
-def _paper_texts(papers: pd.DataFrame) -> dict[str, str]:
-    """Each paper's whitespace-normalised ``title. abstract``, by paper id."""
-    abstracts = {pid: normalise_whitespace(a) for pid, a in papers["abstract"].items()}
-    titles = {pid: normalise_whitespace(t) for pid, t in papers["title"].items()}
-    return {pid: f"{titles[pid]}. {abstracts[pid]}" for pid in titles}
-
-
-def _topic_of(doc_topics: pd.DataFrame) -> dict[str, int]:
-    return dict(zip(doc_topics["paper_id"].astype(str), doc_topics["topic"].astype(int),
-                    strict=True))
-
-
 def _compose(
-    inputs: _Inputs, *, n_representative: int, n_key_sentences: int, title: str, author: str,
-    figures: FigureData | None = None,
+    inputs: _Inputs, *, n_representative: int, n_key_sentences: int, title: str, author: str
 ) -> Review:
-    """Compose the review; ``figures`` (:func:`figure_data` of the same inputs) when its
-    data was worked out already."""
     papers, topics, doc_topics = inputs.papers, inputs.topics, inputs.doc_topics
-    figures = figures if figures is not None else figure_data(inputs)
     keys = assign_citation_keys(papers)
     abstracts = {pid: normalise_whitespace(a) for pid, a in papers["abstract"].items()}
-    names = _theme_names(topics)
+    names = {int(t): _clean_label(label, int(t)) for t, label in zip(
+        topics["topic"], topics["label"], strict=True)}
     members = _members_by_theme(doc_topics)
     quoter = _Quoter(abstracts, keys, topics, members)
     titles = {pid: normalise_whitespace(t) for pid, t in papers["title"].items()}
@@ -201,7 +137,15 @@ def _compose(
 
     writer.precompute([p for topic in topics["topic"].astype(int)
                        for spec in specs.get(int(topic), []) for p in spec.members], resources_of)
-    strategic = figures.strategic
+    strategic = compute_strategic_diagram(
+        [f"{_text(t)}. {_text(a)}" for t, a in zip(papers["title"], papers["abstract"],
+                                                   strict=True)],
+        {int(t): _as_list(terms) for t, terms in zip(topics["topic"], topics["top_terms"],
+                                                     strict=True)},
+        sizes=dict(zip(topics["topic"].astype(int), topics["size"].astype(int), strict=True)),
+        names=names,
+        max_documents=STRATEGIC_MAX_PAPERS,
+    )
     quadrant_of = dict(zip(strategic["topic"], strategic["quadrant"], strict=True))
 
     sections = []
@@ -232,7 +176,8 @@ def _compose(
         sections[-1].opening = _opening(sections[-1], len(papers))
 
     overview = _overview(inputs, sections, names)
-    topic_of = _topic_of(doc_topics)
+    topic_of = dict(zip(doc_topics["paper_id"].astype(str), doc_topics["topic"].astype(int),
+                        strict=True))
     cross = CrossTheme(
         similarity=inputs.similarity,
         closest_pairs=_closest_pairs(inputs.similarity, names),
@@ -241,7 +186,12 @@ def _compose(
         strategic=strategic,
         quadrant_sentences=quadrant_sentences(strategic),
         strategic_papers=min(len(papers), STRATEGIC_MAX_PAPERS),
-        term_weights=figures.term_weights,
+        term_weights=compute_term_weights(
+            [texts[pid] for pid in papers["paper_id"]],
+            [topic_of.get(pid, -1) for pid in papers["paper_id"]],
+            {int(t): _as_list(terms) for t, terms in zip(
+                topics["topic"], topics["top_terms"], strict=True)},
+        ),
     )
     cross.lines = compute_cross_theme_lines(
         [titles[pid] for pid in papers["paper_id"]],
@@ -254,7 +204,7 @@ def _compose(
             entry["keys"] = [keys[p] for p in entry["paper_ids"][:LINE_CITATIONS] if p in keys]
     cross.placed_papers = sum(topic_of.get(pid, -1) >= 0 for pid in papers["paper_id"])
     cross.lines_papers = min(cross.placed_papers, CROSS_LINES_MAX_PAPERS)
-    trends = figures.trends
+    trends = _theme_trends(papers, doc_topics, names)
     if not trends.shown:
         # Without dates the "emerging or declining" quadrant is only "below the median on
         # both axes": said once, with its caveat, in the strategic diagram's section, not
@@ -278,7 +228,7 @@ def _compose(
         methods=_methods(inputs, n_representative, n_key_sentences),
         keys=keys,
         trends=trends,
-        screening=figures.screening,
+        screening=_screening(inputs),
         exclusions=_excluded(inputs),
     )
     review.unplaced = {pid: writer.contribution(pid) for pid in review.outliers["paper_id"]

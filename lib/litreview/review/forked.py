@@ -1,6 +1,4 @@
-"""Work split over two processes, the second one forked: per-paper work of a large
-corpus (:func:`in_two_processes`), and a task worked out beside this process
-(:class:`Background`: the review's figures, drawn while the write-up is composed).
+"""Per-paper work of a large corpus split over two processes (the second one forked).
 
 The write-up's per-paper steps (each paper's contribution sentence, the resources it
 introduces) are pure functions of the paper's own text, so half of the papers can be
@@ -17,7 +15,7 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
 
@@ -76,71 +74,3 @@ def in_two_processes(task: Callable[[list[T]], list[R]], items: Sequence[T], *,
     finally:
         _TASK = None
     return first + second
-
-
-class Background(Generic[R]):
-    """``task()`` worked out in a forked child while this process goes on with other work.
-
-    The child inherits everything already loaded (no pickling of the task or its data);
-    its result comes back through a pipe and must pickle. :meth:`result` waits for it.
-    On one CPU, where ``fork`` is not available, or should the child fail to start, die
-    or raise, the task is worked out here when :meth:`result` is called, so the result is
-    always what ``task()`` gives. Hand-written over ``concurrent.futures``: a pool would
-    pickle the task, which here is a closure over the process's state.
-    """
-
-    def __init__(self, task: Callable[[], R]) -> None:
-        self._task = task
-        self._proc: Any = None
-        self._conn: Any = None
-        if usable_cpus() < 2 or "fork" not in multiprocessing.get_all_start_methods():
-            return
-        context = multiprocessing.get_context("fork")
-        receive, send = context.Pipe(duplex=False)
-        try:
-            self._proc = context.Process(target=_background_child, args=(task, send),
-                                         daemon=True)
-            self._proc.start()
-        except OSError as err:
-            logger.debug("could not fork (%s); the task runs here", err)
-            self._proc = None
-            receive.close()
-        else:
-            self._conn = receive
-        finally:
-            send.close()
-
-    @property
-    def forked(self) -> bool:
-        """Whether the task was started in a child."""
-        return self._proc is not None
-
-    def result(self) -> R:
-        """The task's result: the child's, or worked out here (see the class)."""
-        if self._proc is None:
-            return self._task()
-        try:
-            status, value = self._conn.recv()
-        except (EOFError, OSError) as err:
-            status, value = "failed", f"the child ended without a result ({err})"
-        finally:
-            self._conn.close()
-            self._proc.join()
-            self._proc = None
-        if status == "ok":
-            return value
-        logger.debug("forked task failed (%s); working it out here", value)
-        return self._task()
-
-
-def _background_child(task: Callable[[], Any], send: Any) -> None:
-    try:
-        message: tuple[str, Any] = ("ok", task())
-    except BaseException as err:  # reported to the parent, which works the task out itself
-        message = ("failed", f"{type(err).__name__}: {err}")
-    try:
-        send.send(message)
-    except Exception as err:  # an unpicklable result: the parent works it out
-        send.send(("failed", f"result not sent: {type(err).__name__}: {err}"))
-    finally:
-        send.close()

@@ -9,7 +9,7 @@ dependency runs one way.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,10 @@ from typing import Any
 import pandas as pd
 
 from litreview import config, io, manifest
-from litreview.review import forked
-from litreview.review.compose import FigureData, _compose, figure_data
+from litreview.review.compose import _compose
 from litreview.review.helpers import _as_list
 from litreview.review.inputs import _load_inputs, input_paths
-from litreview.review.model import Reference, Review, ThemeTrends
+from litreview.review.model import Reference, Review
 
 #: Name of the themes-over-time figures (PNG, SVG and interactive HTML).
 TRENDS_FIGURE = "review_themes_over_time"
@@ -87,24 +86,44 @@ def _write_review(out_dir: str | os.PathLike, timer: manifest.Timer, pdf_path: P
                   title: str, author: str, n_representative: int, n_key_sentences: int,
                   formats: Sequence[str], citation_style: str) -> tuple[Review, list[Path]]:
     from litreview import export, report
+    from litreview.plots.review import (
+        plot_key_terms,
+        plot_strategic_diagram,
+        plot_themes_over_time,
+        plot_themes_over_time_interactive,
+    )
+    from litreview.plots.screening import plot_screening_flow
 
     with timer("load"):
         inputs = _load_inputs(out_dir)
     with timer("write-up"):
-        data = figure_data(inputs)
-        # the figures are drawn in a forked child while the write-up is composed here
-        jobs = _figure_jobs(out_dir, data)
-        drawing = (None if all(_recorded_figure(out_dir, name, key) is not None
-                               for name, key, _ in jobs)
-                   else forked.Background(lambda: _draw_figures(out_dir, jobs)))
         review = _compose(inputs, n_representative=n_representative,
-                          n_key_sentences=n_key_sentences, title=title, author=author,
-                          figures=data)
+                          n_key_sentences=n_key_sentences, title=title, author=author)
     with timer("references"):
         review.references = format_cited(review.references, inputs.papers, citation_style)
         review.citation_style = citation_style
-    with timer("figures"):  # what is left of them once the write-up is composed
-        written = drawing.result() if drawing is not None else _draw_figures(out_dir, jobs)
+    with timer("figures"):
+        written = _figure_once(
+            out_dir, "review_strategic_diagram", (review.cross.strategic,),
+            lambda: io.save_figure(plot_strategic_diagram(review.cross.strategic), out_dir,
+                                   "review_strategic_diagram"))
+        names = {t.topic: f"{t.name} ({t.size})" for t in review.themes}
+        written += _figure_once(
+            out_dir, "review_key_terms", (review.cross.term_weights, names),
+            lambda: io.save_figure(plot_key_terms(review.cross.term_weights, names), out_dir,
+                                   "review_key_terms"))
+        trends = review.trends
+        written += _figure_once(
+            out_dir, TRENDS_FIGURE,
+            (bool(trends and trends.shown),
+             *((trends.counts, trends.growth) if trends and trends.shown else ())),
+            lambda: _save_trend_figures(review, out_dir, plot_themes_over_time,
+                                        plot_themes_over_time_interactive))
+        if not review.screening.empty:
+            written += _figure_once(
+                out_dir, SCREENING_FIGURE, (review.screening,),
+                lambda: io.save_figure(plot_screening_flow(review.screening), out_dir,
+                                       SCREENING_FIGURE))
     if "html" in formats:  # HTML first
         with timer("html"):
             written += report.write_report(review, out_dir, formats=("html",))
@@ -173,85 +192,29 @@ _FIGURE_CODE = ("plots/__init__.py", "plots/review.py", "io.py")
 _FIGURE_PACKAGES = ("matplotlib", "adjustText", "plotly", "numpy", "pandas")
 
 
-def _figure_jobs(out_dir: str | os.PathLike, data: FigureData
-                 ) -> list[tuple[str, str | None, Callable[[], list[Path]]]]:
-    """The review's figures: name, key (:func:`_figure_key`) and drawing function of each."""
-    from litreview.plots.review import (
-        plot_key_terms,
-        plot_strategic_diagram,
-        plot_themes_over_time,
-        plot_themes_over_time_interactive,
-    )
-    from litreview.plots.screening import plot_screening_flow
+def _figure_once(out_dir: str | os.PathLike, name: str, data: tuple[Any, ...],
+                 draw: Any) -> list[Path]:
+    """Draw and save a figure with ``draw()``, unless the files it would write are already
+    there from the same data and code (the edit loop: a changed title redraws nothing).
 
-    trends, labels = data.trends, data.theme_labels
-    jobs: list[tuple[str, tuple[Any, ...], Callable[[], list[Path]]]] = [
-        ("review_strategic_diagram", (data.strategic,),
-         lambda: io.save_figure(plot_strategic_diagram(data.strategic), out_dir,
-                                "review_strategic_diagram")),
-        ("review_key_terms", (data.term_weights, labels),
-         lambda: io.save_figure(plot_key_terms(data.term_weights, labels), out_dir,
-                                "review_key_terms")),
-        (TRENDS_FIGURE,
-         (bool(trends and trends.shown),
-          *((trends.counts, trends.growth) if trends and trends.shown else ())),
-         lambda: _save_trend_figures(trends, out_dir, plot_themes_over_time,
-                                     plot_themes_over_time_interactive)),
-    ]
-    if not data.screening.empty:
-        jobs.append((SCREENING_FIGURE, (data.screening,),
-                     lambda: io.save_figure(plot_screening_flow(data.screening), out_dir,
-                                            SCREENING_FIGURE)))
-    return [(name, _figure_key(values), draw) for name, values, draw in jobs]
-
-
-def _draw_figures(out_dir: str | os.PathLike,
-                  jobs: Sequence[tuple[str, str | None, Callable[[], list[Path]]]]
-                  ) -> list[Path]:
-    """Draw (:func:`_figure_once`) every figure of ``jobs``; the paths, in order."""
-    written: list[Path] = []
-    for name, key, draw in jobs:
-        written += _figure_once(out_dir, name, key, draw)
-    return written
-
-
-def _recorded_figure(out_dir: str | os.PathLike, name: str, key: str | None
-                     ) -> list[Path] | None:
-    """The files of figure ``name`` when its record holds ``key`` and they are unchanged;
-    None when it is to be drawn."""
+    The key (a SHA-256 of the data, the plotting code and the package versions) and the
+    SHA-256 of each file written are kept in ``DIR/figures/.<name>.key`` (hidden: no stage
+    product). Files changed or missing since, or data that cannot be hashed, redraw.
+    """
     import json
 
     folder = config.figures_dir(out_dir)
     record_path = folder / f".{name}.key"
-    if key is None or not record_path.exists():
-        return None
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-        if record.get("key") == key and all(
-                (folder / rel).is_file() and manifest.sha256_file(folder / rel) == digest
-                for rel, digest in record["files"].items()):
-            return [folder / rel for rel in record["files"]]
-    except (OSError, ValueError, KeyError, AttributeError, TypeError):
-        pass
-    return None
-
-
-def _figure_once(out_dir: str | os.PathLike, name: str, key: str | None,
-                 draw: Callable[[], list[Path]]) -> list[Path]:
-    """Draw and save a figure with ``draw()``, unless the files it would write are already
-    there from the same data and code (the edit loop: a changed title redraws nothing).
-
-    The key (a SHA-256 of the data, the plotting code and the package versions:
-    :func:`_figure_key`) and the SHA-256 of each file written are kept in
-    ``DIR/figures/.<name>.key`` (hidden: no stage product). Files changed or missing
-    since, or data that cannot be hashed (``key`` None), redraw.
-    """
-    import json
-
-    recorded = _recorded_figure(out_dir, name, key)
-    if recorded is not None:
-        return recorded
-    record_path = config.figures_dir(out_dir) / f".{name}.key"
+    key = _figure_key(data)
+    if key is not None and record_path.exists():
+        try:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+            if record.get("key") == key and all(
+                    (folder / rel).is_file() and manifest.sha256_file(folder / rel) == digest
+                    for rel, digest in record["files"].items()):
+                return [folder / rel for rel in record["files"]]
+        except (OSError, ValueError, KeyError, AttributeError, TypeError):
+            pass
     record_path.unlink(missing_ok=True)
     written = draw()
     if key is not None:
@@ -288,11 +251,12 @@ def _no_default(value: Any) -> Any:
     raise TypeError(f"not hashed: {type(value).__name__}")
 
 
-def _save_trend_figures(trends: ThemeTrends | None, out_dir: str | os.PathLike, static: Any,
+def _save_trend_figures(review: Review, out_dir: str | os.PathLike, static: Any,
                         interactive: Any) -> list[Path]:
     """Themes over time as PNG + SVG and as interactive HTML, when dates carry it; stale
     copies from an earlier run are removed when they do not."""
     folder = config.figures_dir(out_dir)
+    trends = review.trends
     if trends is None or not trends.shown:
         for suffix in (".png", ".svg", ".html"):
             (folder / f"{TRENDS_FIGURE}{suffix}").unlink(missing_ok=True)
