@@ -111,14 +111,16 @@ def save_figure(
 
     A matplotlib Figure is written as PNG and SVG (SVG with a fixed hash salt and
     no date, so identical figures give identical bytes). A plotly Figure is written
-    as a standalone HTML file with plotly.js inlined, so it opens offline.
+    as a standalone HTML file with plotly.js inlined, so it opens offline, its div id
+    made from ``name`` (plotly's default is a random UUID, new bytes every run).
     """
     folder = config.figures_dir(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     if _is_plotly(fig):
         path = folder / f"{name}.html"
-        html = fig.to_html(include_plotlyjs=True, full_html=True)
+        html = fig.to_html(include_plotlyjs=True, full_html=True,
+                           div_id=name.replace("_", "-"))
         write_text(path, html)
         return [path]
     import matplotlib as mpl
