@@ -235,3 +235,23 @@ def test_run_records_the_backend_used(synthetic_run):
         "parameters"]
     assert parameters["embedding_backend"] == "torch"
     assert parameters["requested_embedding_backend"] == "auto"
+
+
+def test_word_embedder_runs_torch_on_one_thread(tmp_path, monkeypatch):
+    """KeyBERT's and MMR's candidate words are embedded on ``WORD_THREADS`` torch threads
+    (one): batches of a few word pieces gain nothing from a second thread."""
+    from litreview.topics import describe
+
+    calls = []
+
+    def fake(texts, **kwargs):
+        calls.append(kwargs)
+        return np.ones((len(texts), 3), dtype=np.float32)
+
+    monkeypatch.setattr(embed, "embed_texts", fake)
+    embedder = describe.cached_embedder("all-MiniLM-L6-v2", tmp_path,
+                                        known={"a known paper": np.zeros(3, dtype=np.float32)})
+    vectors = embedder.embed(["graph", "a known paper", "neural network"])
+    assert vectors.shape == (3, 3) and not vectors[1].any()
+    assert [c["num_threads"] for c in calls] == [describe.WORD_THREADS] == [1]
+    assert calls[0]["embedding_backend"] == "torch"

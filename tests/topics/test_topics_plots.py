@@ -119,3 +119,17 @@ def test_figures_from_a_real_run(synthetic_run):
     assert len(figures[1].axes[0].patches) == len(result.topics)
     fig = plots.plot_document_map_interactive(result.doc_topics, result.topics, papers)
     assert sum(len(t.x) for t in fig.data) == len(papers)
+
+
+def test_interactive_map_file_is_the_same_bytes_every_time(tables, tmp_path):
+    """plotly names its div with a random UUID unless told; the saved map names it itself."""
+    from litreview import io
+
+    doc_topics, topics, _, _, papers = tables
+    saved = []
+    for run in ("a", "b"):
+        fig = plots.plot_document_map_interactive(doc_topics, topics, papers)
+        (path,) = io.save_figure(fig, tmp_path / run, "topics_map")
+        saved.append(path.read_bytes())
+    assert saved[0] == saved[1]
+    assert b'id="topics-map"' in saved[0]

@@ -47,6 +47,10 @@ STABILITY_FRACTION = 0.9
 STABILITY_SCALE_SEEDS = 2
 #: Representative papers per theme and per strand.
 N_REPRESENTATIVE = 5
+#: torch threads for the candidate words (and the joined-term strings) that KeyBERT and
+#: MMR embed: a batch of 32 words of ~4 word pieces is too small for a second thread to
+#: pay for its hand-offs, which cost more than the work whenever the other core is busy.
+WORD_THREADS = 1
 HIERARCHY_COLUMNS = [
     "parent_id", "parent_name", "topics", "child_left_id", "child_left_name",
     "child_right_id", "child_right_name", "distance",
@@ -110,7 +114,7 @@ def cached_embedder(model: str | os.PathLike, cache_dir: Path, batch_size: int =
         def _embed(self, texts: list[str]) -> np.ndarray:
             return embed.embed_texts(texts, model=model, cache_dir=cache_dir,
                                      batch_size=batch_size, show_progress=False,
-                                     embedding_backend="torch")
+                                     embedding_backend="torch", num_threads=WORD_THREADS)
 
     return CachedEmbedder()
 
