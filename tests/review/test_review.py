@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -118,22 +119,34 @@ def test_outliers_listed_with_titles(built_review: review.Review) -> None:
     assert (built_review.papers["topic"] == -1).sum() == 3
 
 
+def _edited_review(out_dir: Path, folder: Path, edit: Callable[[pd.DataFrame], None]
+                   ) -> review.Review:
+    """The review of a copy of ``out_dir`` whose doc_topics table ``edit`` changed in place."""
+    import shutil
+
+    shutil.copytree(out_dir, folder)
+    doc_topics = pd.read_parquet(folder / "data" / "doc_topics.parquet")
+    edit(doc_topics)
+    doc_topics.to_parquet(folder / "data" / "doc_topics.parquet", index=False)
+    return review.build_review(folder)
+
+
 def test_each_paper_in_no_theme_says_which_theme_it_came_nearest(
     out_dir: Path, tmp_path: Path
 ) -> None:
-    import shutil
-
     from litreview.report.render import render_markdown
 
     copy = tmp_path / "nearest"
-    shutil.copytree(out_dir, copy)
-    doc_topics = pd.read_parquet(copy / "data" / "doc_topics.parquet")
-    first_theme = int(doc_topics.loc[doc_topics["topic"] >= 0, "topic"].min())
-    doc_topics["nearest_topic"] = doc_topics["topic"].where(doc_topics["topic"] >= 0,
-                                                            first_theme)
-    doc_topics["nearest_similarity"] = 0.42
-    doc_topics.to_parquet(copy / "data" / "doc_topics.parquet", index=False)
-    built = review.build_review(copy)
+    first_theme = 0
+
+    def nearest(doc_topics: pd.DataFrame) -> None:
+        nonlocal first_theme
+        first_theme = int(doc_topics.loc[doc_topics["topic"] >= 0, "topic"].min())
+        doc_topics["nearest_topic"] = doc_topics["topic"].where(doc_topics["topic"] >= 0,
+                                                                first_theme)
+        doc_topics["nearest_similarity"] = 0.42
+
+    built = _edited_review(out_dir, copy, nearest)
     name = next(t.name for t in built.themes if t.topic == first_theme)
     assert set(built.outliers["nearest"]) == {name}
     text = render_markdown(built, copy)
@@ -147,14 +160,10 @@ def test_each_paper_in_no_theme_says_which_theme_it_came_nearest(
 def test_a_corpus_with_no_outliers_gets_an_empty_outlier_list(
     out_dir: Path, tmp_path: Path
 ) -> None:
-    import shutil
+    def place_all(doc_topics: pd.DataFrame) -> None:
+        doc_topics.loc[doc_topics["topic"] < 0, "topic"] = int(doc_topics["topic"].max())
 
-    copy = tmp_path / "no-outliers"
-    shutil.copytree(out_dir, copy)
-    doc_topics = pd.read_parquet(copy / "data" / "doc_topics.parquet")
-    doc_topics.loc[doc_topics["topic"] < 0, "topic"] = int(doc_topics["topic"].max())
-    doc_topics.to_parquet(copy / "data" / "doc_topics.parquet", index=False)
-    built = review.build_review(copy)
+    built = _edited_review(out_dir, tmp_path / "no-outliers", place_all)
     assert built.outliers.empty
     assert built.overview.n_outliers == 0
 
@@ -463,29 +472,30 @@ def test_the_overview_paragraph_carries_the_firmness_sentence(built_review: revi
 def test_a_theme_lists_its_papers_at_the_edge_with_their_nearest_other_theme(
     out_dir: Path, tmp_path: Path
 ) -> None:
-    import shutil
-
     from litreview.report.render import render_markdown
 
     copy = tmp_path / "edge"
-    shutil.copytree(out_dir, copy)
-    doc = pd.read_parquet(copy / "data" / "doc_topics.parquet")
-    themes = sorted(int(t) for t in doc["topic"].unique() if t >= 0)
-    first, other = themes[0], themes[1]
-    members = doc.index[doc["topic"] == first]
-    doc.loc[members, "membership"] = "core"
-    loose = members[:3]
-    doc.loc[loose, "membership"] = "peripheral"
-    doc.loc[loose, "similarity"] = [0.61, 0.52, 0.58]
-    doc["second_topic"] = np.where(doc["topic"] == first, other, first)
-    doc["second_similarity"] = 0.5
-    doc.to_parquet(copy / "data" / "doc_topics.parquet", index=False)
-    built = review.build_review(copy)
+    picked: dict[str, object] = {}
+
+    def loosen(doc: pd.DataFrame) -> None:
+        themes = sorted(int(t) for t in doc["topic"].unique() if t >= 0)
+        first, other = themes[0], themes[1]
+        members = doc.index[doc["topic"] == first]
+        doc.loc[members, "membership"] = "core"
+        loose = members[:3]
+        doc.loc[loose, "membership"] = "peripheral"
+        doc.loc[loose, "similarity"] = [0.61, 0.52, 0.58]
+        doc["second_topic"] = np.where(doc["topic"] == first, other, first)
+        doc["second_similarity"] = 0.5
+        picked.update(first=first, other=other, loose=set(doc.loc[loose, "paper_id"]))
+
+    built = _edited_review(out_dir, copy, loosen)
+    first, other = picked["first"], picked["other"]
     section = next(t for t in built.themes if t.topic == first)
     assert [round(e.similarity, 2) for e in section.edge] == [0.52, 0.58, 0.61]
     other_name = next(t.name for t in built.themes if t.topic == other)
     assert {e.other_name for e in section.edge} == {other_name}
-    assert all(e.paper_id in set(doc.loc[loose, "paper_id"]) for e in section.edge)
+    assert all(e.paper_id in picked["loose"] for e in section.edge)
     text = render_markdown(built, copy)
     assert text.count(f"to this theme, 0.50 to {other_name}") >= 3
     # a folder written before the columns existed lists no edge
