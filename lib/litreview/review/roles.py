@@ -283,7 +283,7 @@ def contribution_sentence(
     for sentence in sentences:
         if sentence.quotable and sentence.contribution:
             return sentence
-        clause = None if sentence.quotable else authors_clause(sentence.text)
+        clause = authors_clause(sentence.text)  # as ``_Sentences.contribution`` tries it
         if (clause and _MAKING_CLAUSE.search(clause) and is_contribution(clause)
                 and quotable(clause, known_acronyms=known_acronyms)):
             return RoledSentence(clause, sentence.position, sentence.n_sentences,

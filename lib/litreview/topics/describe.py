@@ -639,7 +639,8 @@ class Tables:
 
 
 def nearest_themes(embeddings: np.ndarray, centroids: np.ndarray, theme_ids: Sequence[int],
-                   *, besides: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   *, besides: np.ndarray | None = None,
+                   similarities: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each paper's nearest theme centroid and its cosine similarity to it.
 
     For a placed paper this is usually its own theme; for a paper in no theme it says
@@ -647,13 +648,15 @@ def nearest_themes(embeddings: np.ndarray, centroids: np.ndarray, theme_ids: Seq
     whose nearest theme is another one was moved there by curation. ``besides`` (each
     paper's theme) leaves that theme out: the nearest *other* theme, where a paper at
     the edge of its theme could also belong (for a paper in no theme, the nearest).
-    −1 and NaN where there is no such theme.
+    −1 and NaN where there is no such theme. ``similarities`` (papers × themes cosines,
+    as computed here) spares a caller that asks twice the second product.
     """
     n = len(embeddings)
     none = (np.full(n, -1, dtype=np.int64), np.full(n, np.nan, dtype=float))
     if not len(theme_ids) or not n:
         return none
-    sims = metrics._unit(np.asarray(embeddings, dtype=np.float64)) @ centroids.T
+    sims = similarities if similarities is not None else (
+        metrics._unit(np.asarray(embeddings, dtype=np.float64)) @ centroids.T)
     ids = np.asarray(theme_ids, dtype=np.int64)
     if besides is not None:
         if len(ids) < 2:
@@ -738,10 +741,11 @@ def build_tables(
         "similarity": similarity.astype(float),
     })
     topic_centroids = metrics.centroids(embeddings, topics, terms.theme_ids)
+    paper_theme = metrics._unit(np.asarray(embeddings, dtype=np.float64)) @ topic_centroids.T
     doc_topics["nearest_topic"], doc_topics["nearest_similarity"] = nearest_themes(
-        embeddings, topic_centroids, terms.theme_ids)
+        embeddings, topic_centroids, terms.theme_ids, similarities=paper_theme)
     doc_topics["second_topic"], doc_topics["second_similarity"] = nearest_themes(
-        embeddings, topic_centroids, terms.theme_ids, besides=topics)
+        embeddings, topic_centroids, terms.theme_ids, besides=topics, similarities=paper_theme)
     sim = topic_centroids @ topic_centroids.T
     similarity_df = pd.DataFrame([
         {"topic_a": a, "topic_b": b, "similarity": float(np.clip(sim[i, j], -1, 1))}
