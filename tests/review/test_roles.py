@@ -282,3 +282,26 @@ def test_a_boilerplate_result_is_never_a_papers_contribution():
                 "approach.")
     assert contribution_sentence(roled_sentences(abstract)) is None
     assert _Sentences({"p": abstract}, ()).contribution("p") is None  # the title stands in
+
+
+def test_an_aim_stated_after_an_opening_phrase_is_quoted_on_both_paths():
+    """The fast path (no roles worked out) and the full one agree on the last resort: the
+    aim in a "we …" clause after an opening phrase; a result clause leaves the title."""
+    from litreview.review.roles import _Sentences
+
+    abstract = ("Fine-tuning continuous prompts for target tasks has recently emerged as a "
+                "compact alternative to full model fine-tuning. "
+                "Motivated by these promising results, we investigate the feasibility of "
+                "extracting a discrete interpretation of continuous prompts that is faithful "
+                "to the problem they solve.")
+    fast = _Sentences({"p": abstract}, ()).contribution("p")
+    roled = contribution_sentence(roled_sentences(abstract))
+    assert fast is not None and roled is not None and fast.text == roled.text
+    assert fast.text.startswith("we investigate the feasibility of extracting")
+    assert fast.text in abstract
+    result_only = ("Gated recurrent networks are studied widely as models of sequence memory. "
+                   "Trained on token repetition, these networks behave in surprising ways. "
+                   "To show this, we train interventions to predict and manipulate tokens by "
+                   "learning the scaling factor of each sequence position.")
+    assert _Sentences({"p": result_only}, ()).contribution("p") is None
+    assert contribution_sentence(roled_sentences(result_only)) is None

@@ -263,9 +263,9 @@ def contribution_sentence(
     then a result or a method sentence with the authors as subject, then any result past
     the first sentence (not a boilerplate one, ``is_boilerplate``); earlier first within
     each. Background is never a contribution.
-    When no whole sentence qualifies, the same preference is tried on the "we …" clauses
-    after an opening phrase (``known_acronyms`` as
-    for ``quotable``); without one of these the caller quotes the title.
+    When no whole sentence qualifies, the "we …" clauses after an opening phrase of the
+    contribution and objective sentences are tried (``known_acronyms`` as for
+    ``quotable``); without one of these the caller quotes the title.
     """
     ranks = (
         lambda s: s.contribution,
@@ -292,7 +292,21 @@ def contribution_sentence(
         for sentence in sentences:
             if sentence.quotable and test(sentence):
                 return sentence
-    for test in ranks:  # no whole sentence: the "we …" clause after an opening phrase
+    return contribution_clause(sentences, known_acronyms=known_acronyms)
+
+
+def contribution_clause(
+    sentences: Sequence[RoledSentence], *, known_acronyms: Iterable[str] = ()
+) -> RoledSentence | None:
+    """The "we …" clause after an opening phrase of the first contribution sentence, else
+    of the first objective sentence, that can be quoted alone; None without one.
+
+    The last resort of :func:`contribution_sentence`: only the aim or the contribution, as a
+    result or method clause ("we train interventions to …") says less than the title, which
+    for a study often states the finding.
+    """
+    sentences = [s for s in sentences if _APPEAL.search(s.text) is None]
+    for test in (lambda s: s.contribution, lambda s: s.role == "objective"):
         for sentence in sentences:
             clause = None if sentence.quotable else authors_clause(sentence.text)
             if clause and test(sentence) and quotable(clause, known_acronyms=known_acronyms):
@@ -371,4 +385,6 @@ class _Sentences:
                 best = (rank, i, RoledSentence(text, i, n, role, True, False))
         if best is not None:
             return best[2]
-        return None
+        # no whole sentence: the clauses contribution_sentence would try last (which needs
+        # every sentence's role)
+        return contribution_clause(self.roled(pid), known_acronyms=self.known)
