@@ -509,3 +509,38 @@ def test_the_report_date_follows_source_date_epoch(monkeypatch: pytest.MonkeyPat
     assert generation_time() == "2025-12-02T00:00:00+00:00"
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "not a number")
     assert generation_time().startswith("20")  # now
+
+
+def test_papers_in_no_named_line_are_listed_without_a_shared_problem(
+        out_dir: Path, tmp_path: Path) -> None:
+    """The closing "Other papers of this theme" group quotes no problem or finding for its
+    papers as a whole (they share none); each paper is still cited by its contribution."""
+    import shutil
+
+    copy = tmp_path / "unnamed-strands"
+    shutil.copytree(out_dir, copy)
+    doc = pd.read_parquet(copy / "data" / "doc_topics.parquet")
+    placed = doc["topic"] >= 0
+    rank = doc[placed].groupby("topic").cumcount()
+    doc["strand"] = -1
+    doc.loc[placed, "strand"] = doc.loc[placed, "topic"] * 10 + (rank % 2)
+    doc["membership"] = "unplaced"
+    doc.loc[placed, "membership"] = "core"
+    doc.to_parquet(copy / "data" / "doc_topics.parquet", index=False)
+    strands = sorted(set(doc.loc[placed, "strand"]))
+    pd.DataFrame({
+        "strand": strands, "topic": [s // 10 for s in strands],
+        "label": [f"Named strand {s}" if s % 2 == 0 else f"Theme {s // 10}: other papers"
+                  for s in strands],
+        "size": [1] * len(strands), "top_terms": [["alpha", "beta"]] * len(strands),
+        "representative_paper_ids": [[]] * len(strands),
+    }).to_parquet(copy / "data" / "strands.parquet", index=False)
+    built = review.build_review(copy)
+    gathered = [st for t in built.themes for st in t.strands if st.strand < 0]
+    named = [st for t in built.themes for st in t.strands if st.strand >= 0]
+    assert gathered and named
+    for strand in gathered:
+        assert strand.label == "Other papers of this theme"
+        assert not strand.problem and not strand.findings and not strand.open_issues
+        assert len(strand.contributions) == strand.size
+    assert any(st.problem for st in named)

@@ -305,7 +305,11 @@ class _StrandWriter:
                 vectors = None
         n_c = len(ranked)
         problem = findings = open_issues = []
-        if vectors is not None and candidates:
+        # The papers that share no named research line share no problem or finding either:
+        # one quoted from a few of them would speak for all (a safety paper's opening for
+        # a group of neuroscience papers); the group lists each paper's contribution only.
+        gathered = spec.strand < 0
+        if vectors is not None and candidates and not gathered:
             centroid = _unit(np.asarray(vectors.mean(axis=0)).ravel())
             scores = np.asarray(vectors[n_c:] @ centroid).ravel()
             on_topic = strand_term_pattern(spec.label, spec.top_terms)
