@@ -172,3 +172,21 @@ def test_a_strand_may_share_a_title_phrase_with_another_themes_strand(unique_per
     label = dict(zip(named["group"], named["label"], strict=True))
     assert label[0] == "Alignment"
     assert label[2] == ("Alignment" if unique_per_parent else "Conflict")
+
+
+def test_a_theme_phrase_that_speaks_for_too_few_papers_is_joined_by_its_strands():
+    from litreview import labels
+
+    papers = ([("Bias in hiring models", "Hiring models show bias.")] * 4
+              + [("Human values of chat models", "Chat models encode human values.")] * 4
+              + [("Values and social norms", "Social norms and values in dialogue.")] * 2
+              + [("Stereotypes in prompts", "Prompts elicit stereotypes.")] * 2)
+    keyed = [labels.keyed_text(t, a) for t, a in papers]
+    assert naming.widened_label("Bias", ["Values", "Stereotypes"], keyed) == (
+        "Bias, values and stereotypes")
+    # another theme's word is not repeated; a phrase that adds fewer than two papers is not
+    assert naming.widened_label("Bias", ["Values", "Stereotypes"], keyed,
+                                ["Stereotypes and persuasion"]) == "Bias and values"
+    # a label that speaks for half the theme's papers stands alone
+    assert naming.widened_label("Bias", ["Values"], keyed[:4] + keyed[8:10] + keyed[4:6]) == (
+        "Bias")

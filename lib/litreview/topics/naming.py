@@ -30,7 +30,7 @@ from litreview import labels
 #: (``naming_fingerprint`` also notices a changed constant or word list of ``labels``):
 #: a folder named by an older recipe is then relabelled instead of keeping its old
 #: automatic labels (``curate.keep_previous_labels``).
-RECIPE_VERSION = "phrases-8"
+RECIPE_VERSION = "phrases-9"
 
 
 def naming_fingerprint() -> str:
@@ -270,6 +270,20 @@ def name_levels(
                                [n for t, n in themes.items() if t != theme and t not in broad])
             if name and name.lower() not in {n.lower() for n in themes.values()}:
                 themes[theme] = name
+    for theme in sorted(set(themes) - broad):
+        # one phrase of its own that speaks for under half its papers: joined by its
+        # strands' phrases ("Bias, values and social norms")
+        members = np.flatnonzero(topics == theme)
+        own = by_theme.get(theme, [])
+        if len(own) < 2 or len(labels.label_parts(themes[theme])) != 1:
+            continue
+        sizes = {s: int((strands == s).sum()) for s in own}
+        name = widened_label(themes[theme], [_or_empty(named.get(s, "")) for s in
+                                             sorted(own, key=lambda s: (-sizes[s], s))],
+                             [labels.keyed_text(titles[i], abstracts[i]) for i in members],
+                             [n for t, n in themes.items() if t != theme])
+        if name != themes[theme] and name.lower() not in {n.lower() for n in themes.values()}:
+            themes[theme] = name
     for theme, members in by_theme.items():
         if len(members) == 1:  # the theme's only strand: not named more narrowly than it
             strand = members[0]
@@ -297,6 +311,9 @@ def name_levels(
 
 #: A broad theme label joins at most this many of its strands' phrases.
 BROAD_PARTS = 3
+#: A theme named by one phrase that stands in fewer than this share of its papers is named
+#: with its strands' phrases too (``name_levels``).
+WIDEN_BELOW_COVERAGE = 0.5
 
 
 def broad_label(strand_labels: Sequence[str], keyed: Sequence[str],
@@ -333,6 +350,20 @@ def broad_label(strand_labels: Sequence[str], keyed: Sequence[str],
     if first == first.lower():  # not "fMRI" or "GPT-4"
         shown[0] = shown[0][:1].upper() + shown[0][1:]
     return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def widened_label(theme_label: str, strand_labels: Sequence[str], keyed: Sequence[str],
+                  other_themes: Sequence[str] = ()) -> str:
+    """A theme's one-phrase label joined by its strands' phrases when it stands in fewer
+    than ``WIDEN_BELOW_COVERAGE`` of the theme's papers ("Bias" → "Bias and values").
+
+    ``strand_labels`` (largest strand first), ``keyed`` and ``other_themes`` as for
+    :func:`broad_label`, which picks the strands' phrases after the theme's own. Returns
+    ``theme_label`` unchanged when it covers enough papers or no strand phrase adds two.
+    """
+    if not keyed or np.mean(labels.label_carriers(keyed, theme_label)) >= WIDEN_BELOW_COVERAGE:
+        return theme_label
+    return broad_label([theme_label, *strand_labels], keyed, other_themes) or theme_label
 
 
 def _lower_head(part: str) -> str:
