@@ -292,3 +292,23 @@ def test_research_lines_across_themes_are_rendered_escaped(
     assert f"(3: [{key}] …)" in text
     model.cross.lines = pd.DataFrame()
     assert "Research lines across themes" not in render_html(model, report_files["root"])
+
+
+def test_a_glossed_contribution_shows_its_acronyms_beside_the_quote(
+        built_review: review.Review, tmp_path: Path) -> None:
+    import copy
+    import dataclasses
+
+    model = copy.deepcopy(built_review)
+    strand = next(s for t in model.themes for s in t.strands if s.contributions)
+    first = strand.contributions[0]
+    glossed = dataclasses.replace(first.sentence, glosses=(("IPT", "Instrument <b>playing</b>"),))
+    strand.contributions[0] = dataclasses.replace(first, sentence=glossed)
+    html = report.render_html(model, tmp_path)
+    quote = f'<q class="quote">{escape(first.sentence.text)}</q>'
+    assert quote in html
+    after = html.split(quote, 1)[1].split("</li>", 1)[0]
+    assert '<span class="note gloss">(IPT: Instrument &lt;b&gt;playing&lt;/b&gt;)</span>' in after
+    md = report.render_markdown(model, tmp_path)
+    line = next(x for x in md.splitlines() if f"[{first.key}] (IPT: " in x)
+    assert "<b>" not in line and line.startswith("- “")

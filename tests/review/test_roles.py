@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from litreview import config
 from litreview.review import introduced_resources, split_sentences
@@ -305,3 +307,46 @@ def test_an_aim_stated_after_an_opening_phrase_is_quoted_on_both_paths():
                    "learning the scaling factor of each sequence position.")
     assert _Sentences({"p": result_only}, ()).contribution("p") is None
     assert contribution_sentence(roled_sentences(result_only)) is None
+
+
+def test_acronym_definitions_spell_the_acronym_from_the_words_before_it() -> None:
+    from litreview.review.sentences import acronym_definitions
+
+    text = ("Instrument playing techniques (IPTs) matter. We study emergent misalignment "
+            "(EM), leaving out in-context learning (ICL). Ambivalence and hesitancy (A/H) "
+            "is hard. We explore learning to search (L2S). A large (as in 100k) set, the "
+            "(RLHF) stage and a model (GPT) are no definitions.")
+    assert acronym_definitions(text) == {
+        "IPT": "Instrument playing techniques", "EM": "emergent misalignment",
+        "ICL": "in-context learning", "A/H": "Ambivalence and hesitancy",
+        "L2S": "learning to search"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=9),
+                min_size=2, max_size=5),
+       st.text(alphabet="abcdefghijklmnopqrstuvwxyz ,.", max_size=40))
+def test_a_long_form_is_found_whatever_precedes_it(words: list[str], lead: str) -> None:
+    from litreview.review.sentences import acronym_definitions
+
+    long_form = " ".join(w.capitalize() for w in words)
+    acronym = "".join(w[0].upper() for w in words)
+    found = acronym_definitions(f"{lead} {long_form} ({acronym}) is used.")
+    assert found.get(acronym, "").endswith(long_form)
+
+
+def test_a_contribution_whose_acronym_another_sentence_defines_is_quoted_with_a_gloss() -> None:
+    from litreview.review.roles import _Sentences
+
+    abstract = ("Instrument playing techniques (IPTs) constitute a pivotal component of "
+                "musical expression. "
+                "However, detection methods suffer from limited labeled data. "
+                "In this paper, we propose to apply a self-supervised model pre-trained on "
+                "unlabeled music and finetune it on IPT detection tasks.")
+    picked = _Sentences({"p": abstract}, ()).contribution("p")
+    assert picked is not None and picked.text in abstract
+    assert picked.text.startswith("In this paper, we propose to apply")
+    assert picked.glosses == (("IPT", "Instrument playing techniques"),)
+    # the sentence that defines it needs no gloss, and without a definition: no quote
+    undefined = abstract.replace("Instrument playing techniques (IPTs)", "Playing styles")
+    assert _Sentences({"p": undefined}, ()).contribution("p") is None

@@ -37,6 +37,8 @@ class Sentence:
     key: str
     score: float = 0.0
     role: str = ""  # one of roles.ROLES, or "title" when the title is quoted
+    #: ``(acronym, long form)`` pairs the abstract defines elsewhere, shown beside the quote
+    glosses: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

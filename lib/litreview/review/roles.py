@@ -13,9 +13,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from litreview.review.sentences import authors_clause, quotable, split_sentences
+from litreview.review.sentences import (
+    acronym_definitions,
+    authors_clause,
+    quotable,
+    split_sentences,
+    unexplained_acronyms,
+)
 
 ROLES = ("background", "objective", "method", "result", "conclusion", "limitation")
 
@@ -194,6 +200,9 @@ class RoledSentence:
     role: str
     quotable: bool
     contribution: bool
+    #: ``(acronym, long form)`` for each acronym the sentence uses that only another
+    #: sentence of its abstract defines (shown beside the quote; see ``_Sentences.contribution``)
+    glosses: tuple[tuple[str, str], ...] = ()
 
 
 def sentence_role(sentence: str, position: int, n_sentences: int) -> str:
@@ -355,7 +364,33 @@ class _Sentences:
         return self._roled[pid]
 
     def contribution(self, pid: str) -> RoledSentence | None:
-        """The paper's contribution sentence (see :func:`contribution_sentence`)."""
+        """The paper's contribution sentence (see :func:`contribution_sentence`).
+
+        When none stands alone, one whose only fault is an acronym another sentence of the
+        abstract defines ("… on IPT detection tasks", after "Instrument playing techniques
+        (IPTs) …") is taken with those definitions as its ``glosses``, which the report
+        shows beside the quote: the authors' words and what their acronyms stand for
+        say more than the title the caller would quote instead.
+        """
+        found = self._contribution(pid)
+        if found is not None:
+            return found
+        defined = acronym_definitions(self.abstracts.get(pid, ""))
+        if not defined:
+            return None
+        known = self.known | set(defined)
+        found = contribution_sentence(
+            roled_sentences(self.abstracts.get(pid, ""), known_acronyms=known),
+            known_acronyms=known)
+        if found is None:
+            return None
+        used = unexplained_acronyms(found.text, self.known)
+        glosses = tuple(dict.fromkeys(
+            (base, defined[base]) for token in used
+            for base in (token, token[:-1]) if base in defined))
+        return replace(found, glosses=glosses)
+
+    def _contribution(self, pid: str) -> RoledSentence | None:
         if pid in self._roled:
             return contribution_sentence(self._roled[pid], known_acronyms=self.known)
         sentences = self.split(pid)

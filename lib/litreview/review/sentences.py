@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 MIN_SENTENCE_WORDS = 8
 MAX_SENTENCE_WORDS = 50
@@ -344,3 +344,61 @@ def _is_quotable(sentence: str, *, strict: bool = True, known: Iterable[str] = (
     if _NOT_THEMATIC.search(sentence) or sentence.endswith("?"):
         return False
     return sentence.count("(") == sentence.count(")")
+
+
+#: Words a long form may hold without giving its acronym a letter ("Theory of Mind (ToM)").
+_LINK_WORDS = frozenset({"of", "and", "the", "for", "in", "on", "to", "a", "an", "with",
+                         "via", "by", "from", "at", "as"})
+#: A long form names a thing in a few words; a longer run before "(ACR)" is no definition.
+MAX_LONG_FORM_WORDS = 8
+
+
+def acronym_definitions(text: str) -> dict[str, str]:
+    """The acronyms ``text`` defines in the form "Long Form (LF)", each with its long form
+    as the text writes it: {"IPT": "Instrument playing techniques"}.
+
+    A long form is the run of words right before the parenthesis whose first letters (the
+    parts of hyphenated and slashed words count apart; "of", "and" … may be skipped) spell
+    the acronym; a run that does not spell it is no definition. Hand-written: the
+    abbreviation detectors of scispaCy and friends need a language model, and this one
+    needs only the letters.
+    """
+    found: dict[str, str] = {}
+    for match in re.finditer(r"\(([^()\s,;]{2,12}?)(?:s)?[),;]", text or ""):
+        acronym = match.group(1)
+        if acronym in found or acronym not in acronyms(f"({acronym})"):
+            continue
+        letters = [c.lower() for c in acronym if c.isalpha()]
+        before = text[max(0, match.start() - 160):match.start()]
+        tokens = list(re.finditer(r"[^\s\-/]+", before))
+        words = [t.group(0).strip("\"'“”‘’").lower() for t in tokens]
+        k = _spell_back(words, letters)
+        if k is None:
+            continue
+        start = tokens[k].start()
+        long_form = before[start:].strip().strip("\"'“”‘’")
+        if 0 < len(long_form.split()) <= MAX_LONG_FORM_WORDS:
+            found[acronym] = long_form
+    return found
+
+
+def _spell_back(words: Sequence[str], letters: Sequence[str]) -> int | None:
+    """Index of the first of the last words whose first letters spell ``letters`` (a link
+    word may be skipped, and is when the words before it spell the rest: "ambivalence and
+    hesitancy" for A/H, yet "in-context learning" for ICL); None when they do not."""
+
+    def spell(k: int, j: int, first: bool) -> int | None:
+        if j < 0:
+            return k + 1
+        if k < 0 or not words[k]:
+            return None
+        word = words[k]
+        if word in _LINK_WORDS and not first:
+            skipped = spell(k - 1, j, False)
+            if skipped is not None:
+                return skipped
+        if word[0] == letters[j]:
+            return spell(k - 1, j - 1, False)
+        return None
+
+    return spell(len(words) - 1, len(letters) - 1, True) if letters else None

@@ -274,7 +274,8 @@ class _StrandWriter:
                 return Sentence(text, pid, self.keys[pid], role="objective")
         found = self.sentences.contribution(pid)
         if found is not None:
-            return Sentence(found.text, pid, self.keys[pid], role=found.role)
+            return Sentence(found.text, pid, self.keys[pid], role=found.role,
+                            glosses=found.glosses)
         return Sentence(self.titles.get(pid, ""), pid, self.keys[pid], role="title")
 
     def write(self, topic: int, spec: _StrandSpec, index: int,
