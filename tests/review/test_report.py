@@ -312,3 +312,21 @@ def test_a_glossed_contribution_shows_its_acronyms_beside_the_quote(
     md = report.render_markdown(model, tmp_path)
     line = next(x for x in md.splitlines() if f"[{first.key}] (IPT: " in x)
     assert "<b>" not in line and line.startswith("- “")
+
+
+def test_a_paper_in_no_theme_quoted_by_its_title_says_so(built_review: review.Review,
+                                                          tmp_path: Path) -> None:
+    import copy
+
+    from litreview.review.model import Sentence
+
+    model = copy.deepcopy(built_review)
+    row = model.outliers.iloc[0]
+    model.unplaced[row["paper_id"]] = Sentence(row["title"], row["paper_id"], row["key"],
+                                               role="title")
+    md = report.render_markdown(model, tmp_path)
+    line = next(x for x in md.splitlines() if f"[{row['key']}]" in x and "“" in x)
+    assert line.endswith("(title)")
+    html = report.render_html(model, tmp_path)
+    item = html.split(f'<q class="quote">{escape(row["title"])}</q>', 1)[1].split("</li>", 1)[0]
+    assert '<span class="note">(title)</span>' in item

@@ -98,7 +98,9 @@ def _recorded_strands(
             label = normalise_whitespace(_text(row.get("label")) or _text(labels.get(pids[0])))
             if strand < 0:
                 label = "Other papers of this theme"
-            terms = [str(t) for t in _as_list(row.get("top_terms"))]
+            shown = row.get("display_terms")  # as the corpus writes them ("RAG", "fMRI")
+            terms = [str(t) for t in _as_list(
+                shown if shown is not None and len(_as_list(shown)) else row.get("top_terms"))]
             core = [p for p in pids if membership.get(p, "core") != "peripheral"] or pids
             out.append(_StrandSpec(strand, label or f"Strand {strand}", terms, pids, core))
         specs[topic] = _ordered(_gather_unnamed(out, similarity))
@@ -126,8 +128,8 @@ def _gather_unnamed(specs: list[_StrandSpec], similarity: Mapping[str, float]
     members.sort(key=lambda p: (-similarity.get(p, -1.0), order[p]))
     core = [p for s in unnamed for p in s.core]
     core.sort(key=lambda p: (-similarity.get(p, -1.0), order[p]))
-    terms = list(dict.fromkeys(t for s in unnamed for t in s.top_terms))[:10]
-    gathered = _StrandSpec(-1, "Other papers of this theme", terms, members, core or members)
+    # no key terms either: those of small unnamed groups read as fragments ("trained predict")
+    gathered = _StrandSpec(-1, "Other papers of this theme", [], members, core or members)
     return [s for s in specs if all(s is not u for u in unnamed)] + [gathered]
 
 
