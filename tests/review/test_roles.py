@@ -350,3 +350,40 @@ def test_a_contribution_whose_acronym_another_sentence_defines_is_quoted_with_a_
     # the sentence that defines it needs no gloss, and without a definition: no quote
     undefined = abstract.replace("Instrument playing techniques (IPTs)", "Playing styles")
     assert _Sentences({"p": undefined}, ()).contribution("p") is None
+
+
+def test_a_study_is_quoted_by_what_it_investigates_not_by_the_fix_it_proposes_later() -> None:
+    from litreview.review.roles import _Sentences
+    from litreview.review.strands import _StrandWriter
+
+    title = "Why do language models hallucinate on rare entities?"
+    abstract = ("Hallucination is common in language models deployed for question answering. "
+                "We investigate why language models hallucinate on rare entities across six "
+                "benchmarks and four model families. "
+                "Based on our analysis, we propose FixIt, a simple decoding method that "
+                "reduces hallucination on rare entities.")
+    writer = _StrandWriter(_Sentences({"p": abstract}, ()), {"p": "why"}, {"p": title})
+    sentence, kind = writer.contribution_and_kind("p")
+    assert kind == "study"
+    assert writer.contribution("p").text.startswith("we propose FixIt")  # first stated
+    assert sentence.text.startswith("We investigate why language models hallucinate")
+    # a paper with no sentence of its kind keeps its contribution sentence
+    alone = abstract.replace("We investigate why language models hallucinate on rare "
+                             "entities across six benchmarks and four model families. ", "")
+    writer = _StrandWriter(_Sentences({"p": alone}, ()), {"p": "why"}, {"p": title})
+    assert writer.contribution_and_kind("p")[0].text.startswith("we propose FixIt")
+
+
+@pytest.mark.parametrize("sentence, ok", [
+    ("This study proposes an approach that supports the moral development of AI systems.", True),
+    ("This paper presents the first comprehensive study of how negative prompts take effect.",
+     True),
+    ("We review the computational foundations of key-value memory, its role in machine "
+     "learning systems, and possible biological implementations.", True),
+    ("This allows key-value memory systems to optimize fidelity and discriminability.", False),
+    ("Despite its success, it fails on long inputs with many entities and relations.", False),
+])
+def test_a_sentence_about_the_paper_itself_stands_alone(sentence: str, ok: bool) -> None:
+    from litreview.review.sentences import quotable
+
+    assert quotable(sentence) is ok

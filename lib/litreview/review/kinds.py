@@ -226,6 +226,26 @@ def _proposals(sentences: Sequence[str]) -> list[tuple[int, str]]:
     return out
 
 
+_WE_SURVEY = re.compile(r"\b(?:we|this (?:paper|article|chapter))\s+(?:\w+ly\s+)?"
+                        r"(?:survey|review|summari[sz]e|overview)s?\b(?!\s+(?:that|whether))",
+                        re.I)
+
+
+def sentence_kind(sentence: str) -> str | None:
+    """The kind of contribution one sentence states, or None when it states none: a
+    survey ("we review the computational foundations of …"), what a "we propose /
+    introduce …" names (``resource``, ``method`` or ``study``), or a study ("we
+    investigate …", "we find that …")."""
+    if _SURVEY_ABSTRACT.search(sentence) or _WE_SURVEY.search(sentence):
+        return "survey"
+    proposals = _proposals([sentence])
+    if proposals:
+        return proposals[0][1]
+    if _STUDY_CUE.search(sentence):
+        return "study"
+    return None
+
+
 def contribution_kind(title: str, abstract: str, resources: Sequence[Resource] = (),
                       sentences: Sequence[str] | None = None) -> str:
     """One of ``survey``, ``resource``, ``method``, ``study`` for a paper, from its title,

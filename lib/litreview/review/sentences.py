@@ -77,7 +77,9 @@ def _is_abbreviation(before: str) -> bool:
 # --------------------------------------------------------------------------- standing alone
 
 _OPENERS = re.compile(
-    r"^(?:this|these|that|those|it|its|they|their|them|such|he|she|his|her|here|there|"
+    # "This paper / study proposes …" names the paper itself, not an earlier sentence
+    r"^(?:this(?! (?:paper|work|study|article|survey|review|chapter|thesis|report)\b)|"
+    r"these|that|those|it|its|they|their|them|such|he|she|his|her|here|there|"
     r"however|moreover|furthermore|additionally|in addition|also|thus|therefore|hence|"
     r"still|finally|then|besides|nevertheless|nonetheless|consequently|accordingly|"
     r"similarly|likewise|instead|rather|in contrast|by contrast|conversely|meanwhile|"
@@ -130,7 +132,8 @@ _BACK_REFERENCE = re.compile(
     r"\bsuch (?!as\b|that\b)[a-z]|\bthem\.$|"
     r"^(?:background|methods?|results?|conclusions?|objectives?|purpose|findings)\s*:|"
     r"^(?:\S+\s+){0,11}?them\b|\b(?:one|two|three|four|five|several|many|all|any|other) such\b|"
-    r"^[^,]{0,60},\s+(?:it|its|their|such|that|they|\w+ing (?:it|them|their|its))\b|"
+    # "Despite its success, it …" leans back; "We review X, its role …" refers to its X
+    r"^(?!we\s)[^,]{0,60},\s+(?:it|its|their|such|that|they|\w+ing (?:it|them|their|its))\b|"
     r"^(?:\S+\s+){0,2}?(?:their|its|them)\b|\balso\b|"
     r"\bwe (?:further|additionally|then|instead|again|likewise|similarly)\b|"
     r"\b(?:validate|evaluate|demonstrate|show|test|assess|confirm|eliminate)s? (?:its|their|"

@@ -14,7 +14,7 @@ import pandas as pd
 
 from litreview.review.helpers import _as_list, _join, _text, _unit
 from litreview.review.inputs import _Inputs
-from litreview.review.kinds import contribution_kind
+from litreview.review.kinds import contribution_kind, sentence_kind
 from litreview.review.kinds import is_survey as is_survey  # re-exported
 from litreview.review.model import (
     CONTRIBUTION_KINDS,
@@ -247,8 +247,7 @@ class _StrandWriter:
         def of_papers(pids: list[str]) -> list[tuple[Sentence, str]]:
             out = []
             for pid in pids:
-                resources = resources_of.get(pid, [])
-                out.append((self.contribution(pid, resources), self.kind(pid, resources)))
+                out.append(self.contribution_and_kind(pid, resources_of.get(pid, [])))
             return out
 
         pids = list(dict.fromkeys(paper_ids))
@@ -261,6 +260,31 @@ class _StrandWriter:
         abstract, and the resources it introduces)."""
         return contribution_kind(self.titles.get(pid, ""), self.sentences.abstracts.get(pid, ""),
                                  resources, self.sentences.split(pid))
+
+    def contribution_and_kind(self, pid: str, resources: Sequence[Resource] = ()
+                              ) -> tuple[Sentence, str]:
+        """The paper's contribution sentence and kind, the sentence one that states a
+        contribution of that kind when the paper has one (``agreeing``)."""
+        kind = self.kind(pid, resources)
+        return self.agreeing(pid, self.contribution(pid, resources), kind), kind
+
+    def agreeing(self, pid: str, sentence: Sentence, kind: str) -> Sentence:
+        """``sentence``, or the paper's first quotable sentence that states a contribution
+        of ``kind`` when ``sentence`` states another kind (``kinds.sentence_kind``).
+
+        A paper filed as a study (it investigates first, proposes a fix later) is quoted by
+        what it investigates, not by "we propose DeHallucinator, a method …" under
+        "Studies and analyses"; a dataset paper by the dataset, not by a finding.
+        """
+        said = sentence_kind(sentence.text) if sentence.role != "title" else None
+        if said is None or said == kind:
+            return sentence
+        for s in self.sentences.roled(pid):
+            if (s.quotable and s.text != sentence.text
+                    and s.role not in ("background", "conclusion", "limitation")
+                    and not is_boilerplate(s.text) and sentence_kind(s.text) == kind):
+                return Sentence(s.text, pid, self.keys[pid], role=s.role)
+        return sentence
 
     def contribution(self, pid: str, resources: Sequence[Resource] = ()) -> Sentence:
         """The sentence that introduces the paper's resource, if it stands alone up to the
@@ -284,9 +308,11 @@ class _StrandWriter:
               resources_of: Mapping[str, list[Resource]]) -> Strand:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        contributions = {pid: self.precomputed[pid] if pid in self.precomputed
-                         else self.contribution(pid, resources_of.get(pid, []))
-                         for pid in spec.members}
+        worked = {pid: (self.precomputed[pid], self.precomputed_kinds[pid])
+                  if pid in self.precomputed
+                  else self.contribution_and_kind(pid, resources_of.get(pid, []))
+                  for pid in spec.members}
+        contributions = {pid: sentence for pid, (sentence, _) in worked.items()}
         candidates: list[tuple[str, RoledSentence]] = []
         for pid in spec.core[:STRAND_CANDIDATES]:
             for s in self.sentences.roled(pid):
@@ -335,7 +361,7 @@ class _StrandWriter:
         # Above the cap the papers keep their centrality order within a kind (no vectors
         # for the others to chain by similarity).
         ordered = self._group(spec.members, contributions, None if capped else vectors,
-                              resources_of)
+                              {pid: kind for pid, (_, kind) in worked.items()})
         resources = [r for pid in spec.members for r in resources_of.get(pid, [])]
         return Strand(
             strand=spec.strand, label=spec.label,
@@ -364,12 +390,10 @@ class _StrandWriter:
                          role=role) for i in chosen]
 
     def _group(self, members: list[str], contributions: Mapping[str, Sentence], vectors: Any,
-               resources_of: Mapping[str, list[Resource]]) -> list[Contribution]:
+               kind_of: Mapping[str, str]) -> list[Contribution]:
         """Contributions by kind; within a kind, each next to its most similar neighbour."""
         row = {pid: i for i, pid in enumerate(contributions)}
         out: list[Contribution] = []
-        kind_of = {p: self.precomputed_kinds[p] if p in self.precomputed_kinds
-                   else self.kind(p, resources_of.get(p, [])) for p in members}
         for kind in CONTRIBUTION_KINDS:
             group = [p for p in members if kind_of[p] == kind]
             for pid in _chain(group, row, vectors):
