@@ -310,3 +310,33 @@ def test_strand_sentences_are_ranked_among_its_most_central_papers_only(monkeypa
         by_kind.setdefault(c.kind, []).append(c.paper_id)
     assert all(ids == sorted(ids) for ids in by_kind.values())  # centrality order kept
     assert capped.problem
+
+
+def test_a_strand_problem_is_not_a_papers_own_model_and_a_finding_reports_one() -> None:
+    from litreview.review.roles import _Sentences
+    from litreview.review.strands import _StrandSpec, _StrandWriter
+
+    abstracts = {
+        "a": ("Predictive coding explains how recurrent networks learn temporal patterns in "
+              "noisy sensory streams. "
+              "The model learns to extract the probabilistic structures hidden in fluctuating "
+              "temporal patterns by changing the stochasticity of its latent states. "
+              "We propose PCNet, a recurrent network trained with a variational objective. "
+              "We validate our findings with a series of controlled experiments on two "
+              "synthetic sequence datasets."),
+        "b": ("Recurrent networks often fail to generalise beyond the temporal patterns seen "
+              "in training. "
+              "We introduce SeqProbe, a benchmark of temporal pattern generalisation tasks. "
+              "We find that recurrent networks trained on short sequences generalise poorly "
+              "to sequences twice as long."),
+    }
+    writer = _StrandWriter(_Sentences(abstracts, ()), {"a": "pcnet", "b": "seqprobe"},
+                           {"a": "PCNet", "b": "SeqProbe"})
+    spec = _StrandSpec(1, "Temporal patterns", ["temporal patterns", "recurrent networks"],
+                       ["a", "b"], ["a", "b"])
+    strand = writer.write(0, spec, 0, {})
+    problem = " ".join(s.text for s in strand.problem)
+    findings = " ".join(s.text for s in strand.findings)
+    assert strand.problem and "The model learns" not in problem
+    assert strand.findings and "We validate our findings" not in findings
+    assert "generalise poorly" in findings

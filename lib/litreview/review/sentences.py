@@ -92,6 +92,7 @@ _OPENERS = re.compile(
     r"to do so|to begin(?: with)?|namely|in another|in one|for (?:low|high|small|large) values|"
     r"the resulting|the above|the proposed|the former|the remaining|each of|all of|"
     r"further|unlike (?:them|these|those|this|it|prior|previous|existing)|"
+    r"along with (?:the|this|these|that|those|our|it|them)\b|"
     r"to (?:bridge|address|fill|tackle|close|overcome|mitigate|solve|remedy|alleviate) "
     r"(?:this|these|the|such|that|those)|previous|prior work|recent work|building on|"
     r"based on (?:this|these|that|those|our|the)|using (?:this|these|that|those|our|the|them|it)|"

@@ -25,9 +25,27 @@ from litreview.review.model import (
     theme_anchor,
 )
 from litreview.review.quoter import REDUNDANCY_THRESHOLD
-from litreview.review.roles import _LIMITATION, _MEASURED, RoledSentence, _Sentences, is_boilerplate
+from litreview.review.roles import (
+    _LIMITATION,
+    _MEASURED,
+    RoledSentence,
+    _Sentences,
+    is_boilerplate,
+)
 from litreview.review.sentences import normalise_whitespace, quotable
 
+#: A sentence about the paper's own model or framework ("The model learns to extract …")
+#: says what it does, not what the strand works on.
+_OWN_WORK = re.compile(
+    r"(?:the|our|this|the proposed)\s+(?:proposed\s+|new\s+|novel\s+)?(?:model|framework|"
+    r"method|approach|system|network|architecture|algorithm|idea|technique|agent|pipeline|"
+    r"tool|dataset|benchmark)s?\b(?:\s+of\s+the\s+\w+)?\s+(?!of\b)", re.I)
+#: A result sentence that reports no finding: it validates or stresses one stated elsewhere.
+_NO_FINDING = re.compile(
+    r"\b(?:validate|confirm|support|corroborate)s?\s+(?:our|these|the)\s+(?:findings|results|"
+    r"claims|theory|analysis)\b|\bis particularly important\b|\bsubsequently used\b|"
+    r"^(?:recent|prior|previous|existing|earlier|many|several)\s+(?:\w+\s+)?(?:studies|works?|"
+    r"research|findings|papers)\b", re.I)
 #: Most strands a theme is split into when stage 02 recorded none.
 MAX_STRANDS = 6
 #: Most central core papers per strand whose sentences compete as problem, finding or open issue.
@@ -318,8 +336,10 @@ class _StrandWriter:
             for s in self.sentences.roled(pid):
                 if s.quotable and s.role in ("background", "result", "limitation") \
                         and s.text != contributions[pid].text \
-                        and not (s.role == "background" and _MEASURED.search(s.text)) \
-                        and not (s.role == "result" and is_boilerplate(s.text)):
+                        and not (s.role == "background" and (_MEASURED.search(s.text)
+                                                             or _OWN_WORK.match(s.text))) \
+                        and not (s.role == "result" and (is_boilerplate(s.text)
+                                                         or _NO_FINDING.search(s.text))):
                     candidates.append((pid, s))
         # The most central papers' contributions (all of them up to ``rank_papers``).
         ranked = list(contributions.values())[: self.rank_papers]
