@@ -26,8 +26,14 @@ _LATEX_HINT = re.compile(r"[\\{}]")
 # Size switches survive naive LaTeX stripping as bare words ("scriptsize Code: ...");
 # "small"/"large" are only removed with their backslash, they are ordinary words too.
 _SIZE_SWITCH = re.compile(
-    r"\\(?:tiny|small|large|Large|LARGE|huge|Huge)\b|\\?\b(?:scriptsize|footnotesize|normalsize)\b"
+    r"\\(?:tiny|small|large|Large|LARGE|huge|Huge)\b|"
+    r"\\?\b(?:scriptsize|footnotesize|normalsize)(?:\b|(?=[A-Z]))"  # "scriptsizeFLaws"
 )
+# What a stripped \color / \textcolor leaves: the colour's name glued to the coloured text
+# ("black{generally} better"); the text stays, the name goes.
+_COLOUR_RESIDUE = re.compile(
+    r"(?<![\w\\])(?:black|red|blue|green|gray|grey|magenta|cyan|orange|purple|teal|violet|"
+    r"brown)\{(?=[^{}]*\})")
 _UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
 _LATEX_QUOTE_PAIR = re.compile(r"``([^`\n]{1,2000}?)''")
 _LATEX_SINGLE_PAIR = re.compile(r"(?<![`\w])`([^`'\n]{1,200})'(?![\w'])")
@@ -70,6 +76,8 @@ def clean_text(value: object, *, latex: bool = True) -> str | None:
     if latex:
         if "size" in text or "\\" in text:
             text = _SIZE_SWITCH.sub(" ", text)
+        if "{" in text:
+            text = _COLOUR_RESIDUE.sub("{", text)
         text = strip_latex(text)
         if "`" in text or "''" in text:
             text = _latex_quotes(text)
@@ -118,7 +126,8 @@ def _strip_latex_prose(text: str) -> str:
     # Accents (\'e, \"{o}) and rarer macros: convert each one alone, since pylatexenc
     # over a whole abstract costs ~20 ms.
     text = _LEFTOVER_COMMAND.sub(lambda m: _latex_fragment_to_text(m.group(0)), text)
-    return text.replace("{", "").replace("}", "")
+    # "{time}{place}": two groups side by side are two words once their braces go
+    return text.replace("}{", " ").replace("{", "").replace("}", "")
 
 
 @functools.lru_cache(maxsize=4096)
