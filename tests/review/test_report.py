@@ -330,3 +330,14 @@ def test_a_paper_in_no_theme_quoted_by_its_title_says_so(built_review: review.Re
     html = report.render_html(model, tmp_path)
     item = html.split(f'<q class="quote">{escape(row["title"])}</q>', 1)[1].split("</li>", 1)[0]
     assert '<span class="note">(title)</span>' in item
+
+
+def test_a_themes_header_names_its_quadrant_in_the_singular(built_review: review.Review,
+                                                            tmp_path: Path) -> None:
+    themed = [t for t in built_review.themes if t.quadrant]
+    assert themed
+    md = report.render_markdown(built_review, tmp_path)
+    for theme in themed:
+        header = md.split(f"### {theme.name}\n", 1)[1].strip().splitlines()[0]
+        assert header.endswith(" · " + review.model.QUADRANT_OF_A_THEME[theme.quadrant])
+        assert not header.endswith("themes")

@@ -28,7 +28,7 @@ import jinja2
 from markupsafe import Markup
 
 from litreview import config, io, sanitize
-from litreview.review.model import QUADRANTS, Review, format_percent
+from litreview.review.model import QUADRANT_OF_A_THEME, QUADRANTS, Review, format_percent
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -83,6 +83,7 @@ def render_markdown(review: Review, out_dir: str | os.PathLike) -> str:
     }
     return _markdown_env().get_template("review.md").render(
         review=review, figures=figures, captions=FIGURE_CAPTIONS, quadrants=QUADRANTS,
+        quadrant_of_a_theme=QUADRANT_OF_A_THEME,
         **_shared_context(review),
     )
 
@@ -127,6 +128,7 @@ def _render_html(review: Review, out_dir: str | os.PathLike, *, print_mode: bool
         "figures": figures,
         "captions": FIGURE_CAPTIONS,
         "quadrants": QUADRANTS,
+        "quadrant_of_a_theme": QUADRANT_OF_A_THEME,
         "css": Markup(_static("review.css") + _static("pdf.css" if print_mode else "screen.css")),
         "js": Markup(_static("review.js")),
         "map_html": None if print_mode else _interactive_map(out_dir),

@@ -17,6 +17,13 @@ QUADRANTS = {
     "emerging": "Emerging or declining themes",
     "basic": "Basic and transversal themes",
 }
+#: The quadrant of one theme, as its section's header line says it.
+QUADRANT_OF_A_THEME = {
+    "motor": "Motor theme",
+    "niche": "Niche theme",
+    "emerging": "Emerging or declining theme",
+    "basic": "Basic and transversal theme",
+}
 _QUADRANT_GLOSS = {
     "motor": "central to the field and internally well developed",
     "niche": "well developed internally but weakly linked to the rest",
