@@ -341,3 +341,23 @@ def test_a_themes_header_names_its_quadrant_in_the_singular(built_review: review
         header = md.split(f"### {theme.name}\n", 1)[1].strip().splitlines()[0]
         assert header.endswith(" · " + review.model.QUADRANT_OF_A_THEME[theme.quadrant])
         assert not header.endswith("themes")
+
+
+def test_named_methods_are_listed_apart_from_the_resources_a_reader_can_reuse(
+        built_review: review.Review, tmp_path: Path) -> None:
+    import copy
+
+    from litreview.review.model import Resource
+
+    model = copy.deepcopy(built_review)
+    theme = next(t for t in model.themes if t.strands)
+    strand = theme.strands[0]
+    quote = strand.contributions[0].sentence
+    strand.resources = [Resource("NormBank", "dataset", quote), Resource("FixIt", "method", quote),
+                        Resource("ReNorm", "framework", quote)]
+    md = report.render_markdown(model, tmp_path)
+    assert f"**Resources introduced.** NormBank (dataset) [{quote.key}]." in md
+    assert (f"**Methods named.** FixIt (method) [{quote.key}]; ReNorm (framework) "
+            f"[{quote.key}].") in md
+    html = report.render_html(model, tmp_path)
+    assert "<strong>Methods named.</strong>" in html

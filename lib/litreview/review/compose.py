@@ -307,9 +307,17 @@ def _opening(section: ThemeSection, n_papers: int) -> str:
     if section.quadrant:
         parts.append(f"On the strategic diagram it is among the "
                      f"{QUADRANTS[section.quadrant].lower()}: {_QUADRANT_GLOSS[section.quadrant]}.")
-    n_res = sum(len(s.resources) for s in section.strands)
-    if n_res:
-        parts.append(f"Its abstracts name {_count(n_res, 'new resource')}.")
+    n_res = sum(len(s.introduced) for s in section.strands)
+    n_methods = sum(len(s.named_methods) for s in section.strands)
+    if n_res or n_methods:
+        said = []
+        if n_res:
+            said.append("introduce " + _count(n_res, "dataset, benchmark or model",
+                                              "datasets, benchmarks or models"))
+        if n_methods:
+            said.append("name " + _count(n_methods, "new method or framework",
+                                         "new methods or frameworks"))
+        parts.append(f"Its abstracts {' and '.join(said)}.")
     return " ".join(parts)
 
 

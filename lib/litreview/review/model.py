@@ -17,6 +17,9 @@ QUADRANTS = {
     "emerging": "Emerging or declining themes",
     "basic": "Basic and transversal themes",
 }
+#: Kinds of a named contribution that are ways of doing something, listed apart from the
+#: datasets, benchmarks and models a reader could reuse.
+METHOD_RESOURCE_KINDS = frozenset({"method", "framework"})
 #: The quadrant of one theme, as its section's header line says it.
 QUADRANT_OF_A_THEME = {
     "motor": "Motor theme",
@@ -137,6 +140,16 @@ class Strand:
     findings: list[Sentence]  # result sentences
     open_issues: list[Sentence]  # limitation / future-work sentences
     resources: list[Resource]
+
+    @property
+    def introduced(self) -> list[Resource]:
+        """The datasets, benchmarks, models and libraries its abstracts introduce."""
+        return [r for r in self.resources if r.kind not in METHOD_RESOURCE_KINDS]
+
+    @property
+    def named_methods(self) -> list[Resource]:
+        """The methods and frameworks its abstracts name (not resources a reader can use)."""
+        return [r for r in self.resources if r.kind in METHOD_RESOURCE_KINDS]
 
     def groups(self, limit: int | None = None) -> list[tuple[str, list[Contribution]]]:
         """``(heading, contributions)`` by kind, in the order of :data:`CONTRIBUTION_KINDS`;
