@@ -544,3 +544,20 @@ def test_papers_in_no_named_line_are_listed_without_a_shared_problem(
         assert not strand.problem and not strand.findings and not strand.open_issues
         assert len(strand.contributions) == strand.size
     assert any(st.problem for st in named)
+
+
+def test_a_themes_opening_says_how_many_papers_sit_at_its_edge(
+        out_dir: Path, tmp_path: Path) -> None:
+    def loosen(doc: pd.DataFrame) -> None:
+        placed = doc.index[doc["topic"] == doc.loc[doc["topic"] >= 0, "topic"].iloc[0]]
+        doc["membership"] = ["unplaced" if t < 0 else "core" for t in doc["topic"]]
+        doc.loc[placed[: len(placed) // 2 + 1], "membership"] = "peripheral"
+
+    built = _edited_review(out_dir, tmp_path / "loose", loosen)
+    loose = [t for t in built.themes if t.n_peripheral]
+    assert len(loose) == 1
+    theme = loose[0]
+    assert theme.n_peripheral == theme.size // 2 + 1
+    assert f"{theme.n_peripheral} of its papers are peripheral members" in theme.opening
+    assert "a loose grouping to check" in theme.opening
+    assert all("peripheral" not in t.opening for t in built.themes if not t.n_peripheral)

@@ -178,6 +178,8 @@ def _compose(
                 strands=[writer.write(topic, spec, i, resources_of)
                          for i, spec in enumerate(specs.get(topic, []))],
                 edge=_edge_papers(topic, doc_topics, keys, titles, names),
+                n_peripheral=sum(str(p) in peripheral
+                                 for p in members.get(topic, _NO_MEMBERS)["paper_id"]),
             )
         )
         sections[-1].opening = _opening(sections[-1], len(papers))
@@ -293,6 +295,15 @@ def _opening(section: ThemeSection, n_papers: int) -> str:
             + (f"; {_count(section.strands[-1].size, 'paper')} share no named research line."
                if other else ".")
         )
+    if section.n_peripheral:
+        loose = section.n_peripheral >= LOOSE_THEME_SHARE * section.size
+        one = section.n_peripheral == 1
+        parts.append(f"{section.n_peripheral:,} of its papers "
+                     + ("is a peripheral member" if one else "are peripheral members")
+                     + ", placed here but not close to its centre"
+                     + (f" ({format_percent(section.n_peripheral / section.size)}): a loose "
+                        "grouping to check before it is written up as one section."
+                        if loose else "."))
     kinds: dict[str, int] = {}
     for strand in section.strands:
         for c in strand.contributions:
@@ -478,6 +489,8 @@ def firmness_sentence(metrics: Mapping[str, Any]) -> str:
 
 #: Papers listed at the edge of each theme.
 EDGE_PAPERS = 5
+#: A theme this share of whose papers are peripheral is called a loose grouping.
+LOOSE_THEME_SHARE = 0.4
 
 
 def _edge_papers(topic: int, doc_topics: pd.DataFrame, keys: Mapping[str, str],

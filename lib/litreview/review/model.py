@@ -227,6 +227,8 @@ class ThemeSection:
     strands: list[Strand] = field(default_factory=list)
     #: Its members least similar to its centre (peripheral), least similar first.
     edge: list[EdgePaper] = field(default_factory=list)
+    #: How many of its members are peripheral (placed, but not close to its centre).
+    n_peripheral: int = 0
 
     def cited_ids(self) -> set[str]:
         """Papers cited in this theme's strands."""
