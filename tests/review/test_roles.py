@@ -387,3 +387,23 @@ def test_a_sentence_about_the_paper_itself_stands_alone(sentence: str, ok: bool)
     from litreview.review.sentences import quotable
 
     assert quotable(sentence) is ok
+
+
+def test_an_aim_stated_by_the_paper_itself_is_its_contribution_on_both_paths() -> None:
+    from litreview.review.roles import _Sentences
+
+    for abstract, start in [
+        ("Large language models undergo a three-phase training process. "
+         "This paper delves into the role of negative examples in the training of large "
+         "language models, using a likelihood-ratio model on question answering. "
+         "Negative examples sharpen the learning curve during a critical phase.",
+         "This paper delves into"),
+        ("A new prior is proposed for learning representations of high-level concepts of "
+         "the kind we manipulate with language. "
+         "It is inspired by cognitive neuroscience theories of consciousness.",
+         "A new prior is proposed"),
+    ]:
+        fast = _Sentences({"p": abstract}, ()).contribution("p")
+        roled = contribution_sentence(roled_sentences(abstract))
+        assert fast is not None and roled is not None and fast.text == roled.text
+        assert fast.text.startswith(start)

@@ -85,7 +85,12 @@ _OBJECTIVE = re.compile(
     r"investigates|study|studies|explore|explores|examine|examines|ask|address|addresses|"
     r"tackle|tackles|aim|aims|seek|seeks|set out|focus|focuses|characterize|characterise|"
     r"revisit|revisits|analy[sz]e|analy[sz]es|argue|argues|describe|describes|report on|"
-    r"summari[sz]e|summari[sz]es|outline|outlines|review|reviews|survey|surveys|discuss)\b|"
+    r"summari[sz]e|summari[sz]es|outline|outlines|review|reviews|survey|surveys|discuss|"
+    r"delves?|takes? (?:a|an|the first) (?:\w+ )?(?:step|look))\b|"
+    # a passive proposal opens an abstract: "A new prior is proposed for learning …"
+    r"^(?:an?|the)\s+(?:[\w-]+\s+){0,3}?(?:method|model|framework|approach|algorithm|prior|"
+    r"technique|architecture|loss|objective|benchmark|dataset)s?\s+(?:is|are)\s+(?:proposed|"
+    r"introduced|presented|developed)\b|"
     r"\b(?:the|our) (?:goal|aim|objective|purpose) of\b|\bthe (?:goal|aim|objective|purpose) "
     r"(?:is|was)\b|\bwe ask (?:whether|how|what)\b|\bthis (?:paper|work|study) (?:is|was)\b|"
     r"\b(?:natural|important) to ask\b",
@@ -408,11 +413,15 @@ class _Sentences:
         best: tuple[int, int, RoledSentence] | None = None
         for i, text in enumerate(sentences):
             we = _WE_SUBJECT.search(text) is not None
-            if (not we and (i == 0 or not _RESULT.search(text))) or _APPEAL.search(text):
+            aim = _OBJECTIVE.search(text) is not None  # "This paper delves into …"
+            if (not we and not aim and (i == 0 or not _RESULT.search(text))) or _APPEAL.search(
+                    text):
                 continue
             role = sentence_role(text, i, n)
-            rank = ({"objective": 1, "result": 2, "method": 3}.get(role, 9) if we
-                    else (4 if role == "result" and not _BACKGROUND.search(text) else 9))
+            rank = (1 if role == "objective" else
+                    {"result": 2, "method": 3}.get(role, 9) if we
+                    else (4 if role == "result" and i > 0 and not _BACKGROUND.search(text)
+                          else 9))
             if role == "result" and is_boilerplate(text):  # "our results reach the SOTA"
                 rank = 9
             if rank < 9 and (best is None or (rank, i) < best[:2]) and quotable(
