@@ -407,3 +407,24 @@ def test_an_aim_stated_by_the_paper_itself_is_its_contribution_on_both_paths() -
         roled = contribution_sentence(roled_sentences(abstract))
         assert fast is not None and roled is not None and fast.text == roled.text
         assert fast.text.startswith(start)
+
+
+def test_a_resource_is_quoted_by_the_clause_that_introduces_it() -> None:
+    from litreview.review.model import Resource, Sentence
+    from litreview.review.roles import _Sentences
+    from litreview.review.strands import _StrandWriter
+
+    abstract = ("Hallucination in large language models takes many forms. "
+                "We categorize hallucination into six types by degree and orientation. "
+                "Furthermore, we curate HallucInation eLiciTation (HILT), a publicly available "
+                "dataset of 75,000 samples with human annotations for the aforementioned "
+                "categories. "
+                "In conclusion, we propose two solution strategies for mitigating "
+                "hallucinations.")
+    title = "The Troubling Emergence of Hallucination in Large Language Models"
+    writer = _StrandWriter(_Sentences({"p": abstract}, ()), {"p": "troubling"}, {"p": title})
+    hilt = Resource("HILT", "dataset", Sentence(
+        next(s for s in split_sentences(abstract) if "HILT" in s), "p", "troubling"))
+    picked = writer.contribution("p", [hilt])
+    assert picked.text.startswith("we curate HallucInation eLiciTation (HILT), a publicly")
+    assert picked.text in abstract

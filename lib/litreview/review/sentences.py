@@ -142,7 +142,9 @@ _BACK_REFERENCE = re.compile(
     re.IGNORECASE,
 )
 _NOT_THEMATIC = re.compile(
-    r"https?://|www\.|github|\bcode (?:is|and|will|are)|available at|publicly available|"
+    r"https?://|www\.|github|\bcode (?:is|and|will|are)|available at|"
+    # "the code is publicly available", not "a publicly available dataset of …"
+    r"publicly available(?! (?:dataset|benchmark|corpus|collection|resource|suite)s?\b)|"
     r"\b(?:is|are|will be) (?:made |freely |openly )?(?:available|released)\b|"
     r"\b(?:table|figure|fig\.|section|appendix|eq\.) ?\d|"
     r"\((?:1|i|a)\)|\b(?:1|i)\)",  # enumerations read badly out of their abstract

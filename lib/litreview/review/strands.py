@@ -14,7 +14,7 @@ import pandas as pd
 
 from litreview.review.helpers import _as_list, _join, _text, _unit
 from litreview.review.inputs import _Inputs
-from litreview.review.kinds import contribution_kind, sentence_kind
+from litreview.review.kinds import DATA_RESOURCE_KINDS, contribution_kind, sentence_kind
 from litreview.review.kinds import is_survey as is_survey  # re-exported
 from litreview.review.model import (
     CONTRIBUTION_KINDS,
@@ -32,7 +32,7 @@ from litreview.review.roles import (
     _Sentences,
     is_boilerplate,
 )
-from litreview.review.sentences import normalise_whitespace, quotable
+from litreview.review.sentences import authors_clause, normalise_whitespace, quotable
 
 #: A sentence about the paper's own model or framework ("The model learns to extract …")
 #: says what it does, not what the strand works on.
@@ -284,9 +284,10 @@ class _StrandWriter:
         """The paper's contribution sentence and kind, the sentence one that states a
         contribution of that kind when the paper has one (``agreeing``)."""
         kind = self.kind(pid, resources)
-        return self.agreeing(pid, self.contribution(pid, resources), kind), kind
+        return self.agreeing(pid, self.contribution(pid, resources), kind, resources), kind
 
-    def agreeing(self, pid: str, sentence: Sentence, kind: str) -> Sentence:
+    def agreeing(self, pid: str, sentence: Sentence, kind: str,
+                 resources: Sequence[Resource] = ()) -> Sentence:
         """``sentence``, or the paper's first quotable sentence that states a contribution
         of ``kind`` when ``sentence`` states another kind (``kinds.sentence_kind``).
 
@@ -295,6 +296,9 @@ class _StrandWriter:
         "Studies and analyses"; a dataset paper by the dataset, not by a finding.
         """
         said = sentence_kind(sentence.text) if sentence.role != "title" else None
+        if said is None:  # "we developed a set of prompts, termed StressPrompt, …"
+            said = next(("resource" if r.kind in DATA_RESOURCE_KINDS | {"model"} else "method"
+                         for r in resources if sentence.text.find(r.name) >= 0), None)
         if said is None or said == kind:
             return sentence
         for s in self.sentences.roled(pid):
@@ -308,14 +312,20 @@ class _StrandWriter:
         """The sentence that introduces the paper's resource, if it stands alone up to the
         resource's name; else its contribution sentence; else its title."""
         for resource in resources:
-            text = resource.sentence.text
-            named = text.find(resource.name)
-            # the sentence that names what the paper introduces may lean on the one before
-            # after the name ("We develop BLIND-ACT, a benchmark … these three patterns.")
-            if text != self.titles.get(pid) and quotable(
-                    text, known_acronyms=self.sentences.known,
-                    leaning_after=named + len(resource.name) if named >= 0 else None):
-                return Sentence(text, pid, self.keys[pid], role="objective")
+            whole = resource.sentence.text
+            # the sentence, or its "we …" clause after an opening phrase ("Furthermore, we
+            # curate HILT, a publicly available dataset …")
+            for text in (whole, authors_clause(whole)):
+                if not text:
+                    continue
+                named = text.find(resource.name)
+                # the sentence that names what the paper introduces may lean on the one
+                # before after the name ("We develop BLIND-ACT, a benchmark … these three
+                # patterns.")
+                if text != self.titles.get(pid) and quotable(
+                        text, known_acronyms=self.sentences.known,
+                        leaning_after=named + len(resource.name) if named >= 0 else None):
+                    return Sentence(text, pid, self.keys[pid], role="objective")
         found = self.sentences.contribution(pid)
         if found is not None:
             return Sentence(found.text, pid, self.keys[pid], role=found.role,
