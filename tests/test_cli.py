@@ -388,3 +388,13 @@ def test_an_unknown_theme_id_stops_before_any_stage(tmp_path: Path, captured: di
     assert not captured, "no stage may run"
     assert f"{review}:4:" in capsys.readouterr().err
     assert cli.main([*argv, "-p", "curation_strict", "false"]) == 0  # the stage warns
+
+
+def test_the_command_starts_without_pandas() -> None:
+    """``litreview run`` starts its kernels right after its own imports: pandas (and the
+    stages' libraries) load there, not in the runner before them."""
+    code = ("import sys, litreview.cli, litreview.pipeline; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'papermill') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert proc.stdout.strip() == "[]"

@@ -533,7 +533,8 @@ def test_a_failing_stage_stops_the_kernels_started_ahead(tmp_path, corpus, monke
 @pytest.mark.slow
 def test_a_warm_kernel_runs_the_notebook_from_a_clean_namespace(tmp_path: Path) -> None:
     """A real kernel: the imports are done, the notebook starts at execution count 1 and
-    sees none of the warm-up's names."""
+    sees none of the warm-up's names; the garbage collector, off during the imports, is on
+    again and the imported objects are frozen."""
     import papermill
 
     kernel = pipeline.WarmKernel("ingest")
@@ -543,8 +544,8 @@ def test_a_warm_kernel_runs_the_notebook_from_a_clean_namespace(tmp_path: Path) 
         nb.metadata["kernelspec"] = {"name": "python3", "language": "python",
                                      "display_name": "Python 3"}
         nb.cells.append(nbformat.v4.new_code_cell(
-            "import sys\nprint('litreview.ingest' in sys.modules,"
-            " [n for n in dir() if 'warm' in n])"))
+            "import gc, sys\nprint('litreview.ingest' in sys.modules,"
+            " [n for n in dir() if 'warm' in n], gc.isenabled(), gc.get_freeze_count() > 0)"))
         source, target = tmp_path / "t.ipynb", tmp_path / "t.out.ipynb"
         nbformat.write(nb, source)
         papermill.execute_notebook(str(source), str(target), km=km, progress_bar=False)
@@ -552,7 +553,7 @@ def test_a_warm_kernel_runs_the_notebook_from_a_clean_namespace(tmp_path: Path) 
         kernel.stop()
     cell = nbformat.read(target, as_version=4).cells[0]
     assert cell.execution_count == 1
-    assert cell.outputs[0]["text"].strip() == "True []"
+    assert cell.outputs[0]["text"].strip() == "True [] True True"
     assert not kernel.alive()
 
 

@@ -13,11 +13,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from litreview import config
+
+if TYPE_CHECKING:  # pandas on first use: ``litreview run`` starts its kernels before it
+    import pandas as pd
 
 
 @contextlib.contextmanager
@@ -96,6 +97,8 @@ def load_table(out_dir: str | os.PathLike, name: str) -> pd.DataFrame:
             f"{path} is missing: run the stage that writes it first "
             f"(`litreview run --out {out_dir}`)."
         )
+    import pandas as pd
+
     return pd.read_parquet(path)
 
 

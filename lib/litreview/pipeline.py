@@ -531,15 +531,25 @@ WARM_IMPORTS: dict[str, tuple[str, ...]] = {
 
 #: Run silently in a warm kernel (no output, no execution count, no history): imports
 #: only, and the helper's own name is removed, so the notebook starts from the namespace
-#: it would have had.
+#: it would have had. The garbage collector is off while they run: importing torch,
+#: transformers and bertopic creates objects by the million, few of them garbage, and
+#: each full collection walks them all again. Then they are frozen (``gc.freeze``): they
+#: live as long as the kernel, so no later collection of the notebook's own objects need
+#: walk them. Nothing a notebook computes depends on when collections run.
 _WARM_CODE = """\
 def __litreview_warm(names):
+    import gc
     import importlib
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except Exception:
-            pass
+    gc.disable()
+    try:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except Exception:
+                pass
+    finally:
+        gc.freeze()
+        gc.enable()
 __litreview_warm({names!r})
 del __litreview_warm
 """
