@@ -323,12 +323,13 @@ def test_markdown_quotes_and_strand_headings(report_files: dict) -> None:
     assert "## References" in text and "## Method" in text
 
 
-def test_strands_from_stage_02_are_used_and_peripheral_papers_never_represent(
-    out_dir: Path, tmp_path: Path
-) -> None:
+def _two_strands_per_theme(out_dir: Path, copy: Path, label: Callable[[int], str],
+                           membership: Callable[[int], str]) -> tuple[Path, pd.DataFrame]:
+    """A copy of ``out_dir`` whose themes have two strands each (``topic * 10`` and
+    ``topic * 10 + 1``, alternating), named by ``label(strand)``, each placed paper's
+    membership ``membership(rank in its theme)``; returns the copy and its doc_topics."""
     import shutil
 
-    copy = tmp_path / "with-strands"
     shutil.copytree(out_dir, copy)
     doc = pd.read_parquet(copy / "data" / "doc_topics.parquet")
     placed = doc["topic"] >= 0
@@ -337,16 +338,25 @@ def test_strands_from_stage_02_are_used_and_peripheral_papers_never_represent(
     doc.loc[placed, "strand"] = doc.loc[placed, "topic"] * 10 + (rank % 2)
     doc["strand_label"] = [f"Strand {s}" for s in doc["strand"]]
     doc["membership"] = "unplaced"
-    doc.loc[placed, "membership"] = ["peripheral" if r < 2 else "core" for r in rank]
+    doc.loc[placed, "membership"] = [membership(r) for r in rank]
     doc["similarity"] = 0.5
     doc.to_parquet(copy / "data" / "doc_topics.parquet", index=False)
     strands = sorted(set(doc.loc[placed, "strand"]))
     pd.DataFrame({
         "strand": strands, "topic": [s // 10 for s in strands],
-        "label": [f"Named strand {s}" for s in strands], "size": [1] * len(strands),
+        "label": [label(s) for s in strands], "size": [1] * len(strands),
         "top_terms": [["alpha", "beta"]] * len(strands),
         "representative_paper_ids": [[]] * len(strands),
     }).to_parquet(copy / "data" / "strands.parquet", index=False)
+    return copy, doc
+
+
+def test_strands_from_stage_02_are_used_and_peripheral_papers_never_represent(
+    out_dir: Path, tmp_path: Path
+) -> None:
+    copy, doc = _two_strands_per_theme(
+        out_dir, tmp_path / "with-strands", lambda s: f"Named strand {s}",
+        lambda rank: "peripheral" if rank < 2 else "core")
     built = review.build_review(copy)
     peripheral = set(doc.loc[doc["membership"] == "peripheral", "paper_id"])
     for theme in built.themes:
@@ -515,26 +525,10 @@ def test_papers_in_no_named_line_are_listed_without_a_shared_problem(
         out_dir: Path, tmp_path: Path) -> None:
     """The closing "Other papers of this theme" group quotes no problem or finding for its
     papers as a whole (they share none); each paper is still cited by its contribution."""
-    import shutil
-
-    copy = tmp_path / "unnamed-strands"
-    shutil.copytree(out_dir, copy)
-    doc = pd.read_parquet(copy / "data" / "doc_topics.parquet")
-    placed = doc["topic"] >= 0
-    rank = doc[placed].groupby("topic").cumcount()
-    doc["strand"] = -1
-    doc.loc[placed, "strand"] = doc.loc[placed, "topic"] * 10 + (rank % 2)
-    doc["membership"] = "unplaced"
-    doc.loc[placed, "membership"] = "core"
-    doc.to_parquet(copy / "data" / "doc_topics.parquet", index=False)
-    strands = sorted(set(doc.loc[placed, "strand"]))
-    pd.DataFrame({
-        "strand": strands, "topic": [s // 10 for s in strands],
-        "label": [f"Named strand {s}" if s % 2 == 0 else f"Theme {s // 10}: other papers"
-                  for s in strands],
-        "size": [1] * len(strands), "top_terms": [["alpha", "beta"]] * len(strands),
-        "representative_paper_ids": [[]] * len(strands),
-    }).to_parquet(copy / "data" / "strands.parquet", index=False)
+    copy, _ = _two_strands_per_theme(
+        out_dir, tmp_path / "unnamed-strands",
+        lambda s: f"Named strand {s}" if s % 2 == 0 else f"Theme {s // 10}: other papers",
+        lambda rank: "core")
     built = review.build_review(copy)
     gathered = [st for t in built.themes for st in t.strands if st.strand < 0]
     named = [st for t in built.themes for st in t.strands if st.strand >= 0]

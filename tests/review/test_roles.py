@@ -184,6 +184,17 @@ def test_the_authors_clause_after_an_opening_phrase_is_quoted_when_no_sentence_s
     assert authors_clause("We propose a method for ranking papers by their cited claims.") is None
 
 
+def _on_both_paths(abstract: str):
+    """The contribution the fast path picks (no roles worked out), checked to be the one
+    ``contribution_sentence`` picks from every sentence's role."""
+    from litreview.review.roles import _Sentences
+
+    fast = _Sentences({"p": abstract}, ()).contribution("p")
+    roled = contribution_sentence(roled_sentences(abstract))
+    assert fast is not None and roled is not None and fast.text == roled.text
+    return fast
+
+
 def test_the_first_stated_contribution_wins_over_a_later_baseline_sentence():
     from litreview.review.roles import _Sentences
 
@@ -193,9 +204,7 @@ def test_the_first_stated_contribution_wins_over_a_later_baseline_sentence():
                 "evaluating robustness across 18 typologically diverse languages. "
                 "We build a GPT-4 baseline which achieves a 33.2% hallucination rate on the "
                 "non-relevant subset.")
-    fast = _Sentences({"p": abstract}, ()).contribution("p")
-    roled = contribution_sentence(roled_sentences(abstract))
-    assert fast is not None and roled is not None and fast.text == roled.text
+    fast = _on_both_paths(abstract)
     assert fast.text.startswith("we establish NoMIRACL")
     # a clause that only offers recommendations is not the paper's contribution
     advice = ("Language models encode cultural values. "
@@ -296,9 +305,7 @@ def test_an_aim_stated_after_an_opening_phrase_is_quoted_on_both_paths():
                 "Motivated by these promising results, we investigate the feasibility of "
                 "extracting a discrete interpretation of continuous prompts that is faithful "
                 "to the problem they solve.")
-    fast = _Sentences({"p": abstract}, ()).contribution("p")
-    roled = contribution_sentence(roled_sentences(abstract))
-    assert fast is not None and roled is not None and fast.text == roled.text
+    fast = _on_both_paths(abstract)
     assert fast.text.startswith("we investigate the feasibility of extracting")
     assert fast.text in abstract
     result_only = ("Gated recurrent networks are studied widely as models of sequence memory. "
@@ -390,7 +397,6 @@ def test_a_sentence_about_the_paper_itself_stands_alone(sentence: str, ok: bool)
 
 
 def test_an_aim_stated_by_the_paper_itself_is_its_contribution_on_both_paths() -> None:
-    from litreview.review.roles import _Sentences
 
     for abstract, start in [
         ("Large language models undergo a three-phase training process. "
@@ -403,9 +409,7 @@ def test_an_aim_stated_by_the_paper_itself_is_its_contribution_on_both_paths() -
          "It is inspired by cognitive neuroscience theories of consciousness.",
          "A new prior is proposed"),
     ]:
-        fast = _Sentences({"p": abstract}, ()).contribution("p")
-        roled = contribution_sentence(roled_sentences(abstract))
-        assert fast is not None and roled is not None and fast.text == roled.text
+        fast = _on_both_paths(abstract)
         assert fast.text.startswith(start)
 
 
