@@ -314,8 +314,8 @@ def test_a_glossed_contribution_shows_its_acronyms_beside_the_quote(
     assert "<b>" not in line and line.startswith("- “")
 
 
-def test_a_paper_in_no_theme_quoted_by_its_title_says_so(built_review: review.Review,
-                                                          tmp_path: Path) -> None:
+def test_a_paper_in_no_theme_whose_only_quote_is_its_title_is_not_quoted_twice(
+        built_review: review.Review, tmp_path: Path) -> None:
     import copy
 
     from litreview.review.model import Sentence
@@ -325,11 +325,12 @@ def test_a_paper_in_no_theme_quoted_by_its_title_says_so(built_review: review.Re
     model.unplaced[row["paper_id"]] = Sentence(row["title"], row["paper_id"], row["key"],
                                                role="title")
     md = report.render_markdown(model, tmp_path)
-    line = next(x for x in md.splitlines() if f"[{row['key']}]" in x and "“" in x)
-    assert line.endswith("(title)")
+    section = md.split("## Papers in no theme", 1)[1].split("\n## ", 1)[0]
+    items = [x for x in section.splitlines() if x.startswith("- ")]
+    assert len(items) == len(model.outliers)
+    assert not any(f"[{row['key']}]" in x for x in items)  # no quote, so no citation
     html = report.render_html(model, tmp_path)
-    item = html.split(f'<q class="quote">{escape(row["title"])}</q>', 1)[1].split("</li>", 1)[0]
-    assert '<span class="note">(title)</span>' in item
+    assert f'<q class="quote">{escape(row["title"])}</q>' not in html
 
 
 def test_a_themes_header_names_its_quadrant_in_the_singular(built_review: review.Review,
@@ -361,3 +362,23 @@ def test_named_methods_are_listed_apart_from_the_resources_a_reader_can_reuse(
             f"[{quote.key}].") in md
     html = report.render_html(model, tmp_path)
     assert "<strong>Methods named.</strong>" in html
+
+
+def test_the_edge_list_says_how_many_peripheral_papers_it_shows(built_review: review.Review,
+                                                               tmp_path: Path) -> None:
+    import copy
+
+    from litreview.review.model import EdgePaper
+
+    model = copy.deepcopy(built_review)
+    theme = next(t for t in model.themes if t.strands)
+    first = theme.strands[0].contributions[0]
+    theme.edge = [EdgePaper(first.paper_id, first.key, "A loosely placed paper", 0.41,
+                            "Another theme", "theme-9", 0.39)]
+    theme.n_peripheral = len(theme.edge) + 7
+    md = report.render_markdown(model, tmp_path)
+    assert (f"Of its {theme.n_peripheral} peripheral papers, the {len(theme.edge)} least like "
+            "the rest of this theme, each with") in md
+    theme.n_peripheral = len(theme.edge)
+    assert "Its peripheral papers, least like the rest of this theme first" in (
+        report.render_markdown(model, tmp_path))

@@ -552,6 +552,7 @@ def test_a_themes_opening_says_how_many_papers_sit_at_its_edge(
     assert len(loose) == 1
     theme = loose[0]
     assert theme.n_peripheral == theme.size // 2 + 1
-    assert f"{theme.n_peripheral} of its papers are peripheral members" in theme.opening
-    assert "a loose grouping to check" in theme.opening
+    assert (f"{theme.n_peripheral} of its {theme.size} papers (" in theme.opening
+            and ") are peripheral members" in theme.opening)
+    assert "the theme is a loose grouping to check" in theme.opening
     assert all("peripheral" not in t.opening for t in built.themes if not t.n_peripheral)

@@ -78,7 +78,7 @@ def test_shown_only_when_80_percent_are_dated() -> None:
     papers, docs = _corpus(dated, undated=9)  # 32 of 41: 78 %
     status = trends.trend_status(papers, docs)
     assert not status.shown
-    assert status.reason.startswith("dates known for 32 of 41 papers in a theme")
+    assert status.reason.startswith("dates are known for 32 of 41 papers in a theme")
     assert trends.compute_theme_trends(papers, docs).empty
     assert trends.compute_theme_growth(trends.compute_theme_trends(papers, docs)).empty
 
@@ -117,7 +117,7 @@ def test_emerging_quadrant_is_read_with_the_trends() -> None:
     assert "Falling is declining: " in sentence and "Even" not in sentence
     undated = compose._theme_trends(papers.assign(year=pd.NA), docs, names)
     sentence = compose._emerging_sentence("Emerging: Rising and Falling.", strategic, undated)
-    assert sentence.endswith("The dates cannot tell emerging from declining here: dates known "
+    assert sentence.endswith("The dates cannot tell emerging from declining here: dates are known "
                              "for 0 of 68 papers in a theme (at least 80\u00a0% needed).")
 
 
@@ -170,7 +170,7 @@ def test_report_without_dates_says_why(tmp_path: Path) -> None:
     assert built.trends is not None and not built.trends.shown
     written = review.run_review(root, formats=("md",))
     markdown = next(p for p in written if p.suffix == ".md").read_text(encoding="utf-8")
-    assert "Themes over time are not shown because dates known for 0 of" in markdown
+    assert "Themes over time are not shown because dates are known for 0 of" in markdown
     assert not (root / "figures" / "review_themes_over_time.png").exists()
     # no authors: references keep title and source, unformatted
     assert all(not r.formatted for r in built.references)

@@ -296,14 +296,16 @@ def _opening(section: ThemeSection, n_papers: int) -> str:
                if other else ".")
         )
     if section.n_peripheral:
-        loose = section.n_peripheral >= LOOSE_THEME_SHARE * section.size
-        one = section.n_peripheral == 1
-        parts.append(f"{section.n_peripheral:,} of its papers "
-                     + ("is a peripheral member" if one else "are peripheral members")
-                     + ", placed here but not close to its centre"
-                     + (f" ({format_percent(section.n_peripheral / section.size)}): a loose "
-                        "grouping to check before it is written up as one section."
-                        if loose else "."))
+        n = section.n_peripheral
+        if n >= LOOSE_THEME_SHARE * section.size:
+            parts.append(f"{n:,} of its {section.size:,} papers "
+                         f"({format_percent(n / section.size)}) are peripheral members, placed "
+                         "here but not close to its centre; at that share the theme is a loose "
+                         "grouping to check before it is written up as one section.")
+        else:
+            parts.append(f"{n:,} of its papers "
+                         + ("is a peripheral member" if n == 1 else "are peripheral members")
+                         + ", placed here but not close to its centre.")
     kinds: dict[str, int] = {}
     for strand in section.strands:
         for c in strand.contributions:

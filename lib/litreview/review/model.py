@@ -279,7 +279,7 @@ class ThemeTrends:
     """Themes over time (see :mod:`litreview.review.trends`), or why they are not shown."""
 
     shown: bool
-    reason: str  # why not shown ("dates known for 0 of 281 papers in a theme ..."); "" if shown
+    reason: str  # why not shown ("dates are known for 0 of 281 papers in a theme ..."); "" if shown
     granularity: str  # "year" or "month"
     n_placed: int
     n_dated: int

@@ -96,7 +96,7 @@ def trend_status(papers: pd.DataFrame, doc_topics: pd.DataFrame) -> TrendStatus:
     if n_dated < MIN_DATED_SHARE * n_placed:
         return TrendStatus(
             False,
-            f"dates known for {n_dated:,} of {n_placed:,} papers in a theme "
+            f"dates are known for {n_dated:,} of {n_placed:,} papers in a theme "
             f"(at least {MIN_DATED_SHARE:.0%} needed)".replace("%", "\u00a0%"),
             "", n_placed, n_dated, 0)
     years = _span(dated["year"])
