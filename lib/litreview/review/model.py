@@ -363,7 +363,8 @@ class Review:
                 quoted.extend(c.sentence for c in strand.contributions)
                 quoted.extend(strand.findings)
                 quoted.extend(strand.open_issues)  # resources are named, not quoted
-        quoted.extend(self.unplaced.values())
+        # a paper in no theme is listed by its title; a title is not quoted a second time
+        quoted.extend(s for s in self.unplaced.values() if s.role != "title")
         if self.whats_new is not None:
             quoted.extend(self.whats_new.sentences())
         return quoted
