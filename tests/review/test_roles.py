@@ -432,3 +432,15 @@ def test_a_resource_is_quoted_by_the_clause_that_introduces_it() -> None:
     picked = writer.contribution("p", [hilt])
     assert picked.text.startswith("we curate HallucInation eLiciTation (HILT), a publicly")
     assert picked.text in abstract
+
+
+def test_the_paper_as_subject_after_an_opening_phrase_is_quoted_by_its_clause() -> None:
+    from litreview.review.sentences import authors_clause
+
+    abstract = ("Ensuring alignment has become a critical task before deploying large language "
+                "models in real-world applications. "
+                "To address this issue, this paper presents a comprehensive survey of key "
+                "dimensions that are crucial to consider when assessing trustworthiness.")
+    fast = _on_both_paths(abstract)
+    assert fast.text.startswith("this paper presents a comprehensive survey")
+    assert authors_clause("Despite this, this approach fails on long inputs.") is None

@@ -285,7 +285,8 @@ def is_self_contained(sentence: str) -> bool:
 
 
 _LEAD_THEN_WE = re.compile(
-    r"^(?:[^,;:()]{2,90},\s+){1,2}(?P<clause>we\s+(?!(?:instead|also|further|then|additionally|"
+    r"^(?:[^,;:()]{2,90},\s+){1,2}(?P<clause>(?:we|this (?:paper|work|study|article|survey))\s+"
+    r"(?!(?:instead|also|further|then|additionally|"
     r"therefore|thus|hence|finally|next|now|again|similarly|likewise)\b)[a-z].*)$",
     re.S,
 )
