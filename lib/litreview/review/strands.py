@@ -14,10 +14,11 @@ import pandas as pd
 
 from litreview.review.helpers import _as_list, _join, _text, _unit
 from litreview.review.inputs import _Inputs
-from litreview.review.kinds import DATA_RESOURCE_KINDS, contribution_kind, sentence_kind
+from litreview.review.kinds import contribution_kind, sentence_kind
 from litreview.review.kinds import is_survey as is_survey  # re-exported
 from litreview.review.model import (
     CONTRIBUTION_KINDS,
+    METHOD_RESOURCE_KINDS,
     Contribution,
     Resource,
     Sentence,
@@ -297,8 +298,8 @@ class _StrandWriter:
         """
         said = sentence_kind(sentence.text) if sentence.role != "title" else None
         if said is None:  # "we developed a set of prompts, termed StressPrompt, …"
-            said = next(("resource" if r.kind in DATA_RESOURCE_KINDS | {"model"} else "method"
-                         for r in resources if sentence.text.find(r.name) >= 0), None)
+            said = next(("method" if r.kind in METHOD_RESOURCE_KINDS else "resource"
+                         for r in resources if r.name in sentence.text), None)
         if said is None or said == kind:
             return sentence
         for s in self.sentences.roled(pid):

@@ -259,31 +259,33 @@ def name_levels(
             if weak_label(label, [labels.keyed_text(titles[i], abstracts[i]) for i in rows],
                           title_keyed):
                 named[strand] = ""
-    if broad:
-        # only the broad themes' papers are read (not all of a 75k corpus)
-        sizes = {s: int((strands == s).sum()) for s in theme_of}
-        for theme in sorted(broad):
-            members = np.flatnonzero(topics == theme)
-            own = sorted(by_theme.get(theme, []), key=lambda s: (-sizes[s], s))
-            name = broad_label([_or_empty(named.get(s, "")) for s in own],
-                               [labels.keyed_text(titles[i], abstracts[i]) for i in members],
-                               [n for t, n in themes.items() if t != theme and t not in broad])
-            if name and name.lower() not in {n.lower() for n in themes.values()}:
-                themes[theme] = name
+    sizes = Counter(int(s) for s in strands if s >= 0)
+
+    def strand_labels(theme: int) -> list[str]:
+        """The theme's strands' labels, largest strand first."""
+        return [_or_empty(named.get(s, "")) for s in
+                sorted(by_theme.get(theme, []), key=lambda s: (-sizes[s], s))]
+
+    def theme_papers(theme: int) -> list[str]:
+        return [labels.keyed_text(titles[i], abstracts[i]) for i in np.flatnonzero(topics == theme)]
+
+    def rename(theme: int, name: str) -> None:
+        if name and name.lower() not in {n.lower() for n in themes.values()}:
+            themes[theme] = name
+
+    # only the broad themes' papers are read here (not all of a 75k corpus)
+    for theme in sorted(broad):
+        rename(theme, broad_label(strand_labels(theme), theme_papers(theme),
+                                  [n for t, n in themes.items() if t != theme and t not in broad]))
     for theme in sorted(set(themes) - broad):
         # one phrase of its own that speaks for under half its papers: joined by its
-        # strands' phrases ("Bias, values and social norms")
-        members = np.flatnonzero(topics == theme)
-        own = by_theme.get(theme, [])
-        if len(own) < 2 or len(labels.label_parts(themes[theme])) != 1:
+        # strands' phrases ("Bias" → "Bias and values")
+        if len(by_theme.get(theme, [])) < 2 or len(labels.label_parts(themes[theme])) != 1:
             continue
-        sizes = {s: int((strands == s).sum()) for s in own}
-        name = widened_label(themes[theme], [_or_empty(named.get(s, "")) for s in
-                                             sorted(own, key=lambda s: (-sizes[s], s))],
-                             [labels.keyed_text(titles[i], abstracts[i]) for i in members],
+        name = widened_label(themes[theme], strand_labels(theme), theme_papers(theme),
                              [n for t, n in themes.items() if t != theme])
-        if name != themes[theme] and name.lower() not in {n.lower() for n in themes.values()}:
-            themes[theme] = name
+        if name != themes[theme]:
+            rename(theme, name)
     for theme, members in by_theme.items():
         if len(members) == 1:  # the theme's only strand: not named more narrowly than it
             strand = members[0]
@@ -361,7 +363,7 @@ def widened_label(theme_label: str, strand_labels: Sequence[str], keyed: Sequenc
     :func:`broad_label`, which picks the strands' phrases after the theme's own. Returns
     ``theme_label`` unchanged when it covers enough papers or no strand phrase adds two.
     """
-    if not keyed or np.mean(labels.label_carriers(keyed, theme_label)) >= WIDEN_BELOW_COVERAGE:
+    if not keyed or labels.label_coverage(keyed, theme_label) >= WIDEN_BELOW_COVERAGE:
         return theme_label
     return broad_label([theme_label, *strand_labels], keyed, other_themes) or theme_label
 
