@@ -122,3 +122,61 @@ def test_prepared_writer_never_handed_its_html_is_stopped_or_says_so(tmp_path: P
     with pytest.raises(pdf.PdfFailed, match="no HTML was handed"):
         pdf.wait_pdf(folder, timeout=120)
     assert not target.exists() and os.listdir(folder) == []
+
+
+def _figure_job_inputs(root: Path):
+    from litreview.review.compose import figure_data
+    from litreview.review.inputs import _load_inputs
+
+    inputs = _load_inputs(root)
+    return figure_data(inputs), len(inputs.papers)
+
+
+def _figure_files(root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((root / "figures").glob("review_*"))}
+
+
+@pytest.mark.skipif(os.cpu_count() == 1, reason="the figures' child needs a second CPU")
+def test_figures_drawn_in_a_forked_child_are_the_bytes_drawn_here(tmp_path: Path) -> None:
+    from litreview.review import stage
+
+    here = make_output_dir(tmp_path / "here", with_figures=False)
+    data, n = _figure_job_inputs(here)
+    drawn_here = stage._draw_figures(here, data)
+
+    forked = make_output_dir(tmp_path / "forked", with_figures=False)
+    data, n = _figure_job_inputs(forked)
+    job = stage._FigureJob(forked, data, n)
+    assert job._process is not None  # a child draws them
+    paths = job.result()
+    assert [p.name for p in paths] == [p.name for p in drawn_here]
+    assert all(p.is_file() and p.parent == forked / "figures" for p in paths)
+    assert _figure_files(forked) == _figure_files(here)
+
+    # up to date (the edit loop): no child is started, the same files are returned
+    again = stage._FigureJob(forked, data, n)
+    assert again._process is None
+    assert sorted(p.name for p in again.result()) == sorted(p.name for p in paths)
+
+
+@pytest.mark.skipif(os.cpu_count() == 1, reason="the figures' child needs a second CPU")
+def test_a_failing_figures_child_is_replaced_by_drawing_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from litreview.review import stage
+
+    root = make_output_dir(tmp_path / "run", with_figures=False)
+    data, n = _figure_job_inputs(root)
+
+    def broken(conn, out_dir, data):  # what a child that dies without a word leaves
+        conn.close()
+        os._exit(3)
+
+    monkeypatch.setattr(stage, "_draw_in_child", broken)
+    job = stage._FigureJob(root, data, n)
+    assert job._process is not None
+    with caplog.at_level("WARNING", logger=stage.__name__):
+        paths = job.result()
+    assert paths and all(p.is_file() for p in paths)
+    assert "drawing them here" in caplog.text
+    assert job._process is None  # reaped

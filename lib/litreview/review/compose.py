@@ -3,6 +3,7 @@ opening paragraphs, the overview, cross-theme relations, outliers and references
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -117,14 +118,63 @@ def _display_phrases(topics: pd.DataFrame, strands: pd.DataFrame | None) -> list
     return out
 
 
+@dataclasses.dataclass
+class FigureData:
+    """What the review's figures are drawn from, worked out before the write-up so that
+    the figures can be drawn beside it (``stage._FigureJob``); the write-up reuses it."""
+
+    strategic: pd.DataFrame  # compute_strategic_diagram
+    term_weights: pd.DataFrame  # compute_term_weights
+    theme_names: dict[int, str]  # "name (size)" by theme, the key-terms figure's panel titles
+    trends: ThemeTrends
+    screening: pd.DataFrame  # the full screening flow (``_screening``)
+
+
+def figure_data(inputs: _Inputs) -> FigureData:
+    """The review figures' data (:class:`FigureData`) from the loaded inputs."""
+    papers, topics, doc_topics = inputs.papers, inputs.topics, inputs.doc_topics
+    names = _theme_names(topics)
+    texts = {pid: f"{normalise_whitespace(t)}. {normalise_whitespace(a)}" for pid, t, a in zip(
+        papers["paper_id"], papers["title"], papers["abstract"], strict=True)}
+    topic_of = dict(zip(doc_topics["paper_id"].astype(str), doc_topics["topic"].astype(int),
+                        strict=True))
+    theme_terms = {int(t): _as_list(terms) for t, terms in zip(
+        topics["topic"], topics["top_terms"], strict=True)}
+    strategic = compute_strategic_diagram(
+        [f"{_text(t)}. {_text(a)}" for t, a in zip(papers["title"], papers["abstract"],
+                                                   strict=True)],
+        theme_terms,
+        sizes=dict(zip(topics["topic"].astype(int), topics["size"].astype(int), strict=True)),
+        names=names,
+        max_documents=STRATEGIC_MAX_PAPERS,
+    )
+    term_weights = compute_term_weights(
+        [texts[pid] for pid in papers["paper_id"]],
+        [topic_of.get(pid, -1) for pid in papers["paper_id"]],
+        theme_terms,
+    )
+    sized = {int(t): f"{names[int(t)]} ({int(n)})" for t, n in zip(
+        topics["topic"], topics["size"], strict=True)}
+    return FigureData(strategic=strategic, term_weights=term_weights, theme_names=sized,
+                      trends=_theme_trends(papers, doc_topics, names),
+                      screening=_screening(inputs))
+
+
+def _theme_names(topics: pd.DataFrame) -> dict[int, str]:
+    return {int(t): _clean_label(label, int(t)) for t, label in zip(
+        topics["topic"], topics["label"], strict=True)}
+
+
 def _compose(
-    inputs: _Inputs, *, n_representative: int, n_key_sentences: int, title: str, author: str
+    inputs: _Inputs, *, n_representative: int, n_key_sentences: int, title: str, author: str,
+    figures: FigureData | None = None,
 ) -> Review:
     papers, topics, doc_topics = inputs.papers, inputs.topics, inputs.doc_topics
+    if figures is None:
+        figures = figure_data(inputs)
     keys = assign_citation_keys(papers)
     abstracts = {pid: normalise_whitespace(a) for pid, a in papers["abstract"].items()}
-    names = {int(t): _clean_label(label, int(t)) for t, label in zip(
-        topics["topic"], topics["label"], strict=True)}
+    names = _theme_names(topics)
     members = _members_by_theme(doc_topics)
     quoter = _Quoter(abstracts, keys, topics, members)
     titles = {pid: normalise_whitespace(t) for pid, t in papers["title"].items()}
@@ -143,15 +193,7 @@ def _compose(
 
     writer.precompute([p for topic in topics["topic"].astype(int)
                        for spec in specs.get(int(topic), []) for p in spec.members], resources_of)
-    strategic = compute_strategic_diagram(
-        [f"{_text(t)}. {_text(a)}" for t, a in zip(papers["title"], papers["abstract"],
-                                                   strict=True)],
-        {int(t): _as_list(terms) for t, terms in zip(topics["topic"], topics["top_terms"],
-                                                     strict=True)},
-        sizes=dict(zip(topics["topic"].astype(int), topics["size"].astype(int), strict=True)),
-        names=names,
-        max_documents=STRATEGIC_MAX_PAPERS,
-    )
+    strategic = figures.strategic
     quadrant_of = dict(zip(strategic["topic"], strategic["quadrant"], strict=True))
 
     sections = []
@@ -195,12 +237,7 @@ def _compose(
         strategic=strategic,
         quadrant_sentences=quadrant_sentences(strategic),
         strategic_papers=min(len(papers), STRATEGIC_MAX_PAPERS),
-        term_weights=compute_term_weights(
-            [texts[pid] for pid in papers["paper_id"]],
-            [topic_of.get(pid, -1) for pid in papers["paper_id"]],
-            {int(t): _as_list(terms) for t, terms in zip(
-                topics["topic"], topics["top_terms"], strict=True)},
-        ),
+        term_weights=figures.term_weights,
     )
     cross.lines = compute_cross_theme_lines(
         [titles[pid] for pid in papers["paper_id"]],
@@ -213,7 +250,7 @@ def _compose(
             entry["keys"] = [keys[p] for p in entry["paper_ids"][:LINE_CITATIONS] if p in keys]
     cross.placed_papers = sum(topic_of.get(pid, -1) >= 0 for pid in papers["paper_id"])
     cross.lines_papers = min(cross.placed_papers, CROSS_LINES_MAX_PAPERS)
-    trends = _theme_trends(papers, doc_topics, names)
+    trends = figures.trends
     if not trends.shown:
         # Without dates the "emerging or declining" quadrant is only "below the median on
         # both axes": said once, with its caveat, in the strategic diagram's section, not
@@ -238,7 +275,7 @@ def _compose(
         methods=_methods(inputs, n_representative, n_key_sentences),
         keys=keys,
         trends=trends,
-        screening=_screening(inputs),
+        screening=figures.screening,
         exclusions=_excluded(inputs),
     )
     if len(papers) >= PDF_SCALE_MIN_PAPERS:  # the PDF of a large corpus lists less

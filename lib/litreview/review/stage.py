@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from litreview import background, config, io, manifest
-from litreview.review.compose import _compose
+from litreview.review.compose import FigureData, _compose, figure_data
 from litreview.review.helpers import _as_list
 from litreview.review.inputs import _Inputs, _load_inputs, input_paths
 from litreview.review.model import Reference, Review
@@ -111,42 +111,22 @@ def _write_loaded(out_dir: str | os.PathLike, timer: manifest.Timer, pdf_path: P
                   n_representative: int, n_key_sentences: int, formats: Sequence[str],
                   citation_style: str) -> tuple[Review, list[Path]]:
     from litreview import export, report
-    from litreview.plots.review import (
-        plot_key_terms,
-        plot_strategic_diagram,
-        plot_themes_over_time,
-        plot_themes_over_time_interactive,
-    )
-    from litreview.plots.screening import plot_screening_flow
 
-    with timer("write-up"):
-        review = _compose(inputs, n_representative=n_representative,
-                          n_key_sentences=n_key_sentences, title=title, author=author)
-    with timer("references"):
-        review.references = format_cited(review.references, inputs.papers, citation_style)
-        review.citation_style = citation_style
-    with timer("figures"):
-        written = _figure_once(
-            out_dir, "review_strategic_diagram", (review.cross.strategic,),
-            lambda: io.save_figure(plot_strategic_diagram(review.cross.strategic), out_dir,
-                                   "review_strategic_diagram"))
-        names = {t.topic: f"{t.name} ({t.size})" for t in review.themes}
-        written += _figure_once(
-            out_dir, "review_key_terms", (review.cross.term_weights, names),
-            lambda: io.save_figure(plot_key_terms(review.cross.term_weights, names), out_dir,
-                                   "review_key_terms"))
-        trends = review.trends
-        written += _figure_once(
-            out_dir, TRENDS_FIGURE,
-            (bool(trends and trends.shown),
-             *((trends.counts, trends.growth) if trends and trends.shown else ())),
-            lambda: _save_trend_figures(review, out_dir, plot_themes_over_time,
-                                        plot_themes_over_time_interactive))
-        if not review.screening.empty:
-            written += _figure_once(
-                out_dir, SCREENING_FIGURE, (review.screening,),
-                lambda: io.save_figure(plot_screening_flow(review.screening), out_dir,
-                                       SCREENING_FIGURE))
+    with timer("figures"):  # their data; drawn beside the write-up when a second core is free
+        figure_job = _FigureJob(out_dir, figure_data(inputs), len(inputs.papers))
+    try:
+        with timer("write-up"):
+            review = _compose(inputs, n_representative=n_representative,
+                              n_key_sentences=n_key_sentences, title=title, author=author,
+                              figures=figure_job.data)
+        with timer("references"):
+            review.references = format_cited(review.references, inputs.papers, citation_style)
+            review.citation_style = citation_style
+    except BaseException:
+        figure_job.cancel()
+        raise
+    with timer("figures"):  # adds to the time above: waiting for the child, or drawing here
+        written = figure_job.result()
     # HTML first (the edit loop waits for it), except on a large corpus: there the PDF
     # writer, the stage's longest step, is handed its page first
     pdf_first = len(inputs.papers) >= PDF_FIRST_MIN_PAPERS
@@ -260,6 +240,163 @@ _FIGURE_CODE = ("plots/__init__.py", "plots/review.py", "io.py")
 _FIGURE_PACKAGES = ("matplotlib", "adjustText", "plotly", "numpy", "pandas")
 
 
+#: Below this many papers the review's figures are drawn in a forked child while the
+#: write-up is composed (:class:`_FigureJob`); a large corpus's kernel, gigabytes, is not
+#: forked (its figures are a sliver of its write-up's time).
+FIGURES_FORK_MAX_PAPERS = 20_000
+#: Seconds to wait for the figures' child before drawing them here instead.
+FIGURES_CHILD_TIMEOUT_S = 300.0
+
+
+def _draw_figures(out_dir: str | os.PathLike, data: FigureData) -> list[Path]:
+    """Draw and save the review's figures (each only when its data or code changed:
+    :func:`_figure_once`); return the paths, in a fixed order."""
+    from litreview.plots.review import (
+        plot_key_terms,
+        plot_strategic_diagram,
+        plot_themes_over_time,
+        plot_themes_over_time_interactive,
+    )
+    from litreview.plots.screening import plot_screening_flow
+
+    written = _figure_once(
+        out_dir, "review_strategic_diagram", (data.strategic,),
+        lambda: io.save_figure(plot_strategic_diagram(data.strategic), out_dir,
+                               "review_strategic_diagram"))
+    written += _figure_once(
+        out_dir, "review_key_terms", (data.term_weights, data.theme_names),
+        lambda: io.save_figure(plot_key_terms(data.term_weights, data.theme_names), out_dir,
+                               "review_key_terms"))
+    trends = data.trends
+    written += _figure_once(
+        out_dir, TRENDS_FIGURE,
+        (bool(trends and trends.shown),
+         *((trends.counts, trends.growth) if trends and trends.shown else ())),
+        lambda: _save_trend_figures(trends, out_dir, plot_themes_over_time,
+                                    plot_themes_over_time_interactive))
+    if not data.screening.empty:
+        written += _figure_once(
+            out_dir, SCREENING_FIGURE, (data.screening,),
+            lambda: io.save_figure(plot_screening_flow(data.screening), out_dir,
+                                   SCREENING_FIGURE))
+    return written
+
+
+def _draw_in_child(conn: Any, out_dir: str, data: FigureData) -> None:
+    """The forked child's work: draw the figures, send back ``(ok, paths or error)``."""
+    try:
+        written = _draw_figures(out_dir, data)
+        conn.send((True, [os.fspath(p) for p in written]))
+    except BaseException as err:  # reported to the parent, which draws them itself
+        conn.send((False, f"{type(err).__name__}: {err}"))
+    finally:
+        conn.close()
+
+
+class _FigureJob:
+    """The review's figures, drawn in a forked child while this process composes the
+    write-up; their data (:class:`FigureData`) is worked out first, and the write-up
+    reuses it. The child inherits everything loaded (matplotlib included), so it starts at
+    once; the files are the same bytes as drawn here. Without ``fork``, on one CPU, from
+    :data:`FIGURES_FORK_MAX_PAPERS` papers, or when every figure is up to date (the edit
+    loop), :meth:`result` draws here. Should the child fail or hang, it is stopped and
+    the figures are drawn here. Hand-written over ``multiprocessing``: a pool would pickle
+    the data and start a fresh interpreter that imports matplotlib again.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike, data: FigureData, n_papers: int) -> None:
+        import multiprocessing
+
+        from litreview.review.forked import usable_cpus
+
+        self.out_dir, self.data = out_dir, data
+        self._process: Any = None
+        self._conn: Any = None
+        if (n_papers >= FIGURES_FORK_MAX_PAPERS or usable_cpus() < 2
+                or "fork" not in multiprocessing.get_all_start_methods()
+                or self._up_to_date()):
+            return
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        try:
+            self._process = context.Process(target=_draw_in_child, daemon=True,
+                                            args=(send, os.fspath(out_dir), data))
+            self._process.start()
+        except OSError as err:
+            logger.warning("figures drawn here: the child did not start (%s)", err)
+            self._process = None
+            receive.close()
+        else:
+            self._conn = receive
+        finally:
+            send.close()
+
+    def _up_to_date(self) -> bool:
+        """Whether every figure's files are there from the same data (nothing to draw)."""
+        folder = config.figures_dir(self.out_dir)
+        data = self.data
+        trends = data.trends
+        wanted = [("review_strategic_diagram", (data.strategic,)),
+                  ("review_key_terms", (data.term_weights, data.theme_names)),
+                  (TRENDS_FIGURE, (bool(trends and trends.shown),
+                                   *((trends.counts, trends.growth)
+                                     if trends and trends.shown else ())))]
+        if not data.screening.empty:
+            wanted.append((SCREENING_FIGURE, (data.screening,)))
+        return all(_figure_record(folder, name, _figure_key(values)) is not None
+                   for name, values in wanted)
+
+    def result(self) -> list[Path]:
+        """The paths of the figures: the child's, or drawn here."""
+        if self._process is None:
+            return _draw_figures(self.out_dir, self.data)
+        why = None
+        try:
+            if self._conn.poll(FIGURES_CHILD_TIMEOUT_S):
+                ok, payload = self._conn.recv()
+                if ok:
+                    return [Path(p) for p in payload]
+                why = payload
+            else:
+                why = f"no answer in {FIGURES_CHILD_TIMEOUT_S:.0f} s"
+        except (EOFError, OSError) as err:
+            why = f"it ended without an answer ({err or type(err).__name__})"
+        finally:
+            self.cancel()
+        logger.warning("the figures' child failed (%s); drawing them here", why)
+        return _draw_figures(self.out_dir, self.data)
+
+    def cancel(self) -> None:
+        """Stop the child (if it still runs) and close the pipe."""
+        if self._process is not None:
+            self._process.join(timeout=5.0)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
+            self._process = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _figure_record(folder: Path, name: str, key: str | None) -> list[Path] | None:
+    """The files a figure's record lists when they are there from data of ``key``."""
+    import json
+
+    record_path = folder / f".{name}.key"
+    if key is None or not record_path.exists():
+        return None
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        if record.get("key") == key and all(
+                (folder / rel).is_file() and manifest.sha256_file(folder / rel) == digest
+                for rel, digest in record["files"].items()):
+            return [folder / rel for rel in record["files"]]
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+        pass
+    return None
+
+
 def _figure_once(out_dir: str | os.PathLike, name: str, data: tuple[Any, ...],
                  draw: Any) -> list[Path]:
     """Draw and save a figure with ``draw()``, unless the files it would write are already
@@ -274,15 +411,9 @@ def _figure_once(out_dir: str | os.PathLike, name: str, data: tuple[Any, ...],
     folder = config.figures_dir(out_dir)
     record_path = folder / f".{name}.key"
     key = _figure_key(data)
-    if key is not None and record_path.exists():
-        try:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
-            if record.get("key") == key and all(
-                    (folder / rel).is_file() and manifest.sha256_file(folder / rel) == digest
-                    for rel, digest in record["files"].items()):
-                return [folder / rel for rel in record["files"]]
-        except (OSError, ValueError, KeyError, AttributeError, TypeError):
-            pass
+    kept = _figure_record(folder, name, key)
+    if kept is not None:
+        return kept
     record_path.unlink(missing_ok=True)
     written = draw()
     if key is not None:
@@ -319,12 +450,11 @@ def _no_default(value: Any) -> Any:
     raise TypeError(f"not hashed: {type(value).__name__}")
 
 
-def _save_trend_figures(review: Review, out_dir: str | os.PathLike, static: Any,
+def _save_trend_figures(trends: Any, out_dir: str | os.PathLike, static: Any,
                         interactive: Any) -> list[Path]:
     """Themes over time as PNG + SVG and as interactive HTML, when dates carry it; stale
     copies from an earlier run are removed when they do not."""
     folder = config.figures_dir(out_dir)
-    trends = review.trends
     if trends is None or not trends.shown:
         for suffix in (".png", ".svg", ".html"):
             (folder / f"{TRENDS_FIGURE}{suffix}").unlink(missing_ok=True)
