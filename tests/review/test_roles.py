@@ -444,3 +444,27 @@ def test_the_paper_as_subject_after_an_opening_phrase_is_quoted_by_its_clause() 
     fast = _on_both_paths(abstract)
     assert fast.text.startswith("this paper presents a comprehensive survey")
     assert authors_clause("Despite this, this approach fails on long inputs.") is None
+
+
+def test_a_study_is_quoted_by_its_study_clause_not_by_the_dataset_it_builds() -> None:
+    from litreview.review.roles import _Sentences
+    from litreview.review.strands import _StrandWriter
+
+    abstract = ("Online misinformation poses a global risk with harmful implications for "
+                "society. "
+                "It remains unknown how users respond to social correction in real-world "
+                "scenarios. "
+                "To fill this gap, we conduct an in-depth study to characterize and predict "
+                "the user response to social correction in a data-driven manner. "
+                "Particularly, we first create a novel dataset with 55,549 triples of "
+                "misinformation tweets, counter-misinformation replies and their responses. "
+                "Results show that social correction often backfires for political claims.")
+    title = "Corrective or Backfire: Characterizing and Predicting User Response to Correction"
+    writer = _StrandWriter(_Sentences({"p": abstract}, ()), {"p": "backfire"}, {"p": title})
+    first = writer.contribution("p")
+    assert first.text.startswith("we first create a novel dataset")  # the first proposal
+    picked = writer.agreeing("p", first, "study")
+    assert picked.text.startswith("we conduct an in-depth study to characterize")
+    assert picked.text in abstract
+    # a paper filed as a resource keeps its dataset sentence
+    assert writer.agreeing("p", first, "resource").text == first.text

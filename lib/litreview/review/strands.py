@@ -303,10 +303,15 @@ class _StrandWriter:
         if said is None or said == kind:
             return sentence
         for s in self.sentences.roled(pid):
-            if (s.quotable and s.text != sentence.text
-                    and s.role not in ("background", "conclusion", "limitation")
-                    and not is_boilerplate(s.text) and sentence_kind(s.text) == kind):
-                return Sentence(s.text, pid, self.keys[pid], role=s.role)
+            if (s.text == sentence.text or s.role in ("background", "conclusion", "limitation")
+                    or is_boilerplate(s.text)):
+                continue
+            # the sentence, or its "we …" clause after an opening phrase that leans on the
+            # sentence before ("To fill this gap, we conduct an in-depth study to …")
+            text = s.text if s.quotable else authors_clause(s.text)
+            if (text and text != sentence.text and sentence_kind(text) == kind
+                    and (s.quotable or quotable(text, known_acronyms=self.sentences.known))):
+                return Sentence(text, pid, self.keys[pid], role=s.role)
         return sentence
 
     def contribution(self, pid: str, resources: Sequence[Resource] = ()) -> Sentence:
