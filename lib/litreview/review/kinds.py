@@ -102,9 +102,11 @@ _OUR_METHOD = re.compile(
     r"algorithm|technique|system|mechanism|pipeline|strategy|architecture)\b", re.I)
 _NOVEL_METHOD = re.compile(rf"\b(?:a|an)\s+(?:novel|new)\s+(?:[\w-]+\s+){{0,3}}?{_METHOD_NOUN}\b",
                            re.I)
-#: The first kind noun after a proposal verb, or a name ("we propose CopyPasteLLM").
+#: The first kind noun after a proposal verb, or a name ("we propose CopyPasteLLM"); a
+#: method noun after a hyphen is a modifier ("a multi-agent video benchmark").
 _NOUN_AFTER = re.compile(
-    rf"(?P<data>{_DATA_NOUN})|(?P<study>\b{_STUDY_NOUN})\b|(?P<method>\b{_METHOD_NOUN})\b", re.I)
+    rf"(?P<data>{_DATA_NOUN})|(?P<study>\b{_STUDY_NOUN})\b|"
+    rf"(?P<method>(?<!-)\b{_METHOD_NOUN})\b", re.I)
 _NAME_AFTER = re.compile(
     r"\s+(?:the\s+|a\s+|an\s+)?[\"“'`]*(?:[A-Z][a-z]*[A-Z0-9][\w\-*]*|[A-Z][\w-]*(?:\s+[A-Z][\w-]*)+"
     r"(?:\s*\([A-Za-z0-9\-*]+\))?|[A-Z][\w-]+\s*\([A-Za-z0-9\-*]+\))")
