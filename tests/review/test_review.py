@@ -556,3 +556,14 @@ def test_a_themes_opening_says_how_many_papers_sit_at_its_edge(
             and ") are peripheral members" in theme.opening)
     assert "the theme is a loose grouping to check" in theme.opening
     assert all("peripheral" not in t.opening for t in built.themes if not t.n_peripheral)
+
+
+def test_the_overview_says_when_the_corpus_does_not_settle_the_number_of_themes() -> None:
+    from litreview.review.compose import firmness_sentence
+
+    flat = {"silhouette": 0.07, "subsample_ari_mean": 0.5, "theme_count_clear": False,
+            "theme_count_step": 1.071, "theme_count_cut": 9}
+    said = firmness_sentence(flat)
+    assert "no clear step" in said and "at 9 themes, is 1.07×" in said and "nr_topics" in said
+    assert "no clear step" not in firmness_sentence({**flat, "theme_count_clear": True})
+    assert "no clear step" not in firmness_sentence({**flat, "theme_count_clear": None})

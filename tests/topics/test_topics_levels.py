@@ -354,3 +354,24 @@ def test_stability_in_the_background_gives_the_same_scores(monkeypatch):
     assert topics.start_stability_step(levels, SimpleNamespace(updating=True), vectors, truth,
                                        params, 2, vectors) is None
     assert topics.stability_step(levels, state, vectors, truth, params, 0) == ([], [])
+
+
+def test_a_tree_without_a_clear_step_says_the_number_of_themes_is_a_choice():
+    from litreview.topics.fit import CLEAR_STEP
+
+    grouped, _ = clustered_vectors(per_group=20, groups=8, dim=32, seed=3)
+    levels, _ = fit_and_place(grouped, seed=1)
+    assert levels.count_cut == 8 and levels.count_step >= CLEAR_STEP
+    assert not any("no clear number of themes" in note for note in levels.notes)
+
+    rng = np.random.default_rng(5)
+    flat = rng.normal(size=(160, 32))
+    flat /= np.linalg.norm(flat, axis=1, keepdims=True)
+    levels, _ = fit_and_place(flat, seed=1)
+    assert levels.count_step is not None and levels.count_step < CLEAR_STEP
+    assert any("no clear number of themes" in note and "nr_topics" in note
+               for note in levels.notes)
+
+    fixed, _ = fit_and_place(flat, seed=1, nr_topics=6)  # the researcher chose: no note
+    assert fixed.count_step is None and fixed.count_cut is None
+    assert not any("no clear number of themes" in note for note in fixed.notes)

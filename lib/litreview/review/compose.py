@@ -519,11 +519,18 @@ def firmness_sentence(metrics: Mapping[str, Any]) -> str:
                     f"at ARI {subsample:.2f}")
     weak = (silhouette is not None and silhouette < FIRM_SILHOUETTE) or (
         subsample is not None and subsample < FIRM_SUBSAMPLE_ARI)
+    count = ""
+    step, n_themes = number("theme_count_step"), metrics.get("theme_count_cut")
+    if metrics.get("theme_count_clear") is False and step is not None and n_themes:
+        count = (f" Nor does the corpus settle the number of themes: the theme tree has no "
+                 f"clear step (its strongest, at {n_themes} themes, is {step:.2f}× the merge "
+                 f"before it), so a coarser or finer outline is as defensible; the "
+                 f"nr_topics parameter sets it.")
     if weak:
         return ("The themes overlap (" + "; ".join(said) + "): read them as a first outline "
                 "to curate (rename, merge, move papers in review.yaml), not as settled "
-                "boundaries.")
-    return "The themes are well separated and stable (" + "; ".join(said) + ")."
+                "boundaries." + count)
+    return "The themes are well separated and stable (" + "; ".join(said) + ")." + count
 
 
 #: Papers listed at the edge of each theme.

@@ -38,6 +38,11 @@ MIN_PAPERS_TO_CLUSTER = 15
 TREE_MAX_PAPERS = 12_000
 #: Principal components the tree is built on (``tree_space``).
 TREE_DIMENSIONS = 100
+#: A cut whose step (``cut_step``) is below this is no clear number of themes: the map
+#: says so and points to ``nr_topics``. On the labeled arXiv sets the chosen steps are
+#: 1.11 (300 papers, at the true count) and 1.15 (7,811); on the scale set 1.11; on the
+#: seed corpus, a pile of trending papers from many fields, 1.07.
+CLEAR_STEP = 1.10
 #: Rounds of moving papers to the nearest theme centroid after the cut (``refine_themes``).
 THEME_REFINE_ITERATIONS = 10
 #: Rounds when the themes start from a previous map: enough to settle, so a re-run of a
@@ -95,6 +100,10 @@ class Levels:
     tree_papers: np.ndarray
     #: Merge height (Ward) at which the theme cut was made, and the next one.
     cut_heights: tuple[float, float] | None = None
+    #: The number of themes the tree's cut chose and that cut's step (``cut_step``); None
+    #: when it did not choose (``nr_topics`` set, a previous map, too few papers).
+    count_cut: int | None = None
+    count_step: float | None = None
 
 
 def auto_min_topic_size(n_papers: int) -> int:
@@ -193,6 +202,14 @@ def ward_tree(unit: np.ndarray) -> np.ndarray:
     return linkage(np.asarray(unit, dtype=np.float64), method="ward")
 
 
+def cut_step(tree: np.ndarray, k: int) -> float:
+    """How much the merge from ``k`` to ``k − 1`` groups costs against the merge before it
+    (Ward heights ``h[n − k] / h[n − k − 1]``): the step ``choose_cut`` maximises."""
+    n = len(tree) + 1
+    heights = tree[:, 2]
+    return float(heights[n - k]) / max(float(heights[n - k - 1]), 1e-12)
+
+
 def choose_cut(tree: np.ndarray, low: int, high: int) -> int:
     """Return the number of clusters in ``[low, high]`` after which merging costs most.
 
@@ -201,10 +218,9 @@ def choose_cut(tree: np.ndarray, low: int, high: int) -> int:
     most distinct groups relative to the merges before it. Ties go to fewer clusters.
     """
     n = len(tree) + 1
-    heights = tree[:, 2]
     best, best_ratio = low, -1.0
     for k in range(max(2, low), min(high, n - 1) + 1):
-        ratio = float(heights[n - k]) / max(float(heights[n - k - 1]), 1e-12)
+        ratio = cut_step(tree, k)
         if ratio > best_ratio + 1e-12:
             best, best_ratio = k, ratio
     return best
@@ -258,6 +274,17 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams, *,
     low, high = theme_count_bounds(n)
     fixed = max(1, min(params.nr_topics, m))
     n_themes = fixed if params.nr_topics else choose_cut(tree, low, high)
+    count_step = None
+    if not params.nr_topics and anchor is None and 2 <= n_themes < m - 1:
+        count_step = cut_step(tree, n_themes)
+        if count_step < CLEAR_STEP:
+            notes.append(
+                f"the tree shows no clear number of themes between {low} and {high}: its "
+                f"strongest step, at {n_themes} themes, costs {count_step:.2f}× the merge "
+                f"before it (a clear step is {CLEAR_STEP:.2f}× or more), so these themes are "
+                "one reasonable cut; set nr_topics for a coarser or finer outline (two themes "
+                "are joined by one merge in the curation file, a theme is split only by moving "
+                "its papers)")
     s_low = min(m, 3 * n_themes)
     s_high = max(s_low, min(6 * n_themes, m // max(1, 2 * params.min_strand_size)))
     n_strands = choose_cut(tree, s_low, s_high) if s_high > s_low else s_low
@@ -304,7 +331,7 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams, *,
     strand_theme = {int(s): int(t) for s, t in zip(strands_all, themes_all, strict=True)
                     if s >= 0}
     return Levels(themes_all, strands_all, strand_theme, (low, high), True, notes,
-                  tree_papers, cut_heights)
+                  tree_papers, cut_heights, n_themes if count_step else None, count_step)
 
 
 def anchored_themes(unit: np.ndarray, anchor: np.ndarray) -> np.ndarray | None:
