@@ -567,3 +567,18 @@ def test_the_overview_says_when_the_corpus_does_not_settle_the_number_of_themes(
     assert "no clear step" in said and "at 9 themes, is 1.07×" in said and "nr_topics" in said
     assert "no clear step" not in firmness_sentence({**flat, "theme_count_clear": True})
     assert "no clear step" not in firmness_sentence({**flat, "theme_count_clear": None})
+
+
+def test_lists_of_theme_names_with_commas_of_their_own_read_whole() -> None:
+    import pandas as pd
+
+    from litreview.review.strategic import quadrant_sentences
+
+    strategic = pd.DataFrame({
+        "topic": [0, 1, 2], "name": ["Psychology, emotion and ratings", "Hallucination",
+                                     "Bias and social norms"],
+        "size": [36, 13, 38], "centrality": [1.0, 1.0, 1.0], "density": [1.0, 1.0, 1.0],
+        "quadrant": ["motor", "motor", "motor"]})
+    said = quadrant_sentences(strategic)["motor"]
+    assert ("Bias and social norms; Psychology, emotion and ratings; and Hallucination."
+            in said)

@@ -353,7 +353,7 @@ def _opening(section: ThemeSection, n_papers: int) -> str:
         parts.append(f"By what they contribute, its papers offer {_join(described)}.")
     if section.related:
         near = [f"{r.name} (similarity {r.similarity:.2f})" for r in section.related]
-        parts.append(f"Its closest neighbours are {_join(near)}.")
+        parts.append(f"Its closest neighbours are {_join_names(near)}.")
     if section.quadrant:
         parts.append(f"On the strategic diagram it is among the "
                      f"{QUADRANTS[section.quadrant].lower()}: {_QUADRANT_GLOSS[section.quadrant]}.")
@@ -520,12 +520,13 @@ def firmness_sentence(metrics: Mapping[str, Any]) -> str:
     weak = (silhouette is not None and silhouette < FIRM_SILHOUETTE) or (
         subsample is not None and subsample < FIRM_SUBSAMPLE_ARI)
     count = ""
-    step, n_themes = number("theme_count_step"), metrics.get("theme_count_cut")
-    if metrics.get("theme_count_clear") is False and step is not None and n_themes:
+    step, at = number("theme_count_step"), metrics.get("theme_count_cut")
+    if metrics.get("theme_count_clear") is False and step is not None and at:
         count = (f" Nor does the corpus settle the number of themes: the theme tree has no "
-                 f"clear step (its strongest, at {n_themes} themes, is {step:.2f}× the merge "
-                 f"before it), so a coarser or finer outline is as defensible; the "
-                 f"nr_topics parameter sets it.")
+                 f"clear step (its strongest, at {at} themes, is {step:.2f}× the merge "
+                 f"before it), so the map takes the finest outline it allows, since two "
+                 f"themes are joined by one merge in review.yaml while a theme is split only "
+                 f"paper by paper; the nr_topics parameter sets another count.")
     if weak:
         return ("The themes overlap (" + "; ".join(said) + "): read them as a first outline "
                 "to curate (rename, merge, move papers in review.yaml), not as settled "
@@ -579,7 +580,7 @@ def _overview_paragraph(
     ]
     parts = [
         f"The corpus falls into {_count(len(sections), 'theme')}; the largest "
-        f"{'is' if len(largest) == 1 else 'are'} {_join(largest)}."
+        f"{'is' if len(largest) == 1 else 'are'} {_join_names(largest)}."
     ]
     groups = cross.groups
     if len(groups) == 2:
@@ -587,7 +588,7 @@ def _overview_paragraph(
         if len(b) == 1:
             parts.append(
                 f"In the theme hierarchy, {b[0]} stands apart from the other "
-                f"{_count(len(a), 'theme')}, which gather around {_join(a[:2])}."
+                f"{_count(len(a), 'theme')}, which gather around {_join_names(a[:2])}."
             )
         else:
             parts.append(
@@ -597,7 +598,8 @@ def _overview_paragraph(
     if not cross.closest_pairs.empty:
         pair = cross.closest_pairs.iloc[0]
         parts.append(
-            f"The most closely related pair is {pair['name_a']} and {pair['name_b']} "
+            # "A is closest to B": "A and B" misreads when a name has an "and" of its own
+            f"Of all pairs of themes, {pair['name_a']} is closest to {pair['name_b']} "
             f"(similarity {pair['similarity']:.2f})"
             + (f"; {_count(overview.n_outliers, 'paper')} "
                f"({format_percent(overview.n_outliers / max(overview.n_papers, 1))}) fit no theme."

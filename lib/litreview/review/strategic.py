@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from litreview.review.helpers import _join
+from litreview.review.helpers import _join_names
 from litreview.review.model import _QUADRANT_GLOSS, QUADRANTS
 from litreview.review.sentences import normalise_whitespace
 
@@ -113,7 +113,8 @@ def quadrant_sentences(strategic: pd.DataFrame) -> dict[str, str]:
         if members.empty:
             sentences[quadrant] = f"{label} ({gloss}): none."
         else:
-            sentences[quadrant] = f"{label} ({gloss}): {_join(list(members['name']))}."
+            names = list(members["name"])
+            sentences[quadrant] = f"{label} ({gloss}): {_join_names(names, limit=len(names))}."
     return sentences
 
 

@@ -38,10 +38,12 @@ MIN_PAPERS_TO_CLUSTER = 15
 TREE_MAX_PAPERS = 12_000
 #: Principal components the tree is built on (``tree_space``).
 TREE_DIMENSIONS = 100
-#: A cut whose step (``cut_step``) is below this is no clear number of themes: the map
-#: says so and points to ``nr_topics``. On the labeled arXiv sets the chosen steps are
-#: 1.11 (300 papers, at the true count) and 1.15 (7,811); on the scale set 1.11; on the
-#: seed corpus, a pile of trending papers from many fields, 1.07.
+#: A cut whose step (``cut_step``) is below this is no clear number of themes: the map then
+#: takes the most themes ``theme_count_bounds`` allows (merging two is one curation entry,
+#: splitting one is a move per paper), says so and points to ``nr_topics``. The chosen
+#: steps on the labeled arXiv sets are 1.11 (300 papers, at the true count) and 1.15
+#: (7,811), on the scale set 1.11, and on the seed corpus (trending papers of many
+#: fields) 1.07.
 CLEAR_STEP = 1.10
 #: Rounds of moving papers to the nearest theme centroid after the cut (``refine_themes``).
 THEME_REFINE_ITERATIONS = 10
@@ -274,17 +276,18 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams, *,
     low, high = theme_count_bounds(n)
     fixed = max(1, min(params.nr_topics, m))
     n_themes = fixed if params.nr_topics else choose_cut(tree, low, high)
-    count_step = None
+    count_cut = count_step = None
     if not params.nr_topics and anchor is None and 2 <= n_themes < m - 1:
-        count_step = cut_step(tree, n_themes)
+        count_cut, count_step = n_themes, cut_step(tree, n_themes)
         if count_step < CLEAR_STEP:
+            n_themes = max(n_themes, min(high, m - 2))
             notes.append(
                 f"the tree shows no clear number of themes between {low} and {high}: its "
-                f"strongest step, at {n_themes} themes, costs {count_step:.2f}× the merge "
-                f"before it (a clear step is {CLEAR_STEP:.2f}× or more), so these themes are "
-                "one reasonable cut; set nr_topics for a coarser or finer outline (two themes "
-                "are joined by one merge in the curation file, a theme is split only by moving "
-                "its papers)")
+                f"strongest step, at {count_cut} themes, costs {count_step:.2f}× the merge "
+                f"before it (a clear step is {CLEAR_STEP:.2f}× or more), so the map takes the "
+                f"finest outline the bounds allow, {n_themes} themes: two themes are joined "
+                "by one merge in the curation file, while a theme is split only by moving its "
+                "papers; set nr_topics for another count")
     s_low = min(m, 3 * n_themes)
     s_high = max(s_low, min(6 * n_themes, m // max(1, 2 * params.min_strand_size)))
     n_strands = choose_cut(tree, s_low, s_high) if s_high > s_low else s_low
@@ -331,7 +334,7 @@ def fit_levels(embeddings: np.ndarray, params: TopicParams, *,
     strand_theme = {int(s): int(t) for s, t in zip(strands_all, themes_all, strict=True)
                     if s >= 0}
     return Levels(themes_all, strands_all, strand_theme, (low, high), True, notes,
-                  tree_papers, cut_heights, n_themes if count_step else None, count_step)
+                  tree_papers, cut_heights, count_cut, count_step)
 
 
 def anchored_themes(unit: np.ndarray, anchor: np.ndarray) -> np.ndarray | None:
