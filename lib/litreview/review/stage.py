@@ -248,6 +248,19 @@ FIGURES_FORK_MAX_PAPERS = 20_000
 FIGURES_CHILD_TIMEOUT_S = 300.0
 
 
+def _figure_inputs(data: FigureData) -> list[tuple[str, tuple[Any, ...]]]:
+    """Each review figure's name and the data its key is made from, in drawing order."""
+    trends = data.trends
+    wanted = [("review_strategic_diagram", (data.strategic,)),
+              ("review_key_terms", (data.term_weights, data.theme_names)),
+              (TRENDS_FIGURE, (bool(trends and trends.shown),
+                               *((trends.counts, trends.growth)
+                                 if trends and trends.shown else ())))]
+    if not data.screening.empty:
+        wanted.append((SCREENING_FIGURE, (data.screening,)))
+    return wanted
+
+
 def _draw_figures(out_dir: str | os.PathLike, data: FigureData) -> list[Path]:
     """Draw and save the review's figures (each only when its data or code changed:
     :func:`_figure_once`); return the paths, in a fixed order."""
@@ -259,26 +272,19 @@ def _draw_figures(out_dir: str | os.PathLike, data: FigureData) -> list[Path]:
     )
     from litreview.plots.screening import plot_screening_flow
 
-    written = _figure_once(
-        out_dir, "review_strategic_diagram", (data.strategic,),
-        lambda: io.save_figure(plot_strategic_diagram(data.strategic), out_dir,
-                               "review_strategic_diagram"))
-    written += _figure_once(
-        out_dir, "review_key_terms", (data.term_weights, data.theme_names),
-        lambda: io.save_figure(plot_key_terms(data.term_weights, data.theme_names), out_dir,
-                               "review_key_terms"))
-    trends = data.trends
-    written += _figure_once(
-        out_dir, TRENDS_FIGURE,
-        (bool(trends and trends.shown),
-         *((trends.counts, trends.growth) if trends and trends.shown else ())),
-        lambda: _save_trend_figures(trends, out_dir, plot_themes_over_time,
-                                    plot_themes_over_time_interactive))
-    if not data.screening.empty:
-        written += _figure_once(
-            out_dir, SCREENING_FIGURE, (data.screening,),
-            lambda: io.save_figure(plot_screening_flow(data.screening), out_dir,
-                                   SCREENING_FIGURE))
+    draw = {
+        "review_strategic_diagram": lambda: io.save_figure(
+            plot_strategic_diagram(data.strategic), out_dir, "review_strategic_diagram"),
+        "review_key_terms": lambda: io.save_figure(
+            plot_key_terms(data.term_weights, data.theme_names), out_dir, "review_key_terms"),
+        TRENDS_FIGURE: lambda: _save_trend_figures(
+            data.trends, out_dir, plot_themes_over_time, plot_themes_over_time_interactive),
+        SCREENING_FIGURE: lambda: io.save_figure(
+            plot_screening_flow(data.screening), out_dir, SCREENING_FIGURE),
+    }
+    written: list[Path] = []
+    for name, values in _figure_inputs(data):
+        written += _figure_once(out_dir, name, values, draw[name])
     return written
 
 
@@ -334,17 +340,8 @@ class _FigureJob:
     def _up_to_date(self) -> bool:
         """Whether every figure's files are there from the same data (nothing to draw)."""
         folder = config.figures_dir(self.out_dir)
-        data = self.data
-        trends = data.trends
-        wanted = [("review_strategic_diagram", (data.strategic,)),
-                  ("review_key_terms", (data.term_weights, data.theme_names)),
-                  (TRENDS_FIGURE, (bool(trends and trends.shown),
-                                   *((trends.counts, trends.growth)
-                                     if trends and trends.shown else ())))]
-        if not data.screening.empty:
-            wanted.append((SCREENING_FIGURE, (data.screening,)))
         return all(_figure_record(folder, name, _figure_key(values)) is not None
-                   for name, values in wanted)
+                   for name, values in _figure_inputs(self.data))
 
     def result(self) -> list[Path]:
         """The paths of the figures: the child's, or drawn here."""
