@@ -96,7 +96,7 @@ def _num(value: float) -> str:
 INPUT_FORMATS = (
     "auto", "hfpapers", "bibtex", "ris", "csv", "jsonl", "medline", "wos", "openalex", "csljson",
 )
-EMBEDDING_BACKENDS = ("torch", "onnx-int8", "two-stage", "auto")
+EMBEDDING_BACKENDS = ("torch", "torch-bf16", "onnx-int8", "two-stage", "auto")
 LONG_TEXT_MODES = ("truncate", "windows")
 REPORT_FORMATS = ("html", "pdf", "md")
 #: CSL styles shipped in ``litreview/report/csl/`` (mirrors ``report.citations.STYLES``).
@@ -118,10 +118,12 @@ PARAMETERS: tuple[Param, ...] = (
     Param("topics", "embedding_model", "str", "all-MiniLM-L6-v2",
           "packaged model, or a local sentence-transformers folder", path="if-exists"),
     Param("topics", "embedding_backend", "str", "auto",
-          "`torch` (fp32), `onnx-int8` (the model exported to ONNX and quantized), "
-          "`two-stage` (the model embeds a sample, every other paper is mapped into its "
-          "space from its TF-IDF) or `auto` (torch below 2,000 papers, onnx-int8 below "
-          "10,000, two-stage from there)", choices=EMBEDDING_BACKENDS),
+          "`torch` (fp32), `torch-bf16` (the same model, bfloat16 matrix products; for CPUs "
+          "with AMX or AVX-512 BF16), `onnx-int8` (the model exported to ONNX and "
+          "quantized), `two-stage` (the model embeds a sample, every other paper is mapped "
+          "into its space from its TF-IDF) or `auto` (below 10,000 papers torch-bf16 where "
+          "the CPU has bf16 instructions, else torch below 2,000 papers and onnx-int8 "
+          "above; two-stage from 10,000)", choices=EMBEDDING_BACKENDS),
     Param("topics", "two_stage_sample_size", "int", 1000,
           "papers the two-stage path embeds with the model", minimum=1),
     Param("topics", "long_text", "str", "truncate",

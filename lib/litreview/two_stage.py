@@ -122,7 +122,7 @@ def embed_two_stage(
     Returns the (n, dim) float32 unit rows and a report. Identical texts get identical
     vectors; the same texts, seed and settings give the same bytes. ``sample_size``
     defaults to ``SAMPLE_SIZE``; with no more distinct texts than that, every text is
-    embedded with the model. ``sample_backend`` ("torch" or "onnx-int8") embeds the
+    embedded with the model. ``sample_backend`` ("torch", "torch-bf16" or "onnx-int8") embeds the
     sample; by default ``embed.full_model_backend`` picks it as for a 2,000-paper corpus.
     """
     from litreview import embed
@@ -136,8 +136,9 @@ def embed_two_stage(
     rows = np.fromiter((position[t] for t in texts), dtype=np.int64, count=len(texts))
     if sample_backend is None:
         sample_backend = embed.full_model_backend(embed.AUTO_ONNX_MIN_TEXTS, model)
-    elif sample_backend not in ("torch", "onnx-int8"):
-        raise ValueError(f"sample_backend must be 'torch' or 'onnx-int8', not {sample_backend!r}")
+    elif sample_backend not in ("torch", "torch-bf16", "onnx-int8"):
+        raise ValueError("sample_backend must be 'torch', 'torch-bf16' or 'onnx-int8', "
+                         f"not {sample_backend!r}")
     common = {"model": model, "cache_dir": cache_dir, "batch_size": batch_size,
               "show_progress": show_progress, "long_text": long_text,
               "num_threads": num_threads, "embedding_backend": sample_backend}

@@ -567,6 +567,8 @@ def test_the_overview_says_when_the_corpus_does_not_settle_the_number_of_themes(
     assert "no clear step" in said and "at 9 themes, is 1.07×" in said and "nr_topics" in said
     assert "no clear step" not in firmness_sentence({**flat, "theme_count_clear": True})
     assert "no clear step" not in firmness_sentence({**flat, "theme_count_clear": None})
+    fragile = firmness_sentence({**flat, "theme_count_step": 1.123, "theme_count_support": 1.03})
+    assert "is 1.12× the merge before it, but only 1.03× on trees that each leave out" in fragile
 
 
 def test_lists_of_theme_names_with_commas_of_their_own_read_whole() -> None:

@@ -210,6 +210,7 @@ def test_onnx_int8_and_torch_caches_never_mix(onnx_run, monkeypatch):
 def test_missing_onnxruntime_is_explained(monkeypatch):
     import builtins
 
+    monkeypatch.setenv("LITREVIEW_NO_BF16", "1")  # a CPU without bf16 instructions
     assert embed.resolve_backend("auto", 10) == "torch"
     assert embed.resolve_backend("auto", embed.AUTO_ONNX_MIN_TEXTS) == "onnx-int8"
     assert embed.resolve_backend("torch", 10**6) == "torch"
@@ -230,11 +231,42 @@ def test_missing_onnxruntime_is_explained(monkeypatch):
 
 def test_run_records_the_backend_used(synthetic_run):
     out_dir, _papers, result = synthetic_run
-    assert result.metrics["embedding_backend"] == "torch"  # "auto" on 100 papers
+    auto = embed.full_model_backend(100)  # "auto" on 100 papers: torch, or bf16 if the CPU has it
+    assert auto in ("torch", "torch-bf16")
+    assert result.metrics["embedding_backend"] == auto
     parameters = json.loads((out_dir / "manifest.json").read_text())["stages"]["topics"][
         "parameters"]
-    assert parameters["embedding_backend"] == "torch"
+    assert parameters["embedding_backend"] == auto
     assert parameters["requested_embedding_backend"] == "auto"
+
+
+def test_auto_takes_bf16_only_on_a_cpu_with_bf16_instructions(monkeypatch):
+    monkeypatch.delenv("LITREVIEW_NO_BF16", raising=False)
+    monkeypatch.setattr(embed, "_cpu_flags_include", lambda wanted: True)
+    assert embed.full_model_backend(10) == embed.full_model_backend(5000) == "torch-bf16"
+    assert embed.word_backend() == "torch-bf16"
+    assert embed.resolve_backend("auto", embed.AUTO_TWO_STAGE_MIN_TEXTS) == "two-stage"
+    monkeypatch.setenv("LITREVIEW_NO_BF16", "1")  # the researcher's way back to fp32
+    assert embed.full_model_backend(10) == embed.word_backend() == "torch"
+    monkeypatch.delenv("LITREVIEW_NO_BF16")
+    monkeypatch.setattr(embed, "_cpu_flags_include", lambda wanted: False)
+    assert embed.full_model_backend(10) == "torch"
+
+
+def test_bf16_vectors_are_the_fp32_ones_to_four_decimals_and_cached_apart(tmp_path):
+    """bf16 runs the same network (emulated, slower, on a CPU without bf16 instructions):
+    unit rows within cosine 0.999 of fp32, in a cache of their own."""
+    cache = tmp_path / "embeddings"
+    fp32 = embed.embed_texts(ONNX_TEXTS, cache_dir=cache, show_progress=False)
+    bf16 = embed.embed_texts(ONNX_TEXTS, cache_dir=cache, show_progress=False,
+                             embedding_backend="torch-bf16")
+    assert bf16.dtype == np.float32 and np.allclose(np.linalg.norm(bf16, axis=1), 1, atol=1e-5)
+    assert (fp32 * bf16).sum(axis=1).min() > 0.999
+    identity = json.loads((cache / "torch-bf16" / "index.json").read_text())["model_identity"]
+    assert "torch-bf16" in identity and embed.BF16_RECIPE in identity
+    again = embed.embed_texts(ONNX_TEXTS, cache_dir=tmp_path / "other", show_progress=False,
+                              embedding_backend="torch-bf16")
+    assert np.array_equal(again, bf16), "the same texts give the same bytes"
 
 
 def test_word_embedder_runs_torch_on_one_thread(tmp_path, monkeypatch):
@@ -254,4 +286,4 @@ def test_word_embedder_runs_torch_on_one_thread(tmp_path, monkeypatch):
     vectors = embedder.embed(["graph", "a known paper", "neural network"])
     assert vectors.shape == (3, 3) and not vectors[1].any()
     assert [c["num_threads"] for c in calls] == [describe.WORD_THREADS] == [1]
-    assert calls[0]["embedding_backend"] == "torch"
+    assert calls[0]["embedding_backend"] == embed.word_backend() in ("torch", "torch-bf16")

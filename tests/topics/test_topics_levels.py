@@ -377,3 +377,25 @@ def test_a_tree_without_a_clear_step_says_the_number_of_themes_is_a_choice():
     fixed, _ = fit_and_place(flat, seed=1, nr_topics=6)  # the researcher chose: no note
     assert fixed.count_step is None and fixed.count_cut is None
     assert not any("no clear number of themes" in note for note in fixed.notes)
+
+
+def test_a_clear_step_must_hold_on_trees_of_subsamples(monkeypatch):
+    """A step made by the order of two near-tied merges (a perturbation as small as bf16
+    vectors reverses it) is no clear number of themes; one made by real sections is."""
+    from litreview.topics import fit
+
+    grouped, _ = clustered_vectors(per_group=20, groups=8, dim=32, seed=3)
+    space = fit.tree_space(grouped / np.linalg.norm(grouped, axis=1, keepdims=True))
+    real = fit.subsample_step(space, 8)
+    assert real >= fit.CLEAR_STEP and real == fit.subsample_step(space, 8)  # fixed draws
+    levels, _ = fit_and_place(grouped, seed=1)
+    assert levels.count_clear and levels.count_support == pytest.approx(real)
+    assert len(np.unique(levels.themes)) == 8
+    assert fit_and_place(grouped, seed=2)[0].count_support == levels.count_support  # seed-free
+
+    monkeypatch.setattr(fit, "subsample_step", lambda space, k: 1.02)  # a fragile step
+    fragile, _ = fit_and_place(grouped, seed=1)
+    assert fragile.count_step >= fit.CLEAR_STEP and fragile.count_clear is False
+    assert len(np.unique(fragile.themes)) == topics.theme_count_bounds(160)[1]
+    note = next(n for n in fragile.notes if "no clear number of themes" in n)
+    assert "1.02× on average on trees of 90% of the papers" in note

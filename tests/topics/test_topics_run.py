@@ -91,7 +91,9 @@ def test_run_writes_every_contract_file(synthetic_run):
     assert (out_dir / "models" / "bertopic" / "topics.json").exists()
     assert (out_dir / "models" / "bertopic" / "ctfidf.safetensors").exists()
     assert not list((out_dir / "models" / "bertopic").glob("*.pkl"))
-    assert (out_dir / "models" / "embeddings" / "index.json").exists()
+    backend = metrics["embedding_backend"]  # torch's cache at the root, the others in a folder
+    assert (out_dir / "models" / "embeddings" / ("" if backend == "torch" else backend)
+            / "index.json").exists()
     stage = read_manifest(out_dir)["stages"]["topics"]
     assert {"embedding", "tree", "placement", "terms", "naming", "map_2d", "describe",
             "stability", "save", "figures"} <= set(stage["timings_s"])

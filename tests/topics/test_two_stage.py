@@ -104,10 +104,11 @@ def test_run_topics_refuses_a_sample_of_nothing(tmp_path, make_papers, put_paper
 def test_auto_switches_to_two_stage_for_large_corpora():
     assert embed.resolve_backend("auto", embed.AUTO_TWO_STAGE_MIN_TEXTS) == "two-stage"
     assert embed.resolve_backend("auto", embed.AUTO_TWO_STAGE_MIN_TEXTS - 1) in (
-        "onnx-int8", "torch")
+        "onnx-int8", "torch", "torch-bf16")
     assert embed.resolve_backend("two-stage", 10) == "two-stage"
     # embed_texts embeds every text with the model: "auto" never maps, "two-stage" is refused.
-    assert embed.full_model_backend(embed.AUTO_TWO_STAGE_MIN_TEXTS) in ("onnx-int8", "torch")
+    assert embed.full_model_backend(embed.AUTO_TWO_STAGE_MIN_TEXTS) in (
+        "onnx-int8", "torch", "torch-bf16")
     with pytest.raises(ValueError, match="embed_two_stage"):
         embed.embed_texts(["A text."], embedding_backend="two-stage", show_progress=False)
 

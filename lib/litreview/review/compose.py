@@ -521,10 +521,15 @@ def firmness_sentence(metrics: Mapping[str, Any]) -> str:
         subsample is not None and subsample < FIRM_SUBSAMPLE_ARI)
     count = ""
     step, at = number("theme_count_step"), metrics.get("theme_count_cut")
+    support = number("theme_count_support")
     if metrics.get("theme_count_clear") is False and step is not None and at:
+        strongest = f"its strongest, at {at} themes, is {step:.2f}× the merge before it"
+        if support is not None:
+            strongest += (f", but only {support:.2f}× on trees that each leave out a tenth "
+                          "of the papers")
         count = (f" Nor does the corpus settle the number of themes: the theme tree has no "
-                 f"clear step (its strongest, at {at} themes, is {step:.2f}× the merge "
-                 f"before it), so the map takes the finest outline it allows, since two "
+                 f"clear step ({strongest}), so the map takes the finest outline it allows, "
+                 f"since two "
                  f"themes are joined by one merge in review.yaml while a theme is split only "
                  f"paper by paper; the nr_topics parameter sets another count.")
     if weak:

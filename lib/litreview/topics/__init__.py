@@ -69,7 +69,6 @@ from litreview.topics.describe import (
     theme_terms,
 )
 from litreview.topics.fit import (
-    CLEAR_STEP,
     MIN_PAPERS_TO_CLUSTER,
     Levels,
     TopicParams,
@@ -271,8 +270,8 @@ def summarize(
         "theme_cut_heights": list(levels.cut_heights) if levels.cut_heights else None,
         "theme_count_cut": levels.count_cut,
         "theme_count_step": levels.count_step,
-        "theme_count_clear": (None if levels.count_step is None
-                              else bool(levels.count_step >= CLEAR_STEP)),
+        "theme_count_support": levels.count_support,
+        "theme_count_clear": levels.count_clear,
         "outlier_share_before": float(np.mean(before < 0)) if n else 0.0,
         "outlier_share_after": n_unplaced / n,
         "n_reassigned": place["n_reassigned"],

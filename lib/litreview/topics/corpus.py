@@ -98,8 +98,9 @@ def embed_corpus(
 ) -> CorpusVectors:
     """Embed every paper through the cache under ``DIR/models/embeddings``.
 
-    ``embedding_backend`` picks how ("auto": torch below 2,000 papers, onnx-int8 below
-    10,000, two-stage from there; ``embed.resolve_backend``). ``long_text="windows"``
+    ``embedding_backend`` picks how ("auto": below 10,000 papers torch-bf16 on a CPU
+    with bf16 instructions, else torch below 2,000 and onnx-int8 above; two-stage from
+    10,000; ``embed.resolve_backend``). ``long_text="windows"``
     reads a text longer than the model's 256 word pieces in sentence windows, each
     starting with the title, and averages them (``embed.sentence_windows``);
     ``"truncate"`` reads only the start.

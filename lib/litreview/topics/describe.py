@@ -90,7 +90,8 @@ def _keybert_class() -> type:
 
 def cached_embedder(model: str | os.PathLike, cache_dir: Path, batch_size: int = 32,
                     known: Mapping[str, np.ndarray] | None = None) -> Any:
-    """Return a BERTopic embedder backed by litreview's embedding cache (torch backend).
+    """Return a BERTopic embedder backed by litreview's embedding cache (the model itself:
+    ``embed.word_backend``).
 
     BERTopic's representations embed documents and candidate words; through this
     embedder they are read from the disk cache when present, and the model is
@@ -114,7 +115,8 @@ def cached_embedder(model: str | os.PathLike, cache_dir: Path, batch_size: int =
         def _embed(self, texts: list[str]) -> np.ndarray:
             return embed.embed_texts(texts, model=model, cache_dir=cache_dir,
                                      batch_size=batch_size, show_progress=False,
-                                     embedding_backend="torch", num_threads=WORD_THREADS)
+                                     embedding_backend=embed.word_backend(),
+                                     num_threads=WORD_THREADS)
 
     return CachedEmbedder()
 
