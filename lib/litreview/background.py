@@ -135,3 +135,80 @@ def _main(argv: list[str]) -> int:
         pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(partial, folder / _RESULT)
     return 0
+
+
+# --------------------------------------------------------------------------- forked calls
+
+
+class ForkedCall:
+    """A function called in a forked child while this process goes on (the second core).
+
+    For work on data already in memory whose result is small (figure files drawn from a
+    stage's tables): the child inherits everything loaded, matplotlib included, so it
+    starts at once and nothing is pickled but the result. :func:`fork_call` starts one,
+    or returns None where a fork is not worth it or not possible (one CPU, no ``fork``);
+    :meth:`result` returns the child's result or raises :class:`BackgroundFailed` (failed,
+    died, or silent for ``timeout`` seconds), after which the caller does the work itself.
+    Hand-written over ``multiprocessing.Pool``: a pool would pickle the inputs into a
+    fresh interpreter that imports everything again.
+    """
+
+    def __init__(self, process: Any, conn: Any, name: str) -> None:
+        self._process, self._conn, self.name = process, conn, name
+
+    def result(self, timeout: float = 300.0) -> Any:
+        try:
+            if not self._conn.poll(timeout):
+                raise BackgroundFailed(f"{self.name}: no answer in {timeout:.0f} s")
+            ok, payload = self._conn.recv()
+        except (EOFError, OSError) as err:
+            raise BackgroundFailed(
+                f"{self.name} ended without an answer ({err or type(err).__name__})") from None
+        finally:
+            self.cancel()
+        if not ok:
+            raise BackgroundFailed(f"{self.name} failed in the forked child: {payload}")
+        return payload
+
+    def cancel(self) -> None:
+        """Stop the child (if it still runs) and close the pipe."""
+        if self._process is not None:
+            self._process.join(timeout=5.0)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
+            self._process = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _forked_main(conn: Any, function: Any, args: tuple[Any, ...]) -> None:
+    try:
+        conn.send((True, function(*args)))
+    except BaseException as err:  # reported to the parent, which does the work itself
+        conn.send((False, f"{type(err).__name__}: {err}"))
+    finally:
+        conn.close()
+
+
+def fork_call(function: Any, *args: Any) -> ForkedCall | None:
+    """Start ``function(*args)`` in a forked child; None where no child is started (one
+    CPU, no ``fork``, or the fork failed). Its result must pickle."""
+    import multiprocessing
+
+    if usable_cpus() < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    name = getattr(function, "__qualname__", repr(function))
+    try:
+        process = context.Process(target=_forked_main, args=(send, function, args), daemon=True)
+        process.start()
+    except OSError as err:
+        logger.warning("%s runs here: the forked child did not start (%s)", name, err)
+        receive.close()
+        return None
+    finally:
+        send.close()
+    return ForkedCall(process, receive, name)

@@ -143,14 +143,22 @@ class SavedFigure:
 
     IPython's inline backend would draw the figure once more to display it; this shows
     the PNG just written instead, so each figure is drawn only for the files it is
-    saved as. Everything else (``.axes``, ``.savefig`` …) is the figure's own.
+    saved as. Everything else (``.axes``, ``.savefig`` …) is the figure's own; a figure
+    saved by another process (``figure`` None) is drawn by ``make`` when first asked.
     """
 
-    def __init__(self, figure: Any, png: Path) -> None:
+    def __init__(self, figure: Any, png: Path, *, make: Any = None) -> None:
         self.figure = figure
         self.png = Path(png)
+        self._make = make  # draws the figure when it was saved elsewhere (a forked child)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("figure", "png", "_make"):
+            raise AttributeError(name)
+        if self.figure is None and name.startswith(("_repr_", "_ipython")):
+            raise AttributeError(name)  # IPython's display probes: the PNG is what it shows
+        if self.figure is None and self._make is not None:
+            self.figure = self._make()
         return getattr(self.figure, name)
 
     def _repr_png_(self) -> bytes:

@@ -147,7 +147,7 @@ def test_figures_drawn_in_a_forked_child_are_the_bytes_drawn_here(tmp_path: Path
     forked = make_output_dir(tmp_path / "forked", with_figures=False)
     data, n = _figure_job_inputs(forked)
     job = stage._FigureJob(forked, data, n)
-    assert job._process is not None  # a child draws them
+    assert job._call is not None  # a child draws them
     paths = job.result()
     assert [p.name for p in paths] == [p.name for p in drawn_here]
     assert all(p.is_file() and p.parent == forked / "figures" for p in paths)
@@ -155,7 +155,7 @@ def test_figures_drawn_in_a_forked_child_are_the_bytes_drawn_here(tmp_path: Path
 
     # up to date (the edit loop): no child is started, the same files are returned
     again = stage._FigureJob(forked, data, n)
-    assert again._process is None
+    assert again._call is None
     assert sorted(p.name for p in again.result()) == sorted(p.name for p in paths)
 
 
@@ -168,15 +168,14 @@ def test_a_failing_figures_child_is_replaced_by_drawing_here(
     root = make_output_dir(tmp_path / "run", with_figures=False)
     data, n = _figure_job_inputs(root)
 
-    def broken(conn, out_dir, data):  # what a child that dies without a word leaves
-        conn.close()
+    def broken(out_dir, data):  # what a child that dies without a word leaves
         os._exit(3)
 
     monkeypatch.setattr(stage, "_draw_in_child", broken)
     job = stage._FigureJob(root, data, n)
-    assert job._process is not None
+    assert job._call is not None
     with caplog.at_level("WARNING", logger=stage.__name__):
         paths = job.result()
     assert paths and all(p.is_file() for p in paths)
     assert "drawing them here" in caplog.text
-    assert job._process is None  # reaped
+    assert job._call is None  # reaped

@@ -133,3 +133,37 @@ def test_interactive_map_file_is_the_same_bytes_every_time(tables, tmp_path):
         saved.append(path.read_bytes())
     assert saved[0] == saved[1]
     assert b'id="topics-map"' in saved[0]
+
+
+def test_figures_drawn_in_a_forked_child_are_the_same_bytes(synthetic_run, tmp_path,
+                                                             monkeypatch):
+    """``write_figures`` draws ``CHILD_FIGURES`` in a forked child: same files as drawn
+    here, the same stems shown, and a failed child's figures are drawn here instead."""
+    import hashlib
+
+    from litreview import background, io
+    from litreview.topics import describe, write
+
+    _out_dir, papers, result = synthetic_run
+    tables = describe.Tables(result.doc_topics, result.topics, result.strands,
+                             result.similarity, result.hierarchy, [], 0.0, 0.0)
+
+    def digests(folder):
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted((folder / "figures").iterdir()) if not p.name.startswith(".")}
+
+    forked = write.write_figures(tmp_path / "forked", tables, papers)
+    monkeypatch.setattr(background, "fork_call", lambda *a, **k: None)
+    alone = write.write_figures(tmp_path / "alone", tables, papers)
+    assert list(forked) == list(alone) == list(write.figure_makers(tables, papers))
+    assert digests(tmp_path / "forked") == digests(tmp_path / "alone")
+    assert all(isinstance(forked[name], io.SavedFigure) for name in write.CHILD_FIGURES)
+
+    class Failed:
+        def result(self, timeout):
+            raise background.BackgroundFailed("the child died")
+
+    monkeypatch.setattr(background, "fork_call", lambda *a, **k: Failed())
+    again = write.write_figures(tmp_path / "failed", tables, papers)
+    assert digests(tmp_path / "failed") == digests(tmp_path / "alone")
+    assert list(again) == list(alone)

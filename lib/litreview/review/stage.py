@@ -246,6 +246,9 @@ _FIGURE_PACKAGES = ("matplotlib", "adjustText", "plotly", "numpy", "pandas")
 FIGURES_FORK_MAX_PAPERS = 20_000
 #: Seconds to wait for the figures' child before drawing them here instead.
 FIGURES_CHILD_TIMEOUT_S = 300.0
+#: The figures the child draws; this process draws the others once the write-up is
+#: composed (the key terms' small multiples take as long as the rest together).
+CHILD_FIGURES = ("review_key_terms", "review_themes_over_time")
 
 
 def _figure_inputs(data: FigureData) -> list[tuple[str, tuple[Any, ...]]]:
@@ -261,9 +264,15 @@ def _figure_inputs(data: FigureData) -> list[tuple[str, tuple[Any, ...]]]:
     return wanted
 
 
-def _draw_figures(out_dir: str | os.PathLike, data: FigureData) -> list[Path]:
-    """Draw and save the review's figures (each only when its data or code changed:
-    :func:`_figure_once`); return the paths, in a fixed order."""
+def _draw_figures(out_dir: str | os.PathLike, data: FigureData,
+                  only: Sequence[str] | None = None) -> list[Path]:
+    """Draw and save the review's figures (``only`` those named; each only when its data
+    or code changed: :func:`_figure_once`); return the paths, in a fixed order."""
+    return [path for paths in _draw_named(out_dir, data, only).values() for path in paths]
+
+
+def _draw_named(out_dir: str | os.PathLike, data: FigureData,
+                only: Sequence[str] | None = None) -> dict[str, list[Path]]:
     from litreview.plots.review import (
         plot_key_terms,
         plot_strategic_diagram,
@@ -282,60 +291,33 @@ def _draw_figures(out_dir: str | os.PathLike, data: FigureData) -> list[Path]:
         SCREENING_FIGURE: lambda: io.save_figure(
             plot_screening_flow(data.screening), out_dir, SCREENING_FIGURE),
     }
-    written: list[Path] = []
-    for name, values in _figure_inputs(data):
-        written += _figure_once(out_dir, name, values, draw[name])
-    return written
+    return {name: _figure_once(out_dir, name, values, draw[name])
+            for name, values in _figure_inputs(data) if only is None or name in only}
 
 
-def _draw_in_child(conn: Any, out_dir: str, data: FigureData) -> None:
-    """The forked child's work: draw the figures, send back ``(ok, paths or error)``."""
-    try:
-        written = _draw_figures(out_dir, data)
-        conn.send((True, [os.fspath(p) for p in written]))
-    except BaseException as err:  # reported to the parent, which draws them itself
-        conn.send((False, f"{type(err).__name__}: {err}"))
-    finally:
-        conn.close()
+def _draw_in_child(out_dir: str, data: FigureData) -> dict[str, list[str]]:
+    """The forked child's work: draw :data:`CHILD_FIGURES`; their paths, as strings."""
+    return {name: [os.fspath(p) for p in paths]
+            for name, paths in _draw_named(out_dir, data, CHILD_FIGURES).items()}
 
 
 class _FigureJob:
-    """The review's figures, drawn in a forked child while this process composes the
-    write-up; their data (:class:`FigureData`) is worked out first, and the write-up
-    reuses it. The child inherits everything loaded (matplotlib included), so it starts at
-    once; the files are the same bytes as drawn here. Without ``fork``, on one CPU, from
-    :data:`FIGURES_FORK_MAX_PAPERS` papers, or when every figure is up to date (the edit
-    loop), :meth:`result` draws here. Should the child fail or hang, it is stopped and
-    the figures are drawn here. Hand-written over ``multiprocessing``: a pool would pickle
-    the data and start a fresh interpreter that imports matplotlib again.
+    """The review's figures, drawn in a forked child (``background.fork_call``) while this
+    process composes the write-up; their data (:class:`FigureData`) is worked out first,
+    and the write-up reuses it. The child inherits everything loaded (matplotlib
+    included), so it starts at once; the files are the same bytes as drawn here. Without
+    ``fork``, on one CPU, from :data:`FIGURES_FORK_MAX_PAPERS` papers, or when every
+    figure is up to date (the edit loop), :meth:`result` draws here. Should the child fail
+    or hang, it is stopped and the figures are drawn here.
     """
 
     def __init__(self, out_dir: str | os.PathLike, data: FigureData, n_papers: int) -> None:
-        import multiprocessing
-
-        from litreview.review.forked import usable_cpus
+        from litreview import background
 
         self.out_dir, self.data = out_dir, data
-        self._process: Any = None
-        self._conn: Any = None
-        if (n_papers >= FIGURES_FORK_MAX_PAPERS or usable_cpus() < 2
-                or "fork" not in multiprocessing.get_all_start_methods()
-                or self._up_to_date()):
-            return
-        context = multiprocessing.get_context("fork")
-        receive, send = context.Pipe(duplex=False)
-        try:
-            self._process = context.Process(target=_draw_in_child, daemon=True,
-                                            args=(send, os.fspath(out_dir), data))
-            self._process.start()
-        except OSError as err:
-            logger.warning("figures drawn here: the child did not start (%s)", err)
-            self._process = None
-            receive.close()
-        else:
-            self._conn = receive
-        finally:
-            send.close()
+        self._call: Any = None
+        if n_papers < FIGURES_FORK_MAX_PAPERS and not self._up_to_date():
+            self._call = background.fork_call(_draw_in_child, os.fspath(out_dir), data)
 
     def _up_to_date(self) -> bool:
         """Whether every figure's files are there from the same data (nothing to draw)."""
@@ -344,36 +326,34 @@ class _FigureJob:
                    for name, values in _figure_inputs(self.data))
 
     def result(self) -> list[Path]:
-        """The paths of the figures: the child's, or drawn here."""
-        if self._process is None:
+        """The paths of the figures, in :func:`_figure_inputs` order: :data:`CHILD_FIGURES`
+        from the child (or drawn here if it failed), the others drawn here now."""
+        from litreview import background
+
+        if self._call is None:
             return _draw_figures(self.out_dir, self.data)
-        why = None
+        names = [name for name, _ in _figure_inputs(self.data)]
         try:
-            if self._conn.poll(FIGURES_CHILD_TIMEOUT_S):
-                ok, payload = self._conn.recv()
-                if ok:
-                    return [Path(p) for p in payload]
-                why = payload
-            else:
-                why = f"no answer in {FIGURES_CHILD_TIMEOUT_S:.0f} s"
-        except (EOFError, OSError) as err:
-            why = f"it ended without an answer ({err or type(err).__name__})"
-        finally:
+            drawn = _draw_named(self.out_dir, self.data,
+                                [n for n in names if n not in CHILD_FIGURES])
+        except BaseException:
             self.cancel()
-        logger.warning("the figures' child failed (%s); drawing them here", why)
-        return _draw_figures(self.out_dir, self.data)
+            raise
+        try:
+            drawn.update({name: [Path(p) for p in paths] for name, paths in
+                          self._call.result(FIGURES_CHILD_TIMEOUT_S).items()})
+        except background.BackgroundFailed as err:
+            logger.warning("the figures' child failed (%s); drawing them here", err)
+            drawn.update(_draw_named(self.out_dir, self.data, CHILD_FIGURES))
+        finally:
+            self._call = None
+        return [path for name in names for path in drawn.get(name, [])]
 
     def cancel(self) -> None:
-        """Stop the child (if it still runs) and close the pipe."""
-        if self._process is not None:
-            self._process.join(timeout=5.0)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join()
-            self._process = None
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Stop the child (if it still runs)."""
+        if self._call is not None:
+            self._call.cancel()
+            self._call = None
 
 
 def _figure_record(folder: Path, name: str, key: str | None) -> list[Path] | None:
