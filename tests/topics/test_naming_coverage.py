@@ -293,6 +293,9 @@ def test_a_label_one_title_and_few_abstracts_carry_is_weak():
     assert not naming.weak_label("Reasoning", *_keyed(more))
     assert not naming.weak_label("Capabilities", keyed, title_keyed)  # two titles
     assert not naming.weak_label("", keyed, title_keyed)
+    # ... unless the word is the strand's own: its 2 carriers are a third of the corpus's 6
+    assert naming.weak_label("Reasoning", keyed, title_keyed, corpus_carriers=43)
+    assert not naming.weak_label("Reasoning", keyed, title_keyed, corpus_carriers=6)
 
 
 def test_name_levels_leaves_a_weakly_named_strand_among_the_other_papers():
@@ -305,3 +308,16 @@ def test_name_levels_leaves_a_weakly_named_strand_among_the_other_papers():
     assert "reasoning" not in names.strands[0].lower()
     assert "other papers" in names.strands[0]
     assert names.strands[1] != names.strands[0]
+
+
+def test_corpus_carriers_read_only_likely_papers_and_count_them_all():
+    papers = [("LLMs as cognitive models", "Psychology experiments."),
+              ("Studies of psychologies", ""), ("Retrieval-augmented generation", "RAG."),
+              ("Unrelated", "Nothing here.")]
+    titles = [t for t, _ in papers]
+    abstracts = [a for _, a in papers]
+    lowered = [f"{t} {a}".lower() for t, a in papers]
+    keyed = [labels.keyed_text(t, a) for t, a in papers]
+    for label in ("Psychology", "LLM", "Retrieval augmented generation", "Cognitive models"):
+        assert naming._corpus_carriers(label, lowered, titles, abstracts) == sum(
+            labels.label_carriers(keyed, label)), label

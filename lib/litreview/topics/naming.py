@@ -30,7 +30,7 @@ from litreview import labels
 #: (``naming_fingerprint`` also notices a changed constant or word list of ``labels``):
 #: a folder named by an older recipe is then relabelled instead of keeping its old
 #: automatic labels (``curate.keep_previous_labels``).
-RECIPE_VERSION = "phrases-9"
+RECIPE_VERSION = "phrases-10"
 
 
 def naming_fingerprint() -> str:
@@ -171,20 +171,43 @@ WEAK_LABEL_TITLES = 2
 WEAK_LABEL_COVERAGE = 1 / 3
 
 
-def weak_label(label: str, keyed: Sequence[str], title_keyed: Sequence[str]) -> bool:
+#: ... or when the strand holds at least this share of the corpus's papers that carry it
+#: (the word is the strand's own, not one the whole corpus uses).
+OWN_LABEL_SHARE = 1 / 3
+
+
+def weak_label(label: str, keyed: Sequence[str], title_keyed: Sequence[str], *,
+               corpus_carriers: int | None = None) -> bool:
     """Whether a strand's label speaks for too few of its papers to name it.
 
     A label whose phrases stand in fewer than ``WEAK_LABEL_TITLES`` of the strand's titles
     and are carried by fewer than ``WEAK_LABEL_COVERAGE`` of its papers' titles and
     abstracts names the strand after a word a few of its papers use ("Reasoning" for ten
     papers on model evaluation and scaling of which one title reasons): the reader is
-    better served by "other papers" than by a name that misleads. ``keyed`` and
-    ``title_keyed`` are the strand's papers as ``labels.keyed_text`` of title and
-    abstract, and of the title alone.
+    better served by "other papers" than by a name that misleads. Unless the word is the
+    strand's own: with ``corpus_carriers`` (how many of the corpus's papers carry it), a
+    strand holding ``OWN_LABEL_SHARE`` of them keeps it ("Psychology" for eleven papers
+    on language models as cognitive subjects: 3 of the corpus's 8 carriers, where
+    "Reasoning" has 3 of 43). ``keyed`` and ``title_keyed`` are the strand's papers as
+    ``labels.keyed_text`` of title and abstract, and of the title alone.
     """
     if not label or not keyed or _titled(label, title_keyed):
         return False
-    return sum(labels.label_carriers(keyed, label)) < WEAK_LABEL_COVERAGE * len(keyed)
+    carriers = sum(labels.label_carriers(keyed, label))
+    if carriers >= WEAK_LABEL_COVERAGE * len(keyed):
+        return False
+    return not (corpus_carriers and carriers >= OWN_LABEL_SHARE * corpus_carriers)
+
+
+def _corpus_carriers(label: str, lowered: Sequence[str], titles: Sequence[str],
+                     abstracts: Sequence[str]) -> int:
+    """How many papers carry ``label`` (``labels.label_carriers``), reading as keyed text
+    only those whose lowercased text holds the start of one of its words."""
+    stems = {labels.singular(w)[:4] for part in labels.label_parts(label)
+             for w in re.findall(r"[^\W_]+", part.lower())}
+    rows = [i for i, text in enumerate(lowered) if any(stem in text for stem in stems)]
+    return sum(labels.label_carriers(
+        [labels.keyed_text(titles[i], abstracts[i]) for i in rows], label))
 
 
 def _titled(label: str, title_keyed: Sequence[str]) -> bool:
@@ -249,6 +272,7 @@ def name_levels(
         by_theme.setdefault(theme_of[strand], []).append(strand)
     named = dict(zip(strands_named["group"].astype(int), strands_named["label"], strict=True))
     titles, abstracts = frame["title"].to_numpy(), frame["abstract"].to_numpy()
+    lowered: list[str] | None = None  # every paper's text, read only for a weak-looking label
     for strand in sorted(named):
         label = _or_empty(named[strand])
         if label and len(by_theme.get(theme_of.get(strand, -1), ())) > 1:
@@ -256,9 +280,13 @@ def name_levels(
             title_keyed = [labels.keyed_text(titles[i], "") for i in rows]
             if _titled(label, title_keyed):  # the titles carry it: no abstract need be read
                 continue
-            if weak_label(label, [labels.keyed_text(titles[i], abstracts[i]) for i in rows],
-                          title_keyed):
-                named[strand] = ""
+            keyed = [labels.keyed_text(titles[i], abstracts[i]) for i in rows]
+            if weak_label(label, keyed, title_keyed):
+                if lowered is None:
+                    lowered = [f"{t} {a}".lower() for t, a in zip(titles, abstracts, strict=True)]
+                if weak_label(label, keyed, title_keyed, corpus_carriers=_corpus_carriers(
+                        label, lowered, titles, abstracts)):
+                    named[strand] = ""
     sizes = Counter(int(s) for s in strands if s >= 0)
 
     def strand_labels(theme: int) -> list[str]:
