@@ -237,9 +237,11 @@ def test_a_theme_does_not_take_the_one_phrase_of_a_small_strand():
     papers = pd.DataFrame(rows)
     names = naming.name_levels(papers, papers["topic"].to_numpy(), papers["strand"].to_numpy())
     # Before: "mental health" dangled (always followed by another noun) and the strand
-    # was "Moderation: other papers (2)"; the theme keeps to what most papers share.
+    # was "Moderation: other papers (2)". The theme is named for what most papers share,
+    # and its one word (7 of 11 papers) is joined by the small strand's phrase, never
+    # replaced by it.
     assert names.strands[1] == "Mental health"
-    assert names.themes[0] == "Moderation"
+    assert names.themes[0] == "Moderation and mental health"
     assert names.strands[0] == "Hate speech"
 
 

@@ -187,6 +187,12 @@ def test_a_theme_phrase_that_speaks_for_too_few_papers_is_joined_by_its_strands(
     # another theme's word is not repeated; a phrase that adds fewer than two papers is not
     assert naming.widened_label("Bias", ["Values", "Stereotypes"], keyed,
                                 ["Stereotypes and persuasion"]) == "Bias and values"
-    # a label that speaks for half the theme's papers stands alone
+    # a one-word label that speaks for 70 % of the theme's papers stands alone ...
+    assert naming.widened_label("Bias", ["Values"], keyed[:4] * 2 + keyed[4:6]) == "Bias"
     assert naming.widened_label("Bias", ["Values"], keyed[:4] + keyed[8:10] + keyed[4:6]) == (
-        "Bias")
+        "Bias and values")
+    # ... a longer phrase already for half of them
+    keyed = [labels.keyed_text(t.replace("Bias", "Gender bias"), a.replace("bias", "gender bias"))
+             for t, a in papers]
+    assert naming.widened_label("Gender bias", ["Values"],
+                                keyed[:4] + keyed[8:10] + keyed[4:6]) == "Gender bias"

@@ -30,7 +30,7 @@ from litreview import labels
 #: (``naming_fingerprint`` also notices a changed constant or word list of ``labels``):
 #: a folder named by an older recipe is then relabelled instead of keeping its old
 #: automatic labels (``curate.keep_previous_labels``).
-RECIPE_VERSION = "phrases-10"
+RECIPE_VERSION = "phrases-11"
 
 
 def naming_fingerprint() -> str:
@@ -344,6 +344,9 @@ BROAD_PARTS = 3
 #: A theme named by one phrase that stands in fewer than this share of its papers is named
 #: with its strands' phrases too (``name_levels``).
 WIDEN_BELOW_COVERAGE = 0.5
+#: The same bar for a one-word phrase, which says less than a longer one: "Safety" for 12 of
+#: 22 papers on refusal, alignment faking and safety evaluations reads as the whole field.
+WIDEN_ONE_WORD_BELOW = 0.7
 
 
 def broad_label(strand_labels: Sequence[str], keyed: Sequence[str],
@@ -385,13 +388,15 @@ def broad_label(strand_labels: Sequence[str], keyed: Sequence[str],
 def widened_label(theme_label: str, strand_labels: Sequence[str], keyed: Sequence[str],
                   other_themes: Sequence[str] = ()) -> str:
     """A theme's one-phrase label joined by its strands' phrases when it stands in fewer
-    than ``WIDEN_BELOW_COVERAGE`` of the theme's papers ("Bias" → "Bias and values").
+    than ``WIDEN_BELOW_COVERAGE`` of the theme's papers (``WIDEN_ONE_WORD_BELOW`` for a
+    one-word label: "Safety" → "Safety, refusal and alignment").
 
     ``strand_labels`` (largest strand first), ``keyed`` and ``other_themes`` as for
     :func:`broad_label`, which picks the strands' phrases after the theme's own. Returns
     ``theme_label`` unchanged when it covers enough papers or no strand phrase adds two.
     """
-    if not keyed or labels.label_coverage(keyed, theme_label) >= WIDEN_BELOW_COVERAGE:
+    bar = WIDEN_ONE_WORD_BELOW if len(_words(theme_label)) == 1 else WIDEN_BELOW_COVERAGE
+    if not keyed or labels.label_coverage(keyed, theme_label) >= bar:
         return theme_label
     return broad_label([theme_label, *strand_labels], keyed, other_themes) or theme_label
 
