@@ -74,7 +74,7 @@ _METHOD_NOUN = (
 )
 _STUDY_NOUN = (
     r"(?:study|studies|analysis|analyses|investigation|examination|evaluation|comparison|"
-    r"replication|audit|account|perspective|lens|critique|conjecture|hypothesis|position|"
+    r"replication|audit|account|perspective|lens|critique|conjecture|hypothesis|position paper|"
     r"recommendations|guide|demonstration|exploration|characteri[sz]ation|test)"
 )
 _PROPOSE_VERB = (
@@ -198,11 +198,12 @@ def _looks_like_name(token: str) -> bool:
                               or (token[:1].isupper() and len(token) > 2))
 
 
-def _proposals(sentences: Sequence[str]) -> list[tuple[int, str]]:
-    """``(sentence index, kind)`` of every "we propose / introduce …" the abstract makes,
-    kind being what follows the verb: ``resource`` (a dataset, benchmark …), ``study`` (a
-    study, analysis …), ``method`` (a method noun or a name)."""
-    out: list[tuple[int, str]] = []
+def _proposals(sentences: Sequence[str]) -> list[tuple[int, str, bool]]:
+    """``(sentence index, kind, named)`` of every "we propose / introduce …" the abstract
+    makes, kind being what follows the verb: ``resource`` (a dataset, benchmark …),
+    ``study`` (a study, analysis …), ``method`` (a method noun or a name); ``named`` when
+    a name follows the verb ("we propose VISTA (Visual Information Steering …)")."""
+    out: list[tuple[int, str, bool]] = []
     for i, text in enumerate(sentences):
         low = _lowered(text)
         matches = _PROPOSAL_LC.finditer(low) if low is not None else _PROPOSAL.finditer(text)
@@ -211,7 +212,8 @@ def _proposals(sentences: Sequence[str]) -> list[tuple[int, str]]:
             window = " ".join(rest.split()[:14])
             noun = _NOUN_AFTER.search(window)
             name = _NAME_AFTER.match(rest)
-            if name and (noun is None or noun.start() > name.end() + 40):
+            named = bool(name) and (noun is None or noun.start() > name.end() + 40)
+            if named:
                 kind = "method"
                 if noun is not None and noun.lastgroup == "data":
                     kind = "resource"
@@ -219,12 +221,12 @@ def _proposals(sentences: Sequence[str]) -> list[tuple[int, str]]:
                 kind = {"data": "resource", "study": "study", "method": "method"}[noun.lastgroup]
             else:
                 continue
-            out.append((i, kind))
+            out.append((i, kind, named))
         passive = (_PASSIVE_PROPOSAL_LC.search(low) if low is not None
                    else _PASSIVE_PROPOSAL.search(text))
         if passive and any(_METHOD_WORD.fullmatch(w.strip(",;:()\"'").lower())
                            for w in text[:passive.start()].split()[-4:]):
-            out.append((i, "method"))
+            out.append((i, "method", False))
     return out
 
 
@@ -246,6 +248,9 @@ def sentence_kind(sentence: str) -> str | None:
     if _STUDY_CUE.search(sentence):
         return "study"
     return None
+
+
+NAMED_BONUS = 1
 
 
 def contribution_kind(title: str, abstract: str, resources: Sequence[Resource] = (),
@@ -286,10 +291,11 @@ def contribution_kind(title: str, abstract: str, resources: Sequence[Resource] =
     if title_name and _TITLE_NAME_MEASURES.search(title):
         return "resource"
     first = proposals[0] if proposals else None
-    resource_at = min([i for i, k in proposals if k == "resource"] + [
+    resource_at = min([i for i, k, _ in proposals if k == "resource"] + [
         sentences.index(r.sentence.text) for r in data_resources
         if r.sentence.text in sentences], default=None)
-    method_at = min([i for i, k in proposals if k == "method"], default=None)
+    method_at = min([i for i, k, _ in proposals if k == "method"], default=None)
+    named_method = any(k == "method" and named for _, k, named in proposals)
     lowered = [_lowered(text) for text in sentences]
 
     def found(lc: re.Pattern[str], ci: re.Pattern[str], i: int) -> bool:
@@ -305,10 +311,12 @@ def contribution_kind(title: str, abstract: str, resources: Sequence[Resource] =
             title_study and study_at is not None and study_at < resource_at):
         return "resource"
     # method or study
-    study_proposal = any(k == "study" for _, k in proposals[:1])
+    study_proposal = any(k == "study" for _, k, _ in proposals[:1])
     method_pts = study_pts = 0
     if method_at is not None:
         method_pts += 2 if first is not None and first[1] == "method" else 1
+    if named_method:  # a paper that names what it proposes offers it as its contribution
+        method_pts += NAMED_BONUS
     if any(found(_OUR_METHOD_LC, _OUR_METHOD, i) for i in range(len(sentences))):
         method_pts += 1
     if any(found(_NOVEL_METHOD_LC, _NOVEL_METHOD, i) for i in range(len(sentences))):
