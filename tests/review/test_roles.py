@@ -270,6 +270,29 @@ def test_a_result_that_only_says_the_method_works_is_boilerplate():
                               "toxic replies by 43% on RealToxicityPrompts.")
     assert not is_boilerplate("Prompting can substantially shift demographic representations, "
                               "but with highly model-specific effects.")
+    assert is_boilerplate("Through experiments with pre-trained GPT-2 model, we empirically "
+                          "validate our theoretical results and analyze key behaviors of the "
+                          "attention mechanism.")
+    assert not is_boilerplate("These experiments confirm the predictions that larger models "
+                              "refuse more often on ambiguous requests.")
+
+
+def test_a_stock_opening_is_told_from_the_problem_it_sets_up():
+    from litreview.review.roles import is_stock_opening
+
+    assert is_stock_opening("Large language models are powerful systems that excel at many "
+                            "tasks, ranging from translation to mathematical reasoning.")
+    assert is_stock_opening("Recent advancements in Text-to-Image (T2I) diffusion models have "
+                            "demonstrated impressive success in generating high-quality images.")
+    assert is_stock_opening("The trustworthiness of machine learning has emerged as a critical "
+                            "topic in the field, encompassing robustness and fairness.")
+    # a contrast states the problem; a subject's own trouble is no praise
+    assert not is_stock_opening("While revolutionary, current state-of-the-art diffusion models "
+                                "may still fail in generating images that convey the prompt.")
+    assert not is_stock_opening("Hallucination has emerged as the most vulnerable aspect of "
+                                "contemporary Large Language Models (LLMs).")
+    assert not is_stock_opening("Word-level psycholinguistic norms lend empirical support to "
+                                "theories of language processing.")
 
 
 def test_surveys_are_told_apart_by_their_title_or_abstract():

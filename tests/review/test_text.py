@@ -340,3 +340,24 @@ def test_a_strand_problem_is_not_a_papers_own_model_and_a_finding_reports_one() 
     assert strand.problem and "The model learns" not in problem
     assert strand.findings and "We validate our findings" not in findings
     assert "generalise poorly" in findings
+
+
+def test_a_stock_opening_is_quoted_after_the_problems_a_strand_states() -> None:
+    from litreview.review.roles import _Sentences
+    from litreview.review.strands import _StrandSpec, _StrandWriter
+
+    abstracts = {
+        "a": ("Language models for temporal reasoning are powerful systems that excel at "
+              "temporal reasoning over many event timelines. "
+              "We propose TimeProbe, a probe of temporal reasoning in language models."),
+        "b": ("Event timelines appear in news reports, clinical notes and dialogue. "
+              "Temporal reasoning over event timelines remains difficult for models trained "
+              "on static text corpora. "
+              "We introduce ChronoSet, a benchmark of event ordering questions."),
+    }
+    writer = _StrandWriter(_Sentences(abstracts, ()), {p: p for p in abstracts},
+                           {p: p.upper() for p in abstracts})
+    spec = _StrandSpec(1, "Temporal reasoning", ["temporal reasoning"], list(abstracts),
+                       list(abstracts))
+    problem = [s.text for s in writer.write(0, spec, 0, {}).problem]
+    assert problem == ["Event timelines appear in news reports, clinical notes and dialogue."]

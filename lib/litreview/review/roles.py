@@ -176,12 +176,16 @@ _WORD = re.compile(r"[a-z][a-z-]+")
 
 
 #: A result sentence whose claim is the paper's own merit ("show the effectiveness and
-#: versatility of our approach", "… is a promising research direction") states no finding.
+#: versatility of our approach", "… is a promising research direction", "we empirically
+#: validate our theoretical results") states no finding.
 _SELF_PRAISE = re.compile(
     r"\b(?:effectiveness|efficacy|versatility|superiority|feasibility|usefulness|utility|"
     r"validity|potential|promise|merits?|advantages?|benefits?)\s+(?:and\s+\w+\s+)?of\s+"
     r"(?:our|the proposed|this|the presented|the new)\b|"
-    r"\b(?:is|are|as)\s+(?:a\s+)?promising\s+(?:research\s+)?(?:directions?|avenues?)\b", re.I)
+    r"\b(?:is|are|as)\s+(?:a\s+)?promising\s+(?:research\s+)?(?:directions?|avenues?)\b|"
+    r"\b(?:validat|confirm|verif|corroborat)(?:e|es|ed|y|ies|ied)\s+(?:our|the|these)\s+"
+    r"(?:theoretical\s+|analytical\s+)?(?:results|findings|analys[ie]s|theory|claims|"
+    r"predictions)\b(?!\s+that)", re.I)
 
 
 def is_boilerplate(sentence: str) -> bool:
@@ -193,6 +197,34 @@ def is_boilerplate(sentence: str) -> bool:
         return True
     words = {w for w in _WORD.findall(sentence.lower()) if w not in _GENERIC_WORDS}
     return len(words) < MIN_FINDING_WORDS
+
+
+#: The field's stock opening: a praise of its subject's progress or popularity ("Large
+#: language models are powerful systems that excel at many tasks", "Recent advances in
+#: text-to-image models have demonstrated impressive success", "X has emerged as a critical
+#: topic"), which any paper on the subject could open with.
+_STOCK_PRAISE = re.compile(
+    r"\b(?:have|has)\s+(?:\w+\s+){0,2}?(?:achieved|shown|demonstrated|made|gained|attracted|"
+    r"garnered|received|seen|enjoyed|witnessed|exhibited)\s+(?:\w+\s+){0,3}?(?:remarkable|"
+    r"impressive|tremendous|significant|great|unprecedented|substantial|considerable|rapid|"
+    r"notable|promising|widespread|increasing|growing|exceptional|outstanding|strong)\b|"
+    r"\b(?:have|has)\s+(?:\w+\s+)?(?:revolutionized|transformed|advanced rapidly)\b|"
+    r"\b(?:are|is|have become|has become)\s+(?:\w+\s+){0,2}?(?:powerful|versatile|ubiquitous|"
+    r"increasingly (?:popular|used|deployed|capable|prevalent|important))\b|"
+    r"\bexcel(?:s)?\s+(?:at|in)\b|"
+    r"\b(?:emerged as|become)\s+(?:a|an)\s+(?:\w+\s+)?(?:critical|important|key|central|hot|"
+    r"active|popular|prominent|crucial)\s+(?:topic|area|research|field|direction)\b", re.I)
+#: A contrast turns a stock opening into the problem it sets up ("While revolutionary,
+#: current models may still fail …").
+_CONTRAST = re.compile(r"\b(?:but|however|yet|while|whereas|although|though|despite|still|"
+                       r"remains?|lack|fail|fails|limited|challeng\w*)\b", re.I)
+
+
+def is_stock_opening(sentence: str) -> bool:
+    """Whether a background sentence only praises its subject's progress (``_STOCK_PRAISE``)
+    with no contrast that states a problem (``_CONTRAST``): the opening any paper on the
+    subject could have, quoted last for what a strand works on."""
+    return bool(_STOCK_PRAISE.search(sentence)) and not _CONTRAST.search(sentence)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from litreview.review.roles import (
     RoledSentence,
     _Sentences,
     is_boilerplate,
+    is_stock_opening,
 )
 from litreview.review.sentences import authors_clause, normalise_whitespace, quotable
 
@@ -380,8 +381,10 @@ class _StrandWriter:
             on_topic = strand_term_pattern(spec.label, spec.top_terms)
             specific = [on_topic is not None and on_topic.search(s.text) is not None
                         for _, s in candidates]
+            stock = [is_stock_opening(s.text) for _, s in candidates]
             rank = sorted(range(len(candidates)), key=lambda i: (
-                not specific[i], -scores[i], candidates[i][0], candidates[i][1].position))
+                stock[i], not specific[i], -scores[i], candidates[i][0],
+                candidates[i][1].position))
             problem = self._pick(rank, candidates, vectors[n_c:], "background",
                                  N_PROBLEM_SENTENCES, one_first_line=True)
             n_findings = int(min(4, 1 + len(spec.members) // 5))
