@@ -50,16 +50,17 @@ def test_labels_cover_the_seed_corpus(judged: pd.DataFrame) -> None:
 
 def test_contribution_kind_accuracy_on_hand_labels(judged: pd.DataFrame) -> None:
     accuracy = (judged["kind"] == judged["said"]).mean()
-    # measured: 0.85 (240 of 281); the rule before (a contribution cue in the chosen
-    # contribution sentence → method, else study) reached 0.66 (186)
+    # measured: 0.86 (241 of 281; 240 before a named proposal counted for a method); the
+    # rule before (a contribution cue in the chosen contribution sentence → method, else
+    # study) reached 0.66 (186)
     assert accuracy >= 0.83, accuracy
 
     def recall(kind: str) -> float:
         rows = judged[judged["kind"] == kind]
         return float((rows["said"] == kind).mean())
 
-    assert recall("method") >= 0.84, recall("method")  # measured 0.85 (before: 0.49)
-    assert recall("study") >= 0.87, recall("study")  # measured 0.89 (before: 0.81)
+    assert recall("method") >= 0.84, recall("method")  # measured 0.87 (before: 0.49)
+    assert recall("study") >= 0.87, recall("study")  # measured 0.88 (before: 0.81)
     assert recall("resource") >= 0.73, recall("resource")  # measured 0.76 (before: 0.68)
     assert recall("survey") >= 0.85, recall("survey")  # measured 0.88
 
